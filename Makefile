@@ -1,0 +1,105 @@
+# LearnFlow phase 3 backend services.
+#   make run    the whole system in the foreground (Ctrl-C stops every process it started)
+#   make test   every test: unit, then integration against the real stack (started if needed)
+# Everything is installed on first use: Debian packages (PostgreSQL), a virtualenv, the Dapr
+# runtime built from the Go module proxy, Kafka resolved from Maven Central.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+CACHE ?= $(HOME)/.cache/learnflow
+export LEARNFLOW_CACHE := $(CACHE)
+
+DAPR_VERSION := $(shell sed -n 's/.*github.com\/dapr\/dapr v\([0-9.]*\).*/\1/p' tools/dapr/go.mod | head -1)
+KAFKA_VERSION := $(shell sed -n 's/.*<kafka.version>\(.*\)<\/kafka.version>.*/\1/p' tools/kafka/pom.xml)
+
+# Use the dapr CLI's binaries (~/.dapr/bin) when they are of the same minor version; else build.
+DAPR_CLI_BIN := $(HOME)/.dapr/bin
+DAPR_CLI_MINOR := $(shell $(DAPR_CLI_BIN)/daprd --version 2>/dev/null | cut -d. -f1,2)
+ifeq ($(DAPR_CLI_MINOR)-$(wildcard $(DAPR_CLI_BIN)/placement)-$(wildcard $(DAPR_CLI_BIN)/scheduler),$(basename $(DAPR_VERSION))-$(DAPR_CLI_BIN)/placement-$(DAPR_CLI_BIN)/scheduler)
+DAPR_BIN_DIR ?= $(DAPR_CLI_BIN)
+else
+DAPR_BIN_DIR ?= $(CACHE)/dapr-$(DAPR_VERSION)
+endif
+KAFKA_LIBS_DIR ?= $(CACHE)/kafka-$(KAFKA_VERSION)/libs
+export DAPR_BIN_DIR KAFKA_LIBS_DIR
+
+DEVSTACK := $(VENV)/bin/devstack
+PYTEST := $(VENV)/bin/pytest
+PACKAGES := common user-progress course-agent tools/devstack
+
+.PHONY: help deps system-deps python-deps dapr kafka run up down status test unit lint format schemas clean clean-cache
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+deps: system-deps python-deps dapr kafka ## Install / build everything the stack needs (cached)
+
+system-deps: ## Debian packages: PostgreSQL server, Java, Go, Maven (skips what is present)
+	@tools/install-system-deps.sh
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -r requirements-dev.txt $(foreach p,$(PACKAGES),-e ./$(p))
+	@touch $@
+
+dapr: $(DAPR_BIN_DIR)/daprd $(DAPR_BIN_DIR)/placement $(DAPR_BIN_DIR)/scheduler ## Build daprd, placement, scheduler
+
+$(CACHE)/dapr-$(DAPR_VERSION)/%: tools/dapr/go.mod tools/dapr/go.sum $(wildcard tools/dapr/cmd/*/*.go)
+	@echo "building Dapr $(DAPR_VERSION) $* (first time: a few minutes)"
+	cd tools/dapr && GOFLAGS=-mod=readonly GOSUMDB=off CGO_ENABLED=0 go build -trimpath \
+	  -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$(DAPR_VERSION) -X github.com/dapr/kit/logger.DaprVersion=$(DAPR_VERSION)" \
+	  -o $@ ./cmd/$*
+
+kafka: $(KAFKA_LIBS_DIR)/.resolved ## Resolve the Kafka broker jars from Maven Central
+
+$(CACHE)/kafka-$(KAFKA_VERSION)/libs/.resolved: tools/kafka/pom.xml
+	mvn -q -B -f tools/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(@D)
+	@touch $@
+
+run: deps ## Run the whole system in the foreground until Ctrl-C
+	$(DEVSTACK) run
+
+up: deps ## Start the whole system in the background, return when it is ready
+	$(DEVSTACK) up
+
+down: ## Stop the background system; no process of it is left
+	@if [ -x $(DEVSTACK) ]; then $(DEVSTACK) down; else echo "nothing to stop"; fi
+
+status: ## Ports, URLs and tokens of the running system
+	@$(DEVSTACK) status
+
+unit: python-deps ## Unit tests only (no infrastructure)
+	$(PYTEST) -m "not integration"
+
+test: deps ## Every test; starts the stack for the integration tests if it is not running
+	@started=0; \
+	if ! $(DEVSTACK) status >/dev/null 2>&1; then \
+	  $(DEVSTACK) up || { echo "make test: the stack could not be started (see above); integration tests cannot run" >&2; exit 1; }; \
+	  started=1; \
+	fi; \
+	$(PYTEST); rc=$$?; \
+	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
+	exit $$rc
+
+lint: python-deps ## ruff
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: python-deps ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+schemas: python-deps ## Regenerate the event JSON Schema files from the models
+	$(VENV)/bin/python -m learnflow_common.schemas
+
+clean: down ## Remove the stack's data (PostgreSQL, Kafka) and logs
+	rm -rf .stack
+
+clean-cache: ## Remove the built Dapr binaries and Kafka jars
+	rm -rf $(CACHE)

@@ -1,0 +1,75 @@
+"""The skeleton both services share: lifespan with the sidecar client, actors, middleware, health.
+
+Each service's ``create_app()`` calls :func:`create_dapr_app` with its own routers and actor
+types, so the wiring that must be identical in both lives here once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from dapr.actor import Actor
+from dapr.actor.runtime.config import ActorRuntimeConfig
+from dapr.actor.runtime.runtime import ActorRuntime
+from dapr.ext.fastapi import DaprActor
+from fastapi import APIRouter, FastAPI, Request
+
+from learnflow_common.dapr.actors import SidecarActor
+from learnflow_common.dapr.sidecar import DaprSidecar
+from learnflow_common.health import health_router
+from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
+from learnflow_common.problems import install_problem_handlers
+from learnflow_common.settings import DaprAppSettings
+
+
+def create_dapr_app(
+    *,
+    title: str,
+    version: str,
+    description: str,
+    settings: DaprAppSettings,
+    routers: Sequence[APIRouter],
+    actor_types: Sequence[type[Actor]],
+    required_components: tuple[str, ...],
+    actor_config: ActorRuntimeConfig | None = None,
+) -> FastAPI:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.sidecar = DaprSidecar(
+            settings.dapr_url, settings.dapr_api_token.get_secret_value(), settings.sidecar_timeout_seconds
+        )
+        if actor_config is not None:
+            ActorRuntime.set_actor_config(actor_config)
+        for actor_type in actor_types:
+            if issubclass(actor_type, SidecarActor):
+                actor_type.bind(app.state.sidecar, settings)
+            await dapr_actor.register_actor(actor_type)
+        try:
+            yield
+        finally:
+            await app.state.sidecar.aclose()
+
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    app.state.settings = settings
+    install_problem_handlers(app, settings.retry_after_seconds)
+    app.include_router(health_router(required_components))
+    for router in routers:
+        app.include_router(router)
+    dapr_actor = DaprActor(app, router_tags=["dapr"])  # /dapr/config and /actors/... for the sidecar
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
+    return app
+
+
+def get_sidecar(request: Request) -> DaprSidecar:
+    """FastAPI dependency: the app's sidecar client."""
+    return request.app.state.sidecar  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> DaprAppSettings:
+    """FastAPI dependency: the app's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]

@@ -1,0 +1,156 @@
+"""An async client for the sidecar's HTTP API: state, pub/sub, invocation, metadata.
+
+Plain httpx rather than the SDK's clients: it never blocks the event loop, and every failure
+maps to one of two exceptions the apps know how to answer (see ``errors``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import re
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from learnflow_common.dapr.errors import ActorMethodFailed, EtagMismatch, SidecarUnavailable
+from learnflow_common.events import CloudEvent
+
+
+@dataclass(frozen=True)
+class StateEntry:
+    key: str
+    value: Any
+    etag: str | None
+
+
+def _dependency_for(error_code: str) -> str:
+    if error_code.startswith("ERR_PUBSUB"):
+        return "pubsub"
+    if error_code.startswith("ERR_STATE") or error_code.startswith("ERR_ACTOR"):
+        return "state-store"
+    return "dapr-sidecar"
+
+
+class DaprSidecar:
+    def __init__(self, base_url: str, api_token: str, timeout_seconds: float = 5.0) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"dapr-api-token": api_token},
+            timeout=httpx.Timeout(timeout_seconds),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._client.request(method, url, **kwargs)
+        except (httpx.TransportError, httpx.TimeoutException) as error:
+            raise SidecarUnavailable(f"Dapr sidecar unreachable ({type(error).__name__})", "dapr-sidecar") from error
+        if response.status_code == 401:
+            raise SidecarUnavailable("Dapr sidecar rejected this app's API token", "dapr-sidecar")
+        if response.status_code >= 500:
+            code, message = self._error_of(response)
+            if code == "ERR_ACTOR_INVOKE_METHOD":
+                code = self._actor_failure_code(message)
+            raise SidecarUnavailable(f"{code}: {message}", _dependency_for(code))
+        return response
+
+    @staticmethod
+    def _actor_failure_code(message: str) -> str:
+        """An actor call failed: a Dapr error inside (state store down) is a dependency failure;
+        anything else is a bug in the actor and must surface as such, not as "retry later"."""
+        inner = re.search(r'"errorCode":\s*"([A-Z_]+)"', message)
+        if inner and inner.group(1).startswith("ERR_"):
+            return inner.group(1)
+        raise ActorMethodFailed(message)
+
+    @staticmethod
+    def _error_of(response: httpx.Response) -> tuple[str, str]:
+        try:
+            body = response.json()
+        except ValueError:
+            return "ERR_UNKNOWN", response.text[:300]
+        return str(body.get("errorCode", "ERR_UNKNOWN")), str(body.get("message", ""))[:300]
+
+    def _raise_for_client_error(self, response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            code, message = self._error_of(response)
+            raise RuntimeError(f"sidecar answered {response.status_code} {code}: {message}")
+
+    # ------------------------------------------------------------------ state
+    async def get_state(self, store: str, key: str) -> StateEntry | None:
+        response = await self._request("GET", f"/v1.0/state/{store}/{key}", params={"consistency": "strong"})
+        if response.status_code == 204 or not response.content:
+            return None
+        self._raise_for_client_error(response)
+        return StateEntry(key=key, value=response.json(), etag=response.headers.get("etag"))
+
+    async def save_state(self, store: str, key: str, value: Any, etag: str | None = None) -> None:
+        """Saves one key; with ``etag`` the write succeeds only if nobody wrote it since."""
+        item: dict[str, Any] = {"key": key, "value": value, "options": {"consistency": "strong"}}
+        if etag is not None:
+            item["etag"] = etag
+            item["options"]["concurrency"] = "first-write"
+        response = await self._request("POST", f"/v1.0/state/{store}", json=[item])
+        if response.status_code == 409:
+            raise EtagMismatch(key)
+        self._raise_for_client_error(response)
+
+    async def transact(self, store: str, operations: list[dict[str, Any]]) -> None:
+        """Applies upserts / deletes all-or-nothing (``{"operation": "upsert", "request": {...}}``)."""
+        response = await self._request(
+            "POST", f"/v1.0/state/{store}/transaction", json={"operations": operations}
+        )
+        if response.status_code == 409:
+            raise EtagMismatch(",".join(op["request"]["key"] for op in operations))
+        self._raise_for_client_error(response)
+
+    async def delete_state(self, store: str, key: str) -> None:
+        response = await self._request("DELETE", f"/v1.0/state/{store}/{key}")
+        self._raise_for_client_error(response)
+
+    # ------------------------------------------------------------------ pub/sub
+    async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
+        """Publishes our own CloudEvent (stable id for consumer dedupe), keyed for per-learner order."""
+        response = await self._request(
+            "POST",
+            f"/v1.0/publish/{pubsub}/{topic}",
+            params={"metadata.partitionKey": partition_key},
+            content=event.model_dump_json(exclude_none=True),
+            headers={"content-type": "application/cloudevents+json"},
+        )
+        if response.status_code == 404:
+            code, message = self._error_of(response)
+            raise SidecarUnavailable(f"{code}: {message}", "pubsub")
+        self._raise_for_client_error(response)
+
+    # ------------------------------------------------------------------ actors
+    async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
+        """Calls an actor method; Dapr routes it to the one host of that actor, one call at a time."""
+        response = await self._request(
+            "PUT", f"/v1.0/actors/{actor_type}/{quote(actor_id, safe='')}/method/{method}", json=data
+        )
+        self._raise_for_client_error(response)
+        return response.json() if response.content else None
+
+    # ------------------------------------------------------------------ invocation, metadata
+    async def invoke(
+        self, app_id: str, method: str, http_method: str = "GET", timeout_seconds: float | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        extra = {"timeout": timeout_seconds} if timeout_seconds is not None else {}
+        return await self._request(http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}", **kwargs, **extra)
+
+    async def metadata(self) -> dict[str, Any]:
+        response = await self._request("GET", "/v1.0/metadata")
+        self._raise_for_client_error(response)
+        return dict(response.json())
+
+    async def healthy(self) -> bool:
+        try:
+            response = await self._client.get("/v1.0/healthz", timeout=2.0)
+        except httpx.HTTPError:
+            return False
+        return response.status_code < 300

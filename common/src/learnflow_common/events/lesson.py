@@ -1,0 +1,24 @@
+"""Events the Course Agent publishes on ``lesson-events`` (partition key: learner id)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Difficulty = Literal["beginner", "intermediate", "advanced"]
+
+
+class LessonGeneratedV1(BaseModel):
+    """A lesson was generated for a learner and stored."""
+
+    EVENT_TYPE: ClassVar[str] = "learnflow.lesson.generated.v1"
+    model_config = ConfigDict(extra="forbid", title="learnflow.lesson.generated.v1")
+
+    lesson_id: str = Field(min_length=1, max_length=128)
+    learner_id: str = Field(min_length=1, max_length=128)
+    topic: str = Field(min_length=1, max_length=64)
+    difficulty: Difficulty
+    title: str
+    created_at: datetime

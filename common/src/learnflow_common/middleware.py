@@ -1,0 +1,103 @@
+"""ASGI middleware both apps install: the app API token guard and the request body limit."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from learnflow_common.problems import PROBLEM_BASE, PROBLEM_JSON
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Routes only the sidecar calls: its config and actor calls, and subscription deliveries.
+DAPR_FACING_PREFIXES = ("/dapr/", "/actors/", "/events/")
+
+
+async def _send_problem(send: Send, status: int, slug: str, title: str, detail: str) -> None:
+    body = json.dumps({"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class AppTokenGuard:
+    """Rejects calls to Dapr-facing routes that lack the sidecar's ``dapr-api-token`` header.
+
+    Public routes are called by clients directly on the app port and are not affected.
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(DAPR_FACING_PREFIXES):
+            given = dict(scope["headers"]).get(b"dapr-api-token", b"")
+            if not hmac.compare_digest(given, self.token):
+                await _send_problem(
+                    send, 401, "unauthorized", "Unauthorized", "This route only answers the Dapr sidecar."
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+class BodySizeLimit:
+    """Refuses request bodies over ``max_bytes`` with 413, before any handler sees them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_problem(
+                send, 413, "payload-too-large", "Request body too large",
+                f"The body is {int(declared)} bytes; the limit is {self.max_bytes}.",
+            )
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await _send_problem(
+                    send, 413, "payload-too-large", "Request body too large",
+                    f"The body exceeds the limit of {self.max_bytes} bytes.",
+                )
+
+
+class _BodyTooLarge(Exception):
+    pass

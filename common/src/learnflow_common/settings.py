@@ -1,0 +1,35 @@
+"""Settings every LearnFlow app has: where its sidecar is, the two tokens, its own port.
+
+The variable names are the ones ``dapr run`` and the Kubernetes sidecar injector set, so an app
+runs unchanged under ``make run``, ``dapr run -f .`` and in a cluster.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DaprAppSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    app_id: str = Field(validation_alias="APP_ID")
+    app_host: str = Field(default="127.0.0.1", validation_alias="APP_HOST")
+    app_port: int = Field(validation_alias="APP_PORT")
+    dapr_host: str = Field(default="127.0.0.1", validation_alias="DAPR_HOST")
+    dapr_http_port: int = Field(default=3500, validation_alias="DAPR_HTTP_PORT")
+    #: Sent on every call to the sidecar; the sidecar rejects calls without it.
+    dapr_api_token: SecretStr = Field(validation_alias="DAPR_API_TOKEN")
+    #: What the sidecar sends on its calls to the app; Dapr-facing routes reject calls without it.
+    app_api_token: SecretStr = Field(validation_alias="APP_API_TOKEN")
+    state_store: str = Field(default="statestore", validation_alias="STATE_STORE_NAME")
+    pubsub: str = Field(default="pubsub", validation_alias="PUBSUB_NAME")
+    sidecar_timeout_seconds: float = Field(default=5.0, validation_alias="SIDECAR_TIMEOUT_SECONDS")
+    #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.
+    retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
+    max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")
+    log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
+
+    @property
+    def dapr_url(self) -> str:
+        return f"http://{self.dapr_host}:{self.dapr_http_port}"

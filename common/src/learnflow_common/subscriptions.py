@@ -1,0 +1,46 @@
+"""Subscription deliveries from the sidecar: parse the CloudEvent, answer SUCCESS / RETRY / DROP.
+
+Dapr redelivers on RETRY (and on any non-2xx), moves a message to the dead-letter topic on DROP,
+and never deduplicates: handlers dedupe on the event's business id.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from learnflow_common.events import EVENT_TYPES, CloudEvent
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryStatus(StrEnum):
+    SUCCESS = "SUCCESS"
+    RETRY = "RETRY"
+    DROP = "DROP"
+
+
+class UndeliverableEvent(Exception):
+    """The message can never be processed (malformed, unknown type): it goes to the dead letters."""
+
+
+def parse_event(body: dict[str, Any]) -> tuple[CloudEvent, BaseModel]:
+    """The envelope and its validated data, or :class:`UndeliverableEvent`."""
+    try:
+        envelope = CloudEvent.model_validate(body)
+    except ValidationError as error:
+        raise UndeliverableEvent(f"not a CloudEvent: {error.error_count()} error(s)") from error
+    model = EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise UndeliverableEvent(f"unknown event type {envelope.type!r}")
+    try:
+        return envelope, model.model_validate(envelope.data)
+    except ValidationError as error:
+        raise UndeliverableEvent(f"{envelope.type} data invalid: {error}") from error
+
+
+def status(value: DeliveryStatus) -> dict[str, str]:
+    return {"status": value.value}

@@ -1,0 +1,15 @@
+"""`python3 -m course_agent`: serve the app on APP_PORT (the variable dapr run and the launcher set)."""
+
+import uvicorn
+
+from course_agent.settings import Settings
+
+settings = Settings()  # type: ignore[call-arg]
+uvicorn.run(
+    "course_agent.app:create_app",
+    factory=True,
+    host=settings.app_host,
+    port=settings.app_port,
+    log_level=settings.log_level,
+    access_log=False,
+)

@@ -1,0 +1,24 @@
+"""create_app(): the Course Agent FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from course_agent import __version__
+from course_agent.adapters.actors import LearnerPlanActor
+from course_agent.api import events
+from course_agent.settings import Settings
+from learnflow_common.app import create_dapr_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()  # type: ignore[call-arg]
+    return create_dapr_app(
+        title="LearnFlow Course Agent",
+        version=__version__,
+        description="Generates personalized Python lessons from what it knows of each learner.",
+        settings=settings,
+        routers=[events.router],
+        actor_types=[LearnerPlanActor],
+        required_components=(settings.state_store, settings.pubsub),
+    )

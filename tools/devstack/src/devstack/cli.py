@@ -1,0 +1,134 @@
+"""`devstack run | up | down | status`: the local stack's one entry point (used by the Makefile)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from devstack.config import StackConfig
+from devstack.processes import kill_recorded, pid_alive
+from devstack.stack import READY_TIMEOUT_SECONDS, run
+
+UP_TIMEOUT_SECONDS = READY_TIMEOUT_SECONDS * 3
+
+
+def _supervisor_pid(config: StackConfig) -> int | None:
+    try:
+        pid = int(config.supervisor_pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid) else None
+
+
+def _ready(config: StackConfig) -> bool:
+    try:
+        return bool(json.loads(config.info_file.read_text()).get("ready"))
+    except (OSError, ValueError):
+        return False
+
+
+def cmd_run(config: StackConfig, _: argparse.Namespace) -> int:
+    if _supervisor_pid(config):
+        print("devstack: a stack is already running (`make down` stops it)", file=sys.stderr)
+        return 1
+    kill_recorded(config.stack_dir / "pids")
+    return run(config, echo=True)
+
+
+def cmd_up(config: StackConfig, _: argparse.Namespace) -> int:
+    """Starts `devstack run` detached, returns once the stack is ready (or prints why it is not)."""
+    if _supervisor_pid(config) and _ready(config):
+        print(f"devstack: stack already up ({config.info_file})")
+        return 0
+    if _supervisor_pid(config):
+        print("devstack: a stack is starting or stuck; run `make down` first", file=sys.stderr)
+        return 1
+    kill_recorded(config.stack_dir / "pids")
+    config.logs_dir.mkdir(parents=True, exist_ok=True)
+    log_path = config.logs_dir / "devstack.log"
+    with log_path.open("wb") as log:
+        supervisor = subprocess.Popen(
+            [sys.executable, "-m", "devstack", "run", "--quiet"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=config.repo,
+        )
+    print(f"devstack: starting the stack in the background (log: {log_path})", flush=True)
+    started = time.monotonic()
+    while time.monotonic() - started < UP_TIMEOUT_SECONDS:
+        if _ready(config):
+            summary = log_path.read_text().split("devstack: stack ready", 1)[-1]
+            print(f"devstack: stack ready{summary}", end="")
+            return 0
+        if supervisor.poll() is not None:
+            print(f"devstack: the stack failed to start:\n{log_path.read_text()[-6000:]}", file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+    print(f"devstack: not ready after {UP_TIMEOUT_SECONDS:.0f}s; see {log_path}", file=sys.stderr)
+    cmd_down(config, argparse.Namespace())
+    return 1
+
+
+def cmd_down(config: StackConfig, _: argparse.Namespace) -> int:
+    pid = _supervisor_pid(config)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 90
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        if pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    leftovers = kill_recorded(config.stack_dir / "pids")
+    config.supervisor_pid_file.unlink(missing_ok=True)
+    config.info_file.unlink(missing_ok=True)
+    if leftovers:
+        print(f"devstack: killed leftover processes: {', '.join(leftovers)}")
+    print("devstack: stack is down")
+    return 0
+
+
+def cmd_status(config: StackConfig, _: argparse.Namespace) -> int:
+    if _supervisor_pid(config) and _ready(config):
+        print(config.info_file.read_text())
+        return 0
+    print("devstack: no stack is running")
+    return 3
+
+
+def cmd_env(config: StackConfig, _: argparse.Namespace) -> int:
+    """Prints the exports `dapr run -f .` needs, taken from the running stack."""
+    if not _ready(config):
+        print("devstack: start the infrastructure first (`make up`)", file=sys.stderr)
+        return 1
+    info = json.loads(config.info_file.read_text())
+    exports = {
+        **info["tokens"],
+        "KAFKA_BROKERS": info["kafka_bootstrap"],
+        "POSTGRES_CONNECTION_STRING": info["postgres_dsn"],
+    }
+    for name, value in exports.items():
+        print(f"export {name}='{value}'")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="start the stack in the foreground until Ctrl-C")
+    run_parser.add_argument("--quiet", action="store_true", help="do not echo process logs")
+    commands.add_parser("up", help="start the stack in the background and wait until it is ready")
+    commands.add_parser("down", help="stop the background stack; no process of it is left")
+    commands.add_parser("status", help="print the running stack's ports and URLs")
+    commands.add_parser("env", help="print the variables `dapr run -f .` needs")
+    args = parser.parse_args(argv)
+    config = StackConfig.load()
+    if args.command == "run":
+        if args.quiet:
+            return run(config, echo=False)
+        return cmd_run(config, args)
+    handlers = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env}
+    return handlers[args.command](config, args)

@@ -1,0 +1,199 @@
+"""What the local stack is made of: paths, pinned versions, ports and the apps of dapr.yaml.
+
+Every knob of the local stack is here. Ports have defaults and are overridden by environment
+variables of the same name (``KAFKA_PORT=19092 make up``); app ports come from ``dapr.yaml`` and
+are overridden by ``<APP_ID>_APP_PORT``, ``<APP_ID>_DAPR_HTTP_PORT`` and so on, where ``<APP_ID>``
+is the app id in upper case with ``-`` as ``_`` (``COURSE_AGENT_APP_PORT``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+#: Infrastructure ports. The public ones are the issue's contract; the rest only have to be free.
+DEFAULT_PORTS: dict[str, int] = {
+    "POSTGRES_PORT": 5433,
+    "KAFKA_PORT": 9092,
+    "KAFKA_CONTROLLER_PORT": 9093,
+    "PLACEMENT_PORT": 50005,
+    "PLACEMENT_HEALTHZ_PORT": 58081,
+    "PLACEMENT_RAFT_PORT": 58201,
+    "SCHEDULER_PORT": 50006,
+    "SCHEDULER_HEALTHZ_PORT": 58082,
+    "SCHEDULER_ETCD_CLIENT_PORT": 52379,
+    "SCHEDULER_ETCD_PEER_PORT": 52380,
+}
+
+POSTGRES_DATABASE = "learnflow"
+POSTGRES_USER = "learnflow"
+
+
+def _port(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"devstack: {name}={raw!r} is not a port number") from None
+
+
+def pinned_versions(repo: Path) -> tuple[str, str]:
+    """(Dapr, Kafka) versions, read from the files that pin them: tools/dapr/go.mod, tools/kafka/pom.xml."""
+    dapr = re.search(r"github\.com/dapr/dapr v(\S+)", (repo / "tools/dapr/go.mod").read_text())
+    kafka = re.search(r"<kafka\.version>([^<]+)<", (repo / "tools/kafka/pom.xml").read_text())
+    if not dapr or not kafka:
+        raise SystemExit("devstack: cannot read the pinned Dapr / Kafka versions from tools/")
+    return dapr.group(1), kafka.group(1)
+
+
+def find_repo_root() -> Path:
+    """The checkout that holds dapr.yaml: LEARNFLOW_REPO, else the nearest parent of the cwd."""
+    if explicit := os.environ.get("LEARNFLOW_REPO"):
+        return Path(explicit).resolve()
+    for candidate in (Path.cwd(), *Path.cwd().parents):
+        if (candidate / "dapr.yaml").is_file():
+            return candidate
+    raise SystemExit("devstack: no dapr.yaml in this folder or above it; run from the LearnFlow checkout")
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    """One app of dapr.yaml with its sidecar, after environment overrides."""
+
+    app_id: str
+    app_dir: Path
+    command: list[str]
+    env: dict[str, str]
+    app_port: int
+    dapr_http_port: int
+    dapr_grpc_port: int
+    dapr_internal_grpc_port: int
+    metrics_port: int
+    health_check_path: str
+    resources_paths: list[Path]
+    config_file: Path
+    log_level: str
+
+    @property
+    def app_url(self) -> str:
+        return f"http://127.0.0.1:{self.app_port}"
+
+    @property
+    def dapr_url(self) -> str:
+        return f"http://127.0.0.1:{self.dapr_http_port}"
+
+    @property
+    def env_prefix(self) -> str:
+        return self.app_id.upper().replace("-", "_")
+
+
+def _resolve_command(command: list[str]) -> list[str]:
+    """dapr.yaml says ``python3``; the stack runs the project's virtualenv interpreter."""
+    if command and command[0] in {"python", "python3"}:
+        return [sys.executable, *command[1:]]
+    return command
+
+
+def load_apps(repo: Path) -> list[AppSpec]:
+    """Reads dapr.yaml, the single list of apps shared with ``dapr run -f .``."""
+    run_file = yaml.safe_load((repo / "dapr.yaml").read_text())
+    common = run_file.get("common", {}) or {}
+    apps: list[AppSpec] = []
+    for raw in run_file["apps"]:
+        merged = {**common, **raw, "env": {**common.get("env", {}), **raw.get("env", {})}}
+        app_id = merged["appID"]
+        prefix = app_id.upper().replace("-", "_")
+        resources = merged.get("resourcesPaths") or [merged.get("resourcesPath", "./components")]
+        if isinstance(resources, str):
+            resources = [part.strip() for part in resources.split(",")]
+        apps.append(
+            AppSpec(
+                app_id=app_id,
+                app_dir=(repo / merged["appDirPath"]).resolve(),
+                command=_resolve_command(list(merged["command"])),
+                env={key: str(value) for key, value in merged["env"].items()},
+                app_port=_port(f"{prefix}_APP_PORT", int(merged["appPort"])),
+                dapr_http_port=_port(f"{prefix}_DAPR_HTTP_PORT", int(merged["daprHTTPPort"])),
+                dapr_grpc_port=_port(f"{prefix}_DAPR_GRPC_PORT", int(merged["daprGRPCPort"])),
+                dapr_internal_grpc_port=_port(
+                    f"{prefix}_DAPR_INTERNAL_GRPC_PORT", int(merged["daprInternalGRPCPort"])
+                ),
+                metrics_port=_port(f"{prefix}_DAPR_METRICS_PORT", int(merged["metricsPort"])),
+                health_check_path=merged.get("appHealthCheckPath", "/healthz"),
+                resources_paths=[(repo / path).resolve() for path in resources],
+                config_file=(repo / merged["configFilePath"]).resolve(),
+                log_level=merged.get("logLevel", "info"),
+            )
+        )
+    return apps
+
+
+def _postgres_bin_dir() -> Path | None:
+    if explicit := os.environ.get("PG_BIN_DIR"):
+        return Path(explicit)
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    repo: Path
+    stack_dir: Path
+    cache_dir: Path
+    dapr_bin_dir: Path
+    kafka_libs_dir: Path
+    postgres_bin_dir: Path | None
+    ports: dict[str, int]
+    apps: list[AppSpec] = field(default_factory=list)
+
+    @classmethod
+    def load(cls) -> StackConfig:
+        repo = find_repo_root()
+        dapr_version, kafka_version = pinned_versions(repo)
+        cache = Path(os.environ.get("LEARNFLOW_CACHE", Path.home() / ".cache" / "learnflow"))
+        return cls(
+            repo=repo,
+            stack_dir=Path(os.environ.get("LEARNFLOW_STACK_DIR", repo / ".stack")).resolve(),
+            cache_dir=cache,
+            dapr_bin_dir=Path(os.environ.get("DAPR_BIN_DIR", cache / f"dapr-{dapr_version}")),
+            kafka_libs_dir=Path(
+                os.environ.get("KAFKA_LIBS_DIR", cache / f"kafka-{kafka_version}" / "libs")
+            ),
+            postgres_bin_dir=_postgres_bin_dir(),
+            ports={name: _port(name, default) for name, default in DEFAULT_PORTS.items()},
+            apps=load_apps(repo),
+        )
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.ports['KAFKA_PORT']}"
+
+    @property
+    def placement_address(self) -> str:
+        return f"127.0.0.1:{self.ports['PLACEMENT_PORT']}"
+
+    @property
+    def scheduler_address(self) -> str:
+        return f"127.0.0.1:{self.ports['SCHEDULER_PORT']}"
+
+    @property
+    def info_file(self) -> Path:
+        """Written when the stack is ready: ports, URLs and this stack's tokens, for tests and tools."""
+        return self.stack_dir / "stack.json"
+
+    @property
+    def supervisor_pid_file(self) -> Path:
+        return self.stack_dir / "supervisor.pid"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.stack_dir / "logs"

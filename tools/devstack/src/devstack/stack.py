@@ -1,0 +1,468 @@
+"""Starts the stack in dependency order, waits for each part to be ready, and stops it in reverse.
+
+Order: PostgreSQL -> Kafka (+ topics) -> placement, scheduler -> for each app of dapr.yaml its
+daprd sidecar and the app itself. Each step waits on a real readiness check, so a failure is
+reported at the step that failed, with the tail of that process's log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from devstack.config import POSTGRES_DATABASE, POSTGRES_USER, AppSpec, StackConfig
+from devstack.processes import Console, ManagedProcess
+
+READY_TIMEOUT_SECONDS = float(os.environ.get("DEVSTACK_READY_TIMEOUT", "120"))
+
+
+class StackError(RuntimeError):
+    """A part of the stack could not be started; the message says which and why."""
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _kafka_cluster_id() -> str:
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+class Stack:
+    def __init__(self, config: StackConfig, console: Console) -> None:
+        self.config = config
+        self.console = console
+        self.processes: list[ManagedProcess] = []
+        self.tokens = {
+            "DAPR_API_TOKEN": secrets.token_urlsafe(32),
+            "APP_API_TOKEN": secrets.token_urlsafe(32),
+        }
+        self._stopping = threading.Event()
+
+    # ------------------------------------------------------------------ helpers
+    def _process(self, name: str, argv: list[str], **kwargs: object) -> ManagedProcess:
+        process = ManagedProcess(
+            name=name,
+            argv=argv,
+            log_path=self.config.logs_dir / f"{name}.log",
+            pid_dir=self.config.stack_dir / "pids",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        process.start(self.console)
+        self.processes.append(process)
+        return process
+
+    def _wait(self, what: str, process: ManagedProcess, check: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self._stopping.is_set():
+                raise StackError("interrupted while starting")
+            for started in self.processes:
+                if not started.alive:
+                    raise StackError(
+                        f"{started.name} exited while waiting for {what} "
+                        f"(log: {started.log_path}):\n{started.tail()}"
+                    )
+            try:
+                if check():
+                    self.console.say(f"ready: {what}")
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
+                pass
+            time.sleep(0.3)
+        raise StackError(
+            f"timed out after {READY_TIMEOUT_SECONDS:.0f}s waiting for {what} "
+            f"(log: {process.log_path}):\n{process.tail()}"
+        )
+
+    @staticmethod
+    def _http_ok(url: str, headers: dict[str, str] | None = None) -> bool:
+        return httpx.get(url, headers=headers, timeout=2).status_code < 300
+
+    # ------------------------------------------------------------------ preflight
+    def preflight(self) -> None:
+        cfg = self.config
+        missing = [
+            str(cfg.dapr_bin_dir / binary)
+            for binary in ("daprd", "placement", "scheduler")
+            if not (cfg.dapr_bin_dir / binary).is_file()
+        ]
+        if missing:
+            raise StackError(f"Dapr runtime not built: missing {', '.join(missing)}. Run `make deps`.")
+        if not any(cfg.kafka_libs_dir.glob("kafka_2.13-*.jar")):
+            raise StackError(f"Kafka jars missing in {cfg.kafka_libs_dir}. Run `make deps`.")
+        if cfg.postgres_bin_dir is None or not (cfg.postgres_bin_dir / "postgres").is_file():
+            raise StackError(
+                "PostgreSQL server not installed (no /usr/lib/postgresql/*/bin/postgres). "
+                "Run `make deps` (apt-get install postgresql) or set PG_BIN_DIR."
+            )
+        if shutil.which("java") is None:
+            raise StackError("java not found: Kafka needs a Java 17+ runtime (apt-get install openjdk-17-jre-headless)")
+        wanted = dict(cfg.ports)
+        for app in cfg.apps:
+            for label, port in (
+                ("APP_PORT", app.app_port),
+                ("DAPR_HTTP_PORT", app.dapr_http_port),
+                ("DAPR_GRPC_PORT", app.dapr_grpc_port),
+                ("DAPR_INTERNAL_GRPC_PORT", app.dapr_internal_grpc_port),
+                ("DAPR_METRICS_PORT", app.metrics_port),
+            ):
+                wanted[f"{app.env_prefix}_{label}"] = port
+        taken = [f"{port} ({name})" for name, port in wanted.items() if not _port_is_free(port)]
+        if taken:
+            raise StackError(
+                "ports already in use: " + ", ".join(taken) + ". Is a stack already running "
+                "(`make down`)? Otherwise free them or move ours, e.g. `KAFKA_PORT=19092 make up`."
+            )
+
+    # ------------------------------------------------------------------ postgres
+    def _postgres_password(self) -> str:
+        secrets_file = self.config.stack_dir / "postgres" / "password"
+        if not secrets_file.exists():
+            secrets_file.parent.mkdir(parents=True, exist_ok=True)
+            secrets_file.write_text(secrets.token_urlsafe(24))
+            secrets_file.chmod(0o600)
+        return secrets_file.read_text().strip()
+
+    def postgres_dsn(self) -> str:
+        return (
+            f"host=127.0.0.1 port={self.config.ports['POSTGRES_PORT']} user={POSTGRES_USER} "
+            f"password={self._postgres_password()} dbname={POSTGRES_DATABASE} sslmode=disable"
+        )
+
+    def start_postgres(self) -> None:
+        cfg = self.config
+        assert cfg.postgres_bin_dir is not None
+        bin_dir = cfg.postgres_bin_dir
+        data_dir = cfg.stack_dir / "postgres" / "data"
+        socket_dir = cfg.stack_dir / "postgres" / "run"
+        password = self._postgres_password()
+        # PostgreSQL refuses to run as root; as root, the Debian package's `postgres` user runs it.
+        user = "postgres" if os.geteuid() == 0 else None
+        socket_dir.mkdir(parents=True, exist_ok=True)
+        if user:
+            entry = pwd.getpwnam(user)
+            for path in (cfg.stack_dir / "postgres", socket_dir):
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        if not (data_dir / "PG_VERSION").exists():
+            self.console.say(f"initialising PostgreSQL cluster in {data_dir}")
+            pwfile = cfg.stack_dir / "postgres" / "initpw"
+            pwfile.write_text(password)
+            if user:
+                os.chown(pwfile, pwd.getpwnam(user).pw_uid, -1)
+            subprocess.run(
+                [
+                    str(bin_dir / "initdb"), "-D", str(data_dir), "-U", POSTGRES_USER,
+                    f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+                ],
+                check=True, user=user, capture_output=True,
+            )
+            pwfile.unlink()
+        process = self._process(
+            "postgres",
+            [
+                str(bin_dir / "postgres"), "-D", str(data_dir),
+                "-p", str(cfg.ports["POSTGRES_PORT"]), "-c", "listen_addresses=127.0.0.1",
+                "-c", f"unix_socket_directories={socket_dir}", "-c", "max_connections=200",
+                "-c", "fsync=off" if os.environ.get("POSTGRES_FSYNC", "on") == "off" else "fsync=on",
+            ],
+            user=user,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: abort transactions, exit cleanly
+        )
+        env = {**os.environ, "PGPASSWORD": password}
+        base = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(cfg.ports["POSTGRES_PORT"]),
+                "-U", POSTGRES_USER, "-tAq"]
+
+        def accepting() -> bool:
+            result = subprocess.run([*base, "-d", "postgres", "-c", "select 1"], env=env, capture_output=True)
+            return result.returncode == 0
+
+        self._wait(f"PostgreSQL on 127.0.0.1:{cfg.ports['POSTGRES_PORT']}", process, accepting)
+        exists = subprocess.run(
+            [*base, "-d", "postgres", "-c", f"select 1 from pg_database where datname='{POSTGRES_DATABASE}'"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        if not exists:
+            subprocess.run([*base, "-d", "postgres", "-c", f"create database {POSTGRES_DATABASE}"],
+                           env=env, check=True, capture_output=True)
+
+    # ------------------------------------------------------------------ kafka
+    def start_kafka(self) -> None:
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        from learnflow_common.events import KAFKA_TOPICS
+
+        cfg = self.config
+        kafka_dir = cfg.stack_dir / "kafka"
+        data_dir = kafka_dir / "data"
+        kafka_dir.mkdir(parents=True, exist_ok=True)
+        properties = kafka_dir / "server.properties"
+        port, controller = cfg.ports["KAFKA_PORT"], cfg.ports["KAFKA_CONTROLLER_PORT"]
+        properties.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{controller}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"log.dirs={data_dir}",
+                    "num.partitions=3",
+                    "offsets.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=true",
+                    "",
+                ]
+            )
+        )
+        log4j = kafka_dir / "log4j.properties"
+        log4j.write_text(
+            "log4j.rootLogger=INFO, stdout\n"
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+            "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n"
+            "log4j.logger.kafka=INFO\nlog4j.logger.org.apache.kafka=WARN\n"
+            "log4j.logger.state.change.logger=WARN\nlog4j.logger.kafka.controller=WARN\n"
+        )
+        java = [
+            "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{log4j}", f"-Dkafka.logs.dir={kafka_dir / 'logs'}",
+            "-cp", f"{cfg.kafka_libs_dir}/*",
+        ]
+        if not (data_dir / "meta.properties").exists():
+            self.console.say(f"formatting Kafka KRaft storage in {data_dir}")
+            subprocess.run(
+                [*java, "kafka.tools.StorageTool", "format", "-t", _kafka_cluster_id(), "-c", str(properties)],
+                check=True, capture_output=True,
+            )
+        process = self._process("kafka", [*java, "kafka.Kafka", str(properties)])
+        admin = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap, "log_level": 0})
+        self._wait(
+            f"Kafka on {cfg.kafka_bootstrap}", process, lambda: admin.list_topics(timeout=2).brokers != {}
+        )
+        existing = admin.list_topics(timeout=10).topics
+        wanted = [NewTopic(topic, num_partitions=3, replication_factor=1)
+                  for topic in KAFKA_TOPICS if topic not in existing]
+        for topic, future in admin.create_topics(wanted).items() if wanted else []:
+            future.result(timeout=30)
+        self._wait(
+            f"Kafka topics {', '.join(KAFKA_TOPICS)}", process,
+            lambda: set(KAFKA_TOPICS) <= set(admin.list_topics(timeout=5).topics),
+        )
+
+    # ------------------------------------------------------------------ dapr control plane
+    def start_control_plane(self) -> None:
+        cfg, ports = self.config, self.config.ports
+        placement = self._process(
+            "placement",
+            [
+                str(cfg.dapr_bin_dir / "placement"),
+                "--port", str(ports["PLACEMENT_PORT"]), "--listen-address", "127.0.0.1",
+                "--healthz-port", str(ports["PLACEMENT_HEALTHZ_PORT"]), "--healthz-listen-address", "127.0.0.1",
+                "--initial-cluster", f"dapr-placement-0=127.0.0.1:{ports['PLACEMENT_RAFT_PORT']}",
+                "--enable-metrics=false", "--log-level", "info",
+            ],
+        )
+        scheduler_dir = cfg.stack_dir / "scheduler"
+        scheduler_dir.mkdir(parents=True, exist_ok=True)
+        scheduler = self._process(
+            "scheduler",
+            [
+                str(cfg.dapr_bin_dir / "scheduler"),
+                "--port", str(ports["SCHEDULER_PORT"]), "--listen-address", "127.0.0.1",
+                "--healthz-port", str(ports["SCHEDULER_HEALTHZ_PORT"]), "--healthz-listen-address", "127.0.0.1",
+                "--etcd-data-dir", str(scheduler_dir / "etcd"),
+                "--etcd-client-port", str(ports["SCHEDULER_ETCD_CLIENT_PORT"]),
+                "--etcd-client-listen-address", "127.0.0.1",
+                "--etcd-initial-cluster",
+                f"dapr-scheduler-server-0=http://127.0.0.1:{ports['SCHEDULER_ETCD_PEER_PORT']}",
+                "--enable-metrics=false", "--log-level", "info",
+            ],
+        )
+        self._wait(
+            f"placement on {cfg.placement_address}", placement,
+            lambda: self._http_ok(f"http://127.0.0.1:{ports['PLACEMENT_HEALTHZ_PORT']}/healthz"),
+        )
+        self._wait(
+            f"scheduler on {cfg.scheduler_address}", scheduler,
+            lambda: self._http_ok(f"http://127.0.0.1:{ports['SCHEDULER_HEALTHZ_PORT']}/healthz"),
+        )
+
+    # ------------------------------------------------------------------ apps
+    def sidecar_env(self) -> dict[str, str]:
+        """What the component YAMLs read through `envRef`, plus this stack's tokens."""
+        return {
+            **self.tokens,
+            "KAFKA_BROKERS": self.config.kafka_bootstrap,
+            "POSTGRES_CONNECTION_STRING": self.postgres_dsn(),
+        }
+
+    def app_env(self, app: AppSpec) -> dict[str, str]:
+        """The same variables `dapr run` gives an app, so the app runs unchanged under either."""
+        return {
+            **app.env,
+            **self.tokens,
+            "APP_ID": app.app_id,
+            "APP_PORT": str(app.app_port),
+            "DAPR_HTTP_PORT": str(app.dapr_http_port),
+            "DAPR_GRPC_PORT": str(app.dapr_grpc_port),
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def start_apps(self) -> None:
+        cfg = self.config
+        pairs: list[tuple[AppSpec, ManagedProcess, ManagedProcess]] = []
+        for app in cfg.apps:
+            app_process = self._process(app.app_id, app.command, cwd=app.app_dir, env=self.app_env(app))
+            sidecar = self._process(
+                f"{app.app_id}-daprd",
+                [
+                    str(cfg.dapr_bin_dir / "daprd"),
+                    "--app-id", app.app_id, "--app-port", str(app.app_port), "--app-protocol", "http",
+                    "--app-channel-address", "127.0.0.1",
+                    "--dapr-http-port", str(app.dapr_http_port), "--dapr-grpc-port", str(app.dapr_grpc_port),
+                    "--dapr-internal-grpc-port", str(app.dapr_internal_grpc_port),
+                    "--dapr-listen-addresses", "127.0.0.1",
+                    "--metrics-port", str(app.metrics_port), "--metrics-listen-address", "127.0.0.1",
+                    *[arg for path in app.resources_paths for arg in ("--resources-path", str(path))],
+                    "--config", str(app.config_file),
+                    "--placement-host-address", cfg.placement_address,
+                    "--scheduler-host-address", cfg.scheduler_address,
+                    "--enable-app-health-check", "--app-health-check-path", app.health_check_path,
+                    "--log-level", app.log_level,
+                ],
+                cwd=cfg.repo,
+                env=self.sidecar_env(),
+            )
+            pairs.append((app, app_process, sidecar))
+        for app, app_process, sidecar in pairs:
+            self._wait(
+                f"{app.app_id} sidecar on {app.dapr_url}", sidecar,
+                lambda app=app: self._http_ok(f"{app.dapr_url}/v1.0/healthz"),
+            )
+            self._wait(
+                f"{app.app_id} on {app.app_url} (/readyz)", app_process,
+                lambda app=app: self._http_ok(f"{app.app_url}/readyz"),
+            )
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.preflight()
+        self.config.stack_dir.mkdir(parents=True, exist_ok=True)
+        self.config.info_file.unlink(missing_ok=True)
+        started = time.monotonic()
+        self.start_postgres()
+        self.start_kafka()
+        self.start_control_plane()
+        self.start_apps()
+        self._write_info()
+        self._print_summary(time.monotonic() - started)
+
+    def _write_info(self) -> None:
+        cfg = self.config
+        info = {
+            "ready": True,
+            "supervisor_pid": os.getpid(),
+            "postgres_dsn": self.postgres_dsn(),
+            "kafka_bootstrap": cfg.kafka_bootstrap,
+            "placement_address": cfg.placement_address,
+            "scheduler_address": cfg.scheduler_address,
+            "tokens": self.tokens,
+            "apps": {
+                app.app_id: {"app_url": app.app_url, "dapr_url": app.dapr_url,
+                             "dapr_grpc_port": app.dapr_grpc_port}
+                for app in cfg.apps
+            },
+            "logs_dir": str(cfg.logs_dir),
+        }
+        cfg.info_file.write_text(json.dumps(info, indent=2))
+        cfg.info_file.chmod(0o600)
+
+    def _print_summary(self, seconds: float) -> None:
+        cfg = self.config
+        lines = [
+            f"stack ready in {seconds:.1f}s",
+            f"  PostgreSQL   127.0.0.1:{cfg.ports['POSTGRES_PORT']}  (db {POSTGRES_DATABASE}, user {POSTGRES_USER})",
+            f"  Kafka        {cfg.kafka_bootstrap}",
+            f"  placement    {cfg.placement_address}",
+            f"  scheduler    {cfg.scheduler_address}",
+        ]
+        for app in cfg.apps:
+            lines.append(f"  {app.app_id:<12} app {app.app_url}   sidecar {app.dapr_url}")
+        lines.append(f"  tokens and DSN: {cfg.info_file}   logs: {cfg.logs_dir}")
+        for line in lines:
+            self.console.say(line)
+
+    def watch(self) -> None:
+        """Blocks until a stop is requested or a process dies (which is reported, then all stop)."""
+        while not self._stopping.wait(0.5):
+            for process in self.processes:
+                if not process.alive:
+                    self.console.say(
+                        f"{process.name} exited unexpectedly (code {process.popen.returncode if process.popen else '?'}); "
+                        f"stopping the stack. Last lines:\n{process.tail()}"
+                    )
+                    return
+
+    def request_stop(self, *_: object) -> None:
+        self._stopping.set()
+
+    def stop(self) -> None:
+        self.config.info_file.unlink(missing_ok=True)
+        for process in reversed(self.processes):
+            if process.alive:
+                self.console.say(f"stopping {process.name}")
+            process.stop()
+        self.console.say("stack stopped")
+
+
+def run(config: StackConfig, echo: bool) -> int:
+    """`devstack run`: start everything, keep it up until Ctrl-C / SIGTERM, then stop everything."""
+    console = Console(echo=echo)
+    stack = Stack(config, console)
+    signal.signal(signal.SIGINT, stack.request_stop)
+    signal.signal(signal.SIGTERM, stack.request_stop)
+    config.stack_dir.mkdir(parents=True, exist_ok=True)
+    config.supervisor_pid_file.write_text(str(os.getpid()))
+    code = 0
+    try:
+        stack.start()
+        stack.watch()
+        code = 0 if stack._stopping.is_set() else 1
+    except StackError as error:
+        console.say(f"ERROR: {error}")
+        code = 1
+    except subprocess.CalledProcessError as error:
+        console.say(f"ERROR: {' '.join(map(str, error.cmd))} failed:\n{(error.stderr or b'').decode(errors='replace')}")
+        code = 1
+    finally:
+        stack.stop()
+        config.supervisor_pid_file.unlink(missing_ok=True)
+    sys.stdout.flush()
+    return code

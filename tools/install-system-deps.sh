@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local stack needs, only those missing. Idempotent.
+# PostgreSQL server (the stack runs its own cluster, not the system service), a Java 17 runtime
+# for Kafka, Go to build the Dapr runtime, Maven to resolve Kafka's jars.
+set -euo pipefail
+
+missing=()
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v go >/dev/null || missing+=(golang-go)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null; then
+  sudo=(sudo)
+else
+  echo "need root (or sudo) to install: ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The Debian package starts a system cluster on 5432; the stack does not use it.
+if command -v pg_ctlcluster >/dev/null; then
+  for cluster in $(pg_lsclusters -h 2>/dev/null | awk '$4=="online"{print $1"/"$2}'); do
+    "${sudo[@]}" pg_ctlcluster "${cluster%/*}" "${cluster#*/}" stop || true
+  done
+fi

@@ -1,0 +1,24 @@
+"""create_app(): the User Progress FastAPI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from learnflow_common.app import create_dapr_app
+from user_progress import __version__
+from user_progress.adapters.actors import LearnerProgressActor
+from user_progress.api import progress
+from user_progress.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()  # type: ignore[call-arg]
+    return create_dapr_app(
+        title="LearnFlow User Progress",
+        version=__version__,
+        description="Records learning events and reports where a learner stands.",
+        settings=settings,
+        routers=[progress.router],
+        actor_types=[LearnerProgressActor],
+        required_components=(settings.state_store, settings.pubsub),
+    )

@@ -83,7 +83,7 @@ test: deps ## Every test; starts the stack for the integration tests if it is no
 	  $(DEVSTACK) up || { echo "make test: the stack could not be started (see above); integration tests cannot run" >&2; exit 1; }; \
 	  started=1; \
 	fi; \
-	$(PYTEST); rc=$$?; \
+	$(VENV)/bin/ruff check . && $(PYTEST); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 
@@ -98,8 +98,8 @@ format: python-deps ## Apply ruff's fixes and formatting
 schemas: python-deps ## Regenerate the event JSON Schema files from the models
 	$(VENV)/bin/python -m learnflow_common.schemas
 
-clean: down ## Remove the stack's data (PostgreSQL, Kafka) and logs
-	rm -rf .stack
+clean: ## Stop the stack and remove its data (PostgreSQL, Kafka), logs and secrets
+	@if [ -x $(DEVSTACK) ]; then $(DEVSTACK) clean; else rm -rf .stack; fi
 
 clean-cache: ## Remove the built Dapr binaries and Kafka jars
 	rm -rf $(CACHE)

@@ -46,12 +46,16 @@ def health_router(required_components: tuple[str, ...]) -> APIRouter:
         if all(value == "ok" for value in checks.values()):
             return {"status": "ready", "checks": checks}
         body = {
-            "type": PROBLEM_BASE + "not-ready", "title": "Not ready", "status": 503,
+            "type": PROBLEM_BASE + "not-ready",
+            "title": "Not ready",
+            "status": 503,
             "detail": "; ".join(f"{name}: {value}" for name, value in checks.items() if value != "ok"),
             "checks": checks,
         }
         return JSONResponse(
-            body, status_code=503, media_type=PROBLEM_JSON,
+            body,
+            status_code=503,
+            media_type=PROBLEM_JSON,
             headers={"Retry-After": str(settings.retry_after_seconds)},
         )
 

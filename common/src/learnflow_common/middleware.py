@@ -66,7 +66,10 @@ class BodySizeLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await _send_problem(
-                send, 413, "payload-too-large", "Request body too large",
+                send,
+                413,
+                "payload-too-large",
+                "Request body too large",
                 f"The body is {int(declared)} bytes; the limit is {self.max_bytes}.",
             )
             return
@@ -94,7 +97,10 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if not started:
                 await _send_problem(
-                    send, 413, "payload-too-large", "Request body too large",
+                    send,
+                    413,
+                    "payload-too-large",
+                    "Request body too large",
                     f"The body exceeds the limit of {self.max_bytes} bytes.",
                 )
 

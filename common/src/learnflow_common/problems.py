@@ -59,18 +59,17 @@ def _field_path(loc: tuple[Any, ...]) -> str:
 
 def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     fields = [
-        {"field": _field_path(tuple(error.get("loc", ()))), "message": error.get("msg", "invalid")}
-        for error in errors
+        {"field": _field_path(tuple(error.get("loc", ()))), "message": error.get("msg", "invalid")} for error in errors
     ]
     names = ", ".join(dict.fromkeys(item["field"] for item in fields))
-    return Problem(
-        422, "validation-error", "Request validation failed", f"Invalid field(s): {names}", errors=fields
-    )
+    return Problem(422, "validation-error", "Request validation failed", f"Invalid field(s): {names}", errors=fields)
 
 
 def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:
     return Problem(
-        503, "dependency-unavailable", "A dependency is unavailable",
+        503,
+        "dependency-unavailable",
+        "A dependency is unavailable",
         f"{error}. Nothing was changed; retry later.",
         headers={"Retry-After": str(retry_after)},
         dependency=error.dependency,
@@ -94,9 +93,16 @@ def install_problem_handlers(app: FastAPI, retry_after_seconds: int) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(exc.status_code, "http-error")
-        problem = Problem(exc.status_code, slug, titles.get(exc.status_code, "HTTP error"), str(exc.detail),
-                          headers=dict(exc.headers or {}))
+        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+            exc.status_code, "http-error"
+        )
+        problem = Problem(
+            exc.status_code,
+            slug,
+            titles.get(exc.status_code, "HTTP error"),
+            str(exc.detail),
+            headers=dict(exc.headers or {}),
+        )
         return problem_response(problem, request.url.path)
 
     @app.exception_handler(Exception)

@@ -37,7 +37,9 @@ class SidecarActor(Actor):
     async def stage_events(self, topic: str, events: list[CloudEvent]) -> None:
         """Adds events to the outbox; they are committed by the caller's ``save_state()``."""
         pending: list[dict[str, Any]] = await self._state_manager.get_or_add_state(OUTBOX_KEY, [])
-        staged = [{"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events]
+        staged = [
+            {"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events
+        ]
         await self._state_manager.set_state(OUTBOX_KEY, [*pending, *staged])
 
     async def flush_outbox(self) -> int:
@@ -49,7 +51,9 @@ class SidecarActor(Actor):
         for entry in pending:
             try:
                 await self.sidecar.publish(
-                    self.settings.pubsub, entry["topic"], CloudEvent.model_validate(entry["event"]),
+                    self.settings.pubsub,
+                    entry["topic"],
+                    CloudEvent.model_validate(entry["event"]),
                     partition_key=entry["partition_key"],
                 )
             except SidecarUnavailable as error:

@@ -6,8 +6,8 @@ maps to one of two exceptions the apps know how to answer (see ``errors``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -100,9 +100,7 @@ class DaprSidecar:
 
     async def transact(self, store: str, operations: list[dict[str, Any]]) -> None:
         """Applies upserts / deletes all-or-nothing (``{"operation": "upsert", "request": {...}}``)."""
-        response = await self._request(
-            "POST", f"/v1.0/state/{store}/transaction", json={"operations": operations}
-        )
+        response = await self._request("POST", f"/v1.0/state/{store}/transaction", json={"operations": operations})
         if response.status_code == 409:
             raise EtagMismatch(",".join(op["request"]["key"] for op in operations))
         self._raise_for_client_error(response)
@@ -137,7 +135,11 @@ class DaprSidecar:
 
     # ------------------------------------------------------------------ invocation, metadata
     async def invoke(
-        self, app_id: str, method: str, http_method: str = "GET", timeout_seconds: float | None = None,
+        self,
+        app_id: str,
+        method: str,
+        http_method: str = "GET",
+        timeout_seconds: float | None = None,
         **kwargs: Any,
     ) -> httpx.Response:
         extra = {"timeout": timeout_seconds} if timeout_seconds is not None else {}

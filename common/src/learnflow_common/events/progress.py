@@ -17,7 +17,9 @@ class ProgressUpdatedV1(BaseModel):
     model_config = ConfigDict(extra="forbid", title="learnflow.progress.updated.v1")
 
     learner_id: str = Field(min_length=1, max_length=128)
-    source_event_id: str = Field(min_length=1, max_length=128, description="The event_id given to POST /update-progress.")
+    source_event_id: str = Field(
+        min_length=1, max_length=128, description="The event_id given to POST /update-progress."
+    )
     activity: Activity
     topic: str = Field(min_length=1, max_length=64, description="Curriculum topic slug.")
     score: int | None = Field(default=None, ge=0, le=100)

@@ -30,7 +30,10 @@ async def on_progress_event(
         return status(DeliveryStatus.SUCCESS)  # another type on the topic: not ours to act on
     try:
         await sidecar.invoke_actor(
-            ACTOR_TYPE, data.learner_id, "ApplyProgress", {"event_id": envelope.id, "data": data.model_dump(mode="json")}
+            ACTOR_TYPE,
+            data.learner_id,
+            "ApplyProgress",
+            {"event_id": envelope.id, "data": data.model_dump(mode="json")},
         )
     except SidecarUnavailable as error:
         log.warning("retrying progress event %s: %s", envelope.id, error)

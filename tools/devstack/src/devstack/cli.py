@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,8 +55,11 @@ def cmd_up(config: StackConfig, _: argparse.Namespace) -> int:
     with log_path.open("wb") as log:
         supervisor = subprocess.Popen(
             [sys.executable, "-m", "devstack", "run", "--quiet"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=config.repo,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=config.repo,
         )
     print(f"devstack: starting the stack in the background (log: {log_path})", flush=True)
     started = time.monotonic()
@@ -88,6 +92,15 @@ def cmd_down(config: StackConfig, _: argparse.Namespace) -> int:
     if leftovers:
         print(f"devstack: killed leftover processes: {', '.join(leftovers)}")
     print("devstack: stack is down")
+    return 0
+
+
+def cmd_clean(config: StackConfig, args: argparse.Namespace) -> int:
+    """Stops the stack and deletes its data (PostgreSQL cluster, Kafka log, logs, secrets)."""
+    cmd_down(config, args)
+    for path in (config.postgres_dir, config.stack_dir):
+        shutil.rmtree(path, ignore_errors=True)
+    print(f"devstack: removed {config.stack_dir} and {config.postgres_dir}")
     return 0
 
 
@@ -124,11 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("down", help="stop the background stack; no process of it is left")
     commands.add_parser("status", help="print the running stack's ports and URLs")
     commands.add_parser("env", help="print the variables `dapr run -f .` needs")
+    commands.add_parser("clean", help="stop the stack and delete its data")
     args = parser.parse_args(argv)
     config = StackConfig.load()
     if args.command == "run":
         if args.quiet:
             return run(config, echo=False)
         return cmd_run(config, args)
-    handlers = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env}
+    handlers = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env, "clean": cmd_clean}
     return handlers[args.command](config, args)

@@ -9,6 +9,7 @@ is the app id in upper case with ``-`` as ``_`` (``COURSE_AGENT_APP_PORT``).
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import re
 import sys
@@ -16,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
 
 #: Infrastructure ports. The public ones are the issue's contract; the rest only have to be free.
 DEFAULT_PORTS: dict[str, int] = {
@@ -34,6 +34,8 @@ DEFAULT_PORTS: dict[str, int] = {
 
 POSTGRES_DATABASE = "learnflow"
 POSTGRES_USER = "learnflow"
+#: PostgreSQL refuses to run as root; as root, the Debian package's `postgres` user runs it.
+POSTGRES_OS_USER = "postgres"
 
 
 def _port(name: str, default: int) -> int:
@@ -124,9 +126,7 @@ def load_apps(repo: Path) -> list[AppSpec]:
                 app_port=_port(f"{prefix}_APP_PORT", int(merged["appPort"])),
                 dapr_http_port=_port(f"{prefix}_DAPR_HTTP_PORT", int(merged["daprHTTPPort"])),
                 dapr_grpc_port=_port(f"{prefix}_DAPR_GRPC_PORT", int(merged["daprGRPCPort"])),
-                dapr_internal_grpc_port=_port(
-                    f"{prefix}_DAPR_INTERNAL_GRPC_PORT", int(merged["daprInternalGRPCPort"])
-                ),
+                dapr_internal_grpc_port=_port(f"{prefix}_DAPR_INTERNAL_GRPC_PORT", int(merged["daprInternalGRPCPort"])),
                 metrics_port=_port(f"{prefix}_DAPR_METRICS_PORT", int(merged["metricsPort"])),
                 health_check_path=merged.get("appHealthCheckPath", "/healthz"),
                 resources_paths=[(repo / path).resolve() for path in resources],
@@ -165,9 +165,7 @@ class StackConfig:
             stack_dir=Path(os.environ.get("LEARNFLOW_STACK_DIR", repo / ".stack")).resolve(),
             cache_dir=cache,
             dapr_bin_dir=Path(os.environ.get("DAPR_BIN_DIR", cache / f"dapr-{dapr_version}")),
-            kafka_libs_dir=Path(
-                os.environ.get("KAFKA_LIBS_DIR", cache / f"kafka-{kafka_version}" / "libs")
-            ),
+            kafka_libs_dir=Path(os.environ.get("KAFKA_LIBS_DIR", cache / f"kafka-{kafka_version}" / "libs")),
             postgres_bin_dir=_postgres_bin_dir(),
             ports={name: _port(name, default) for name, default in DEFAULT_PORTS.items()},
             apps=load_apps(repo),
@@ -193,6 +191,15 @@ class StackConfig:
     @property
     def supervisor_pid_file(self) -> Path:
         return self.stack_dir / "supervisor.pid"
+
+    @property
+    def postgres_dir(self) -> Path:
+        """The cluster's folder. As root it lives outside the checkout, under /var/tmp, because the
+        ``postgres`` user may not be able to enter the checkout's parents (mktemp -d is 0700)."""
+        if os.geteuid() != 0:
+            return self.stack_dir / "postgres"
+        digest = hashlib.sha256(str(self.stack_dir).encode()).hexdigest()[:12]
+        return Path("/var/tmp/learnflow") / f"postgres-{digest}"
 
     @property
     def logs_dir(self) -> Path:

@@ -21,11 +21,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
-from devstack.config import POSTGRES_DATABASE, POSTGRES_USER, AppSpec, StackConfig
+from devstack.config import POSTGRES_DATABASE, POSTGRES_OS_USER, POSTGRES_USER, AppSpec, StackConfig
 from devstack.processes import Console, ManagedProcess
 
 READY_TIMEOUT_SECONDS = float(os.environ.get("DEVSTACK_READY_TIMEOUT", "120"))
@@ -81,14 +80,13 @@ class Stack:
             for started in self.processes:
                 if not started.alive:
                     raise StackError(
-                        f"{started.name} exited while waiting for {what} "
-                        f"(log: {started.log_path}):\n{started.tail()}"
+                        f"{started.name} exited while waiting for {what} (log: {started.log_path}):\n{started.tail()}"
                     )
             try:
                 if check():
                     self.console.say(f"ready: {what}")
                     return
-            except Exception:  # noqa: BLE001 - not ready yet, whatever the reason
+            except Exception:
                 pass
             time.sleep(0.3)
         raise StackError(
@@ -138,7 +136,7 @@ class Stack:
 
     # ------------------------------------------------------------------ postgres
     def _postgres_password(self) -> str:
-        secrets_file = self.config.stack_dir / "postgres" / "password"
+        secrets_file = self.config.stack_dir / "postgres-password"
         if not secrets_file.exists():
             secrets_file.parent.mkdir(parents=True, exist_ok=True)
             secrets_file.write_text(secrets.token_urlsafe(24))
@@ -155,44 +153,70 @@ class Stack:
         cfg = self.config
         assert cfg.postgres_bin_dir is not None
         bin_dir = cfg.postgres_bin_dir
-        data_dir = cfg.stack_dir / "postgres" / "data"
-        socket_dir = cfg.stack_dir / "postgres" / "run"
+        data_dir = cfg.postgres_dir / "data"
+        socket_dir = cfg.postgres_dir / "run"
         password = self._postgres_password()
-        # PostgreSQL refuses to run as root; as root, the Debian package's `postgres` user runs it.
-        user = "postgres" if os.geteuid() == 0 else None
+        user = POSTGRES_OS_USER if os.geteuid() == 0 else None
         socket_dir.mkdir(parents=True, exist_ok=True)
         if user:
             entry = pwd.getpwnam(user)
-            for path in (cfg.stack_dir / "postgres", socket_dir):
+            for path in (cfg.postgres_dir, socket_dir):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         if not (data_dir / "PG_VERSION").exists():
             self.console.say(f"initialising PostgreSQL cluster in {data_dir}")
-            pwfile = cfg.stack_dir / "postgres" / "initpw"
+            pwfile = cfg.postgres_dir / "initpw"
             pwfile.write_text(password)
             if user:
                 os.chown(pwfile, pwd.getpwnam(user).pw_uid, -1)
             subprocess.run(
                 [
-                    str(bin_dir / "initdb"), "-D", str(data_dir), "-U", POSTGRES_USER,
-                    f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    POSTGRES_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth=scram-sha-256",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
                 ],
-                check=True, user=user, capture_output=True,
+                check=True,
+                user=user,
+                capture_output=True,
             )
             pwfile.unlink()
         process = self._process(
             "postgres",
             [
-                str(bin_dir / "postgres"), "-D", str(data_dir),
-                "-p", str(cfg.ports["POSTGRES_PORT"]), "-c", "listen_addresses=127.0.0.1",
-                "-c", f"unix_socket_directories={socket_dir}", "-c", "max_connections=200",
-                "-c", "fsync=off" if os.environ.get("POSTGRES_FSYNC", "on") == "off" else "fsync=on",
+                str(bin_dir / "postgres"),
+                "-D",
+                str(data_dir),
+                "-p",
+                str(cfg.ports["POSTGRES_PORT"]),
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                f"unix_socket_directories={socket_dir}",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "fsync=off" if os.environ.get("POSTGRES_FSYNC", "on") == "off" else "fsync=on",
             ],
             user=user,
             stop_signal=signal.SIGINT,  # "fast" shutdown: abort transactions, exit cleanly
         )
         env = {**os.environ, "PGPASSWORD": password}
-        base = [str(bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(cfg.ports["POSTGRES_PORT"]),
-                "-U", POSTGRES_USER, "-tAq"]
+        base = [
+            str(bin_dir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cfg.ports["POSTGRES_PORT"]),
+            "-U",
+            POSTGRES_USER,
+            "-tAq",
+        ]
 
         def accepting() -> bool:
             result = subprocess.run([*base, "-d", "postgres", "-c", "select 1"], env=env, capture_output=True)
@@ -201,11 +225,18 @@ class Stack:
         self._wait(f"PostgreSQL on 127.0.0.1:{cfg.ports['POSTGRES_PORT']}", process, accepting)
         exists = subprocess.run(
             [*base, "-d", "postgres", "-c", f"select 1 from pg_database where datname='{POSTGRES_DATABASE}'"],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         if not exists:
-            subprocess.run([*base, "-d", "postgres", "-c", f"create database {POSTGRES_DATABASE}"],
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                [*base, "-d", "postgres", "-c", f"create database {POSTGRES_DATABASE}"],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
 
     # ------------------------------------------------------------------ kafka
     def start_kafka(self) -> None:
@@ -251,28 +282,35 @@ class Stack:
             "log4j.logger.state.change.logger=WARN\nlog4j.logger.kafka.controller=WARN\n"
         )
         java = [
-            "java", "-Xms256m", "-Xmx768m", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-            f"-Dlog4j.configuration=file:{log4j}", f"-Dkafka.logs.dir={kafka_dir / 'logs'}",
-            "-cp", f"{cfg.kafka_libs_dir}/*",
+            "java",
+            "-Xms256m",
+            "-Xmx768m",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{log4j}",
+            f"-Dkafka.logs.dir={kafka_dir / 'logs'}",
+            "-cp",
+            f"{cfg.kafka_libs_dir}/*",
         ]
         if not (data_dir / "meta.properties").exists():
             self.console.say(f"formatting Kafka KRaft storage in {data_dir}")
             subprocess.run(
                 [*java, "kafka.tools.StorageTool", "format", "-t", _kafka_cluster_id(), "-c", str(properties)],
-                check=True, capture_output=True,
+                check=True,
+                capture_output=True,
             )
         process = self._process("kafka", [*java, "kafka.Kafka", str(properties)])
         admin = AdminClient({"bootstrap.servers": cfg.kafka_bootstrap, "log_level": 0})
-        self._wait(
-            f"Kafka on {cfg.kafka_bootstrap}", process, lambda: admin.list_topics(timeout=2).brokers != {}
-        )
+        self._wait(f"Kafka on {cfg.kafka_bootstrap}", process, lambda: admin.list_topics(timeout=2).brokers != {})
         existing = admin.list_topics(timeout=10).topics
-        wanted = [NewTopic(topic, num_partitions=3, replication_factor=1)
-                  for topic in KAFKA_TOPICS if topic not in existing]
-        for topic, future in admin.create_topics(wanted).items() if wanted else []:
+        wanted = [
+            NewTopic(topic, num_partitions=3, replication_factor=1) for topic in KAFKA_TOPICS if topic not in existing
+        ]
+        for future in admin.create_topics(wanted).values() if wanted else []:
             future.result(timeout=30)
         self._wait(
-            f"Kafka topics {', '.join(KAFKA_TOPICS)}", process,
+            f"Kafka topics {', '.join(KAFKA_TOPICS)}",
+            process,
             lambda: set(KAFKA_TOPICS) <= set(admin.list_topics(timeout=5).topics),
         )
 
@@ -283,10 +321,19 @@ class Stack:
             "placement",
             [
                 str(cfg.dapr_bin_dir / "placement"),
-                "--port", str(ports["PLACEMENT_PORT"]), "--listen-address", "127.0.0.1",
-                "--healthz-port", str(ports["PLACEMENT_HEALTHZ_PORT"]), "--healthz-listen-address", "127.0.0.1",
-                "--initial-cluster", f"dapr-placement-0=127.0.0.1:{ports['PLACEMENT_RAFT_PORT']}",
-                "--enable-metrics=false", "--log-level", "info",
+                "--port",
+                str(ports["PLACEMENT_PORT"]),
+                "--listen-address",
+                "127.0.0.1",
+                "--healthz-port",
+                str(ports["PLACEMENT_HEALTHZ_PORT"]),
+                "--healthz-listen-address",
+                "127.0.0.1",
+                "--initial-cluster",
+                f"dapr-placement-0=127.0.0.1:{ports['PLACEMENT_RAFT_PORT']}",
+                "--enable-metrics=false",
+                "--log-level",
+                "info",
             ],
         )
         scheduler_dir = cfg.stack_dir / "scheduler"
@@ -295,22 +342,35 @@ class Stack:
             "scheduler",
             [
                 str(cfg.dapr_bin_dir / "scheduler"),
-                "--port", str(ports["SCHEDULER_PORT"]), "--listen-address", "127.0.0.1",
-                "--healthz-port", str(ports["SCHEDULER_HEALTHZ_PORT"]), "--healthz-listen-address", "127.0.0.1",
-                "--etcd-data-dir", str(scheduler_dir / "etcd"),
-                "--etcd-client-port", str(ports["SCHEDULER_ETCD_CLIENT_PORT"]),
-                "--etcd-client-listen-address", "127.0.0.1",
+                "--port",
+                str(ports["SCHEDULER_PORT"]),
+                "--listen-address",
+                "127.0.0.1",
+                "--healthz-port",
+                str(ports["SCHEDULER_HEALTHZ_PORT"]),
+                "--healthz-listen-address",
+                "127.0.0.1",
+                "--etcd-data-dir",
+                str(scheduler_dir / "etcd"),
+                "--etcd-client-port",
+                str(ports["SCHEDULER_ETCD_CLIENT_PORT"]),
+                "--etcd-client-listen-address",
+                "127.0.0.1",
                 "--etcd-initial-cluster",
                 f"dapr-scheduler-server-0=http://127.0.0.1:{ports['SCHEDULER_ETCD_PEER_PORT']}",
-                "--enable-metrics=false", "--log-level", "info",
+                "--enable-metrics=false",
+                "--log-level",
+                "info",
             ],
         )
         self._wait(
-            f"placement on {cfg.placement_address}", placement,
+            f"placement on {cfg.placement_address}",
+            placement,
             lambda: self._http_ok(f"http://127.0.0.1:{ports['PLACEMENT_HEALTHZ_PORT']}/healthz"),
         )
         self._wait(
-            f"scheduler on {cfg.scheduler_address}", scheduler,
+            f"scheduler on {cfg.scheduler_address}",
+            scheduler,
             lambda: self._http_ok(f"http://127.0.0.1:{ports['SCHEDULER_HEALTHZ_PORT']}/healthz"),
         )
 
@@ -344,18 +404,38 @@ class Stack:
                 f"{app.app_id}-daprd",
                 [
                     str(cfg.dapr_bin_dir / "daprd"),
-                    "--app-id", app.app_id, "--app-port", str(app.app_port), "--app-protocol", "http",
-                    "--app-channel-address", "127.0.0.1",
-                    "--dapr-http-port", str(app.dapr_http_port), "--dapr-grpc-port", str(app.dapr_grpc_port),
-                    "--dapr-internal-grpc-port", str(app.dapr_internal_grpc_port),
-                    "--dapr-listen-addresses", "127.0.0.1",
-                    "--metrics-port", str(app.metrics_port), "--metrics-listen-address", "127.0.0.1",
+                    "--app-id",
+                    app.app_id,
+                    "--app-port",
+                    str(app.app_port),
+                    "--app-protocol",
+                    "http",
+                    "--app-channel-address",
+                    "127.0.0.1",
+                    "--dapr-http-port",
+                    str(app.dapr_http_port),
+                    "--dapr-grpc-port",
+                    str(app.dapr_grpc_port),
+                    "--dapr-internal-grpc-port",
+                    str(app.dapr_internal_grpc_port),
+                    "--dapr-listen-addresses",
+                    "127.0.0.1",
+                    "--metrics-port",
+                    str(app.metrics_port),
+                    "--metrics-listen-address",
+                    "127.0.0.1",
                     *[arg for path in app.resources_paths for arg in ("--resources-path", str(path))],
-                    "--config", str(app.config_file),
-                    "--placement-host-address", cfg.placement_address,
-                    "--scheduler-host-address", cfg.scheduler_address,
-                    "--enable-app-health-check", "--app-health-check-path", app.health_check_path,
-                    "--log-level", app.log_level,
+                    "--config",
+                    str(app.config_file),
+                    "--placement-host-address",
+                    cfg.placement_address,
+                    "--scheduler-host-address",
+                    cfg.scheduler_address,
+                    "--enable-app-health-check",
+                    "--app-health-check-path",
+                    app.health_check_path,
+                    "--log-level",
+                    app.log_level,
                 ],
                 cwd=cfg.repo,
                 env=self.sidecar_env(),
@@ -363,11 +443,13 @@ class Stack:
             pairs.append((app, app_process, sidecar))
         for app, app_process, sidecar in pairs:
             self._wait(
-                f"{app.app_id} sidecar on {app.dapr_url}", sidecar,
+                f"{app.app_id} sidecar on {app.dapr_url}",
+                sidecar,
                 lambda app=app: self._http_ok(f"{app.dapr_url}/v1.0/healthz"),
             )
             self._wait(
-                f"{app.app_id} on {app.app_url} (/readyz)", app_process,
+                f"{app.app_id} on {app.app_url} (/readyz)",
+                app_process,
                 lambda app=app: self._http_ok(f"{app.app_url}/readyz"),
             )
 
@@ -395,8 +477,7 @@ class Stack:
             "scheduler_address": cfg.scheduler_address,
             "tokens": self.tokens,
             "apps": {
-                app.app_id: {"app_url": app.app_url, "dapr_url": app.dapr_url,
-                             "dapr_grpc_port": app.dapr_grpc_port}
+                app.app_id: {"app_url": app.app_url, "dapr_url": app.dapr_url, "dapr_grpc_port": app.dapr_grpc_port}
                 for app in cfg.apps
             },
             "logs_dir": str(cfg.logs_dir),
@@ -424,8 +505,9 @@ class Stack:
         while not self._stopping.wait(0.5):
             for process in self.processes:
                 if not process.alive:
+                    code = process.popen.returncode if process.popen else "?"
                     self.console.say(
-                        f"{process.name} exited unexpectedly (code {process.popen.returncode if process.popen else '?'}); "
+                        f"{process.name} exited unexpectedly (code {code}); "
                         f"stopping the stack. Last lines:\n{process.tail()}"
                     )
                     return

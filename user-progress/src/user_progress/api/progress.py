@@ -66,13 +66,13 @@ class LearnerStatus(BaseModel):
 
 
 @router.post("/update-progress", response_model=LearnerStatus, summary="Record one learning event")
-async def update_progress(
-    update: ProgressUpdate, sidecar: Annotated[DaprSidecar, Depends(get_sidecar)]
-) -> Any:
+async def update_progress(update: ProgressUpdate, sidecar: Annotated[DaprSidecar, Depends(get_sidecar)]) -> Any:
     result = await sidecar.invoke_actor(ACTOR_TYPE, update.learner_id, "RecordEvent", update.to_event().to_dict())
     if result["outcome"] == "conflict":
         raise Problem(
-            409, "event-id-conflict", "event_id already used",
+            409,
+            "event-id-conflict",
+            "event_id already used",
             f"event_id {update.event_id!r} was already recorded with a different body.",
             event_id=update.event_id,
         )

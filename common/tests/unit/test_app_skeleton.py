@@ -1,0 +1,102 @@
+"""The shared app skeleton: token guard, body limit, problem+json errors (no sidecar needed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, Field
+
+from learnflow_common.app import create_dapr_app
+from learnflow_common.dapr import SidecarUnavailable
+from learnflow_common.settings import DaprAppSettings
+
+router = APIRouter()
+
+
+class Body(BaseModel):
+    name: str = Field(min_length=1)
+
+
+@router.post("/things")
+async def create_thing(body: Body) -> dict[str, str]:
+    return {"name": body.name}
+
+
+@router.get("/down")
+async def down() -> None:
+    raise SidecarUnavailable("state store gone", "state-store")
+
+
+@router.post("/events/demo")
+async def delivery() -> dict[str, str]:
+    return {"status": "SUCCESS"}
+
+
+@pytest.fixture
+def client(sidecarless: None) -> Iterator[TestClient]:
+    settings = DaprAppSettings(
+        APP_ID="demo",
+        APP_PORT=1,
+        DAPR_HTTP_PORT=1,
+        DAPR_API_TOKEN="dapr-token",
+        APP_API_TOKEN="app-token",
+        MAX_BODY_BYTES=1024,
+        RETRY_AFTER_SECONDS=7,
+    )
+    app = create_dapr_app(
+        title="demo",
+        version="0",
+        description="",
+        settings=settings,
+        routers=[router],
+        actor_types=[],
+        required_components=(),
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_dapr_facing_route_rejects_a_call_without_the_app_token(client: TestClient) -> None:
+    assert client.post("/events/demo").status_code == 401
+    assert client.post("/events/demo", headers={"dapr-api-token": "wrong"}).status_code == 401
+    assert client.post("/events/demo", headers={"dapr-api-token": "app-token"}).status_code == 200
+
+
+def test_public_route_needs_no_token(client: TestClient) -> None:
+    assert client.post("/things", json={"name": "x"}).status_code == 200
+
+
+def test_invalid_body_is_422_problem_naming_the_field(client: TestClient) -> None:
+    response = client.post("/things", json={"name": ""})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "name"
+    assert "name" in response.json()["detail"]
+
+
+def test_body_over_the_limit_is_413_problem(client: TestClient) -> None:
+    response = client.post(
+        "/things", content=b'{"name": "' + b"x" * 2000 + b'"}', headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["type"].endswith("/payload-too-large")
+
+
+def test_unavailable_dependency_is_503_with_retry_after(client: TestClient) -> None:
+    response = client.get("/down")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "7"
+    assert response.json()["dependency"] == "state-store"
+
+
+def test_unknown_route_is_404_problem(client: TestClient) -> None:
+    response = client.get("/nope")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

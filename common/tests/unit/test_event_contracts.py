@@ -1,0 +1,53 @@
+"""Event contracts: schema files in sync with the models, envelopes valid against them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import jsonschema
+import pytest
+
+from learnflow_common.events import EVENT_TYPES, KAFKA_TOPICS, CloudEvent, ProgressUpdatedV1
+from learnflow_common.schemas import load_schema, render_schema
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_published_schema_file_matches_the_model(event_type: str) -> None:
+    assert load_schema(event_type) == json.loads(json.dumps(render_schema(event_type))), (
+        "schema file is stale: run `make schemas`"
+    )
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_schema_names_its_type_and_version(event_type: str) -> None:
+    schema = load_schema(event_type)
+
+    assert schema["$id"].endswith(f"/{event_type}.json")
+    assert event_type.rsplit(".", 1)[-1].startswith("v")
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_wrapped_event_data_validates_against_its_published_schema() -> None:
+    payload = ProgressUpdatedV1(
+        learner_id="ada",
+        source_event_id="e-1",
+        activity="quiz",
+        topic="variables",
+        score=90,
+        completed_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+        events_recorded=1,
+    )
+
+    envelope = CloudEvent.wrap(event_id="id-1", source="user-progress", payload=payload, subject="ada")
+
+    jsonschema.validate(envelope.model_dump(mode="json")["data"], load_schema(envelope.type))
+    assert envelope.type == "learnflow.progress.updated.v1"
+    assert envelope.dataschema is not None
+    assert envelope.dataschema.endswith("learnflow.progress.updated.v1.json")
+
+
+def test_every_topic_has_a_dead_letter_topic() -> None:
+    main = [topic for topic in KAFKA_TOPICS if not topic.endswith("-dlq")]
+
+    assert {f"{topic}-dlq" for topic in main} <= set(KAFKA_TOPICS)

@@ -1,0 +1,106 @@
+"""The foundation's promises, checked against the running stack with plain clients."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from devstack.testing import RunningStack, eventually, read_topic
+
+EXPECTED_ACTOR_TYPES = {"course-agent": "LearnerPlanActor", "user-progress": "LearnerProgressActor"}
+
+
+@pytest.mark.parametrize("app_id", sorted(EXPECTED_ACTOR_TYPES))
+def test_sidecar_is_connected_to_placement_and_hosts_the_apps_actor_type(
+    stack: RunningStack, http: httpx.Client, app_id: str
+) -> None:
+    metadata = http.get(f"{stack.dapr_url(app_id)}/v1.0/metadata", headers=stack.dapr_headers).json()
+
+    runtime = metadata["actorRuntime"]
+    assert runtime["placement"] == "placement: connected"
+    assert runtime["hostReady"] is True
+    assert EXPECTED_ACTOR_TYPES[app_id] in {actor["type"] for actor in runtime["activeActors"]}
+    assert {"statestore", "pubsub"} <= {component["name"] for component in metadata["components"]}
+
+
+@pytest.mark.parametrize("app_id", sorted(EXPECTED_ACTOR_TYPES))
+def test_app_is_ready_when_its_sidecar_and_components_are(stack: RunningStack, http: httpx.Client, app_id: str) -> None:
+    response = http.get(f"{stack.app_url(app_id)}/readyz")
+
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"sidecar": "ok", "components": "ok", "state_store": "ok"}
+
+
+def test_value_saved_through_a_sidecar_is_a_row_in_the_postgres_state_table(
+    stack: RunningStack, http: httpx.Client, pg: object
+) -> None:
+    key = f"foundation-check-{uuid.uuid4()}"
+    saved = http.post(
+        f"{stack.dapr_url('user-progress')}/v1.0/state/statestore",
+        json=[{"key": key, "value": {"hello": "postgres"}}],
+        headers=stack.dapr_headers,
+    )
+    assert saved.status_code == 204
+
+    row = pg.execute("select value from state where key = %s", (f"user-progress||{key}",)).fetchone()  # type: ignore[attr-defined]
+
+    assert row == ({"hello": "postgres"},)
+
+
+def test_sidecar_rejects_calls_without_the_dapr_api_token(stack: RunningStack, http: httpx.Client) -> None:
+    response = http.get(f"{stack.dapr_url('user-progress')}/v1.0/metadata")
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/dapr/config", "/actors/LearnerPlanActor/x/method/GetKnowledge"])
+def test_app_rejects_dapr_facing_calls_without_the_app_api_token(
+    stack: RunningStack, http: httpx.Client, path: str
+) -> None:
+    method = "GET" if path == "/dapr/config" else "PUT"
+
+    anonymous = http.request(method, f"{stack.app_url('course-agent')}{path}")
+    as_sidecar = http.request(method, f"{stack.app_url('course-agent')}{path}", headers=stack.app_headers)
+
+    assert anonymous.status_code == 401
+    assert anonymous.headers["content-type"] == "application/problem+json"
+    assert as_sidecar.status_code == 200
+
+
+def test_progress_event_reaches_course_agent_and_is_a_cloudevent_on_the_kafka_topic(
+    stack: RunningStack, http: httpx.Client, pg: object
+) -> None:
+    learner_id = f"learner-{uuid.uuid4().hex[:12]}"
+    response = http.post(
+        f"{stack.app_url('user-progress')}/update-progress",
+        json={
+            "event_id": f"evt-{uuid.uuid4()}",
+            "learner_id": learner_id,
+            "activity": "exercise",
+            "topic": "control-flow",
+            "score": 72,
+            "completed_at": "2026-11-22T09:30:00+09:00",
+        },
+    )
+    assert response.status_code == 200
+
+    knowledge = eventually(
+        lambda: pg.execute(  # type: ignore[attr-defined]
+            "select value from state where key = %s", (f"course-agent||LearnerPlanActor||{learner_id}||knowledge",)
+        ).fetchone()
+    )
+    assert knowledge[0]["topics"]["control-flow"] == {"attempts": 1, "scores": [72]}
+
+    event, key = read_topic(
+        stack.kafka_bootstrap, "progress-events", lambda value, _: value.get("subject") == learner_id
+    )
+    assert key == learner_id.encode()
+    assert event["specversion"] == "1.0"
+    assert event["type"] == "learnflow.progress.updated.v1"
+    assert event["source"] == "user-progress"
+    assert event["datacontenttype"] == "application/json"
+    assert event["data"]["topic"] == "control-flow"
+    assert event["data"]["score"] == 72
+    assert event["id"] in knowledge[0]["applied_event_ids"]

@@ -1,0 +1,132 @@
+"""Pytest plugin (loaded by the root pyproject): marks integration tests and gives them the stack.
+
+Integration tests never start infrastructure themselves and never skip: ``make test`` starts the
+stack first; without one they fail and say how to start it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from devstack.config import StackConfig
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    info: dict[str, Any]
+
+    def app_url(self, app_id: str) -> str:
+        return str(self.info["apps"][app_id]["app_url"])
+
+    def dapr_url(self, app_id: str) -> str:
+        return str(self.info["apps"][app_id]["dapr_url"])
+
+    @property
+    def dapr_headers(self) -> dict[str, str]:
+        return {"dapr-api-token": self.info["tokens"]["DAPR_API_TOKEN"]}
+
+    @property
+    def app_headers(self) -> dict[str, str]:
+        """What the sidecar sends to its app on Dapr-facing routes."""
+        return {"dapr-api-token": self.info["tokens"]["APP_API_TOKEN"]}
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return str(self.info["kafka_bootstrap"])
+
+    @property
+    def postgres_dsn(self) -> str:
+        return str(self.info["postgres_dsn"])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack() -> RunningStack:
+    info_file = StackConfig.load().info_file
+    try:
+        info = json.loads(info_file.read_text())
+    except (OSError, ValueError):
+        pytest.fail(
+            f"the local stack is not running (no {info_file}). Integration tests need it: "
+            "run `make test` (starts it), or `make up` then pytest.",
+            pytrace=False,
+        )
+    return RunningStack(info)
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=15) as client:
+        yield client
+
+
+@pytest.fixture
+def pg(stack: RunningStack) -> Iterator[Any]:
+    """A plain PostgreSQL connection to the stack's database (autocommit)."""
+    import psycopg
+
+    with psycopg.connect(stack.postgres_dsn, autocommit=True) as connection:
+        yield connection
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.2) -> Any:
+    """Polls ``check`` until it returns a truthy value (returned) or the timeout (AssertionError)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def read_topic(
+    bootstrap: str, topic: str, match: Callable[[dict[str, Any], bytes | None], bool], timeout: float = 30.0
+) -> tuple[dict[str, Any], bytes | None]:
+    """Reads ``topic`` from the beginning with a plain Kafka consumer until a message matches."""
+    from confluent_kafka import Consumer
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"test-reader-{time.monotonic_ns()}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            value = json.loads(message.value())
+            if match(value, message.key()):
+                return value, message.key()
+    finally:
+        consumer.close()
+    raise AssertionError(f"no matching message on {topic} within {timeout}s")
+
+
+@pytest.fixture
+def sidecarless(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For unit tests of an app's HTTP layer: the Dapr SDK's actor client waits up to 60 s for a
+    sidecar when actors are registered at start-up; there is none in a unit test."""
+    from dapr.clients.health import DaprHealth
+
+    monkeypatch.setattr(DaprHealth, "wait_for_sidecar", staticmethod(lambda: None))

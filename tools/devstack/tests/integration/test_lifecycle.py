@@ -1,0 +1,69 @@
+"""`devstack up` / `down` on a second stack with every port moved: all starts, nothing is left."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from devstack.config import DEFAULT_PORTS, load_apps
+from devstack.processes import pid_alive
+
+REPO = Path(__file__).resolve().parents[4]
+SHIFT = 1000
+STACK_PROCESSES = {
+    "postgres",
+    "kafka",
+    "placement",
+    "scheduler",
+    "course-agent",
+    "course-agent-daprd",
+    "user-progress",
+    "user-progress-daprd",
+}
+
+
+def _shifted_ports() -> dict[str, str]:
+    env = {name: str(port + SHIFT) for name, port in DEFAULT_PORTS.items()}
+    for app in load_apps(REPO):
+        for label, port in (
+            ("APP_PORT", app.app_port),
+            ("DAPR_HTTP_PORT", app.dapr_http_port),
+            ("DAPR_GRPC_PORT", app.dapr_grpc_port),
+            ("DAPR_INTERNAL_GRPC_PORT", app.dapr_internal_grpc_port),
+            ("DAPR_METRICS_PORT", app.metrics_port),
+        ):
+            env[f"{app.env_prefix}_{label}"] = str(port + SHIFT)
+    return env
+
+
+def _devstack(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "devstack", command], cwd=REPO, env=env, capture_output=True, text=True, timeout=400
+    )
+
+
+def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
+    stack_dir = tmp_path / "stack"
+    env = {**os.environ, **_shifted_ports(), "LEARNFLOW_STACK_DIR": str(stack_dir)}
+    try:
+        up = _devstack("up", env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        pids = {path.stem: int(path.read_text()) for path in (stack_dir / "pids").glob("*.pid")}
+        assert set(pids) == STACK_PROCESSES
+        info = json.loads((stack_dir / "stack.json").read_text())
+        user_progress = info["apps"]["user-progress"]["app_url"]
+        assert user_progress.endswith(f":{8002 + SHIFT}")
+        assert httpx.get(f"{user_progress}/readyz", timeout=10).status_code == 200
+
+        down = _devstack("down", env)
+
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert [name for name, pid in pids.items() if pid_alive(pid)] == []
+        assert not (stack_dir / "stack.json").exists()
+    finally:
+        _devstack("clean", env)

@@ -1,0 +1,41 @@
+"""The launcher reads its apps from dapr.yaml (the one list) and lets the environment move ports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from devstack.config import StackConfig, load_apps
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def test_apps_come_from_dapr_yaml_with_the_contract_ports() -> None:
+    apps = {app.app_id: app for app in load_apps(REPO)}
+
+    assert apps["course-agent"].app_port == 8001
+    assert apps["course-agent"].dapr_http_port == 3501
+    assert apps["user-progress"].app_port == 8002
+    assert apps["user-progress"].dapr_http_port == 3502
+    assert apps["user-progress"].command[0] == sys.executable
+
+
+def test_environment_overrides_an_app_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER_PROGRESS_APP_PORT", "18002")
+
+    apps = {app.app_id: app for app in load_apps(REPO)}
+
+    assert apps["user-progress"].app_port == 18002
+
+
+def test_infrastructure_ports_default_to_the_contract_and_can_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LEARNFLOW_REPO", str(REPO))
+    assert StackConfig.load().ports["KAFKA_PORT"] == 9092
+    assert StackConfig.load().ports["PLACEMENT_PORT"] == 50005
+    assert StackConfig.load().ports["SCHEDULER_PORT"] == 50006
+
+    monkeypatch.setenv("KAFKA_PORT", "19092")
+
+    assert StackConfig.load().kafka_bootstrap == "127.0.0.1:19092"

@@ -10,10 +10,14 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 CACHE ?= $(HOME)/.cache/learnflow
-export LEARNFLOW_CACHE := $(CACHE)
 
 DAPR_VERSION := $(shell sed -n 's/.*github.com\/dapr\/dapr v\([0-9.]*\).*/\1/p' tools/dapr/go.mod | head -1)
 KAFKA_VERSION := $(shell sed -n 's/.*<kafka.version>\(.*\)<\/kafka.version>.*/\1/p' tools/kafka/pom.xml)
+
+# Build outputs are cached under a key of the files that define them, so a fresh clone reuses
+# them and a change to tools/dapr or tools/kafka rebuilds.
+DAPR_BUILD_KEY := $(shell cat tools/dapr/go.mod tools/dapr/go.sum tools/dapr/cmd/*/*.go | sha256sum | cut -c1-12)
+KAFKA_BUILD_KEY := $(shell sha256sum < tools/kafka/pom.xml | cut -c1-12)
 
 # Use the dapr CLI's binaries (~/.dapr/bin) when they are of the same minor version; else build.
 DAPR_CLI_BIN := $(HOME)/.dapr/bin
@@ -21,9 +25,9 @@ DAPR_CLI_MINOR := $(shell $(DAPR_CLI_BIN)/daprd --version 2>/dev/null | cut -d. 
 ifeq ($(DAPR_CLI_MINOR)-$(wildcard $(DAPR_CLI_BIN)/placement)-$(wildcard $(DAPR_CLI_BIN)/scheduler),$(basename $(DAPR_VERSION))-$(DAPR_CLI_BIN)/placement-$(DAPR_CLI_BIN)/scheduler)
 DAPR_BIN_DIR ?= $(DAPR_CLI_BIN)
 else
-DAPR_BIN_DIR ?= $(CACHE)/dapr-$(DAPR_VERSION)
+DAPR_BIN_DIR ?= $(CACHE)/dapr-$(DAPR_VERSION)-$(DAPR_BUILD_KEY)
 endif
-KAFKA_LIBS_DIR ?= $(CACHE)/kafka-$(KAFKA_VERSION)/libs
+KAFKA_LIBS_DIR ?= $(CACHE)/kafka-$(KAFKA_VERSION)-$(KAFKA_BUILD_KEY)/libs
 export DAPR_BIN_DIR KAFKA_LIBS_DIR
 
 DEVSTACK := $(VENV)/bin/devstack
@@ -50,7 +54,7 @@ $(VENV)/.installed: requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES)
 
 dapr: $(DAPR_BIN_DIR)/daprd $(DAPR_BIN_DIR)/placement $(DAPR_BIN_DIR)/scheduler ## Build daprd, placement, scheduler
 
-$(CACHE)/dapr-$(DAPR_VERSION)/%: tools/dapr/go.mod tools/dapr/go.sum $(wildcard tools/dapr/cmd/*/*.go)
+$(CACHE)/dapr-$(DAPR_VERSION)-$(DAPR_BUILD_KEY)/%:
 	@echo "building Dapr $(DAPR_VERSION) $* (first time: a few minutes)"
 	cd tools/dapr && GOFLAGS=-mod=readonly GOSUMDB=off CGO_ENABLED=0 go build -trimpath \
 	  -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$(DAPR_VERSION) -X github.com/dapr/kit/logger.DaprVersion=$(DAPR_VERSION)" \
@@ -58,7 +62,7 @@ $(CACHE)/dapr-$(DAPR_VERSION)/%: tools/dapr/go.mod tools/dapr/go.sum $(wildcard 
 
 kafka: $(KAFKA_LIBS_DIR)/.resolved ## Resolve the Kafka broker jars from Maven Central
 
-$(CACHE)/kafka-$(KAFKA_VERSION)/libs/.resolved: tools/kafka/pom.xml
+$(CACHE)/kafka-$(KAFKA_VERSION)-$(KAFKA_BUILD_KEY)/libs/.resolved:
 	mvn -q -B -f tools/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(@D)
 	@touch $@
 

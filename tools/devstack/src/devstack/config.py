@@ -11,7 +11,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,13 +47,23 @@ def _port(name: str, default: int) -> int:
         raise SystemExit(f"devstack: {name}={raw!r} is not a port number") from None
 
 
-def pinned_versions(repo: Path) -> tuple[str, str]:
-    """(Dapr, Kafka) versions, read from the files that pin them: tools/dapr/go.mod, tools/kafka/pom.xml."""
-    dapr = re.search(r"github\.com/dapr/dapr v(\S+)", (repo / "tools/dapr/go.mod").read_text())
-    kafka = re.search(r"<kafka\.version>([^<]+)<", (repo / "tools/kafka/pom.xml").read_text())
-    if not dapr or not kafka:
-        raise SystemExit("devstack: cannot read the pinned Dapr / Kafka versions from tools/")
-    return dapr.group(1), kafka.group(1)
+def stack_dir(repo: Path) -> Path:
+    """Where a stack keeps its data, logs, pids and stack.json (LEARNFLOW_STACK_DIR to move it)."""
+    return Path(os.environ.get("LEARNFLOW_STACK_DIR", repo / ".stack")).resolve()
+
+
+def info_file(stack: Path) -> Path:
+    """Written when the stack is ready: ports, URLs and this stack's tokens, for tests and tools."""
+    return stack / "stack.json"
+
+
+def _required_dir(variable: str, fallback: Path | None = None) -> Path:
+    """Build outputs are located by the Makefile (it knows their cache keys) and passed down."""
+    if value := os.environ.get(variable):
+        return Path(value)
+    if fallback is not None and fallback.is_dir():
+        return fallback
+    raise SystemExit(f"devstack: {variable} is not set; run through make (make run / up / test) or set it")
 
 
 def find_repo_root() -> Path:
@@ -148,7 +157,6 @@ def _postgres_bin_dir() -> Path | None:
 class StackConfig:
     repo: Path
     stack_dir: Path
-    cache_dir: Path
     dapr_bin_dir: Path
     kafka_libs_dir: Path
     postgres_bin_dir: Path | None
@@ -158,14 +166,11 @@ class StackConfig:
     @classmethod
     def load(cls) -> StackConfig:
         repo = find_repo_root()
-        dapr_version, kafka_version = pinned_versions(repo)
-        cache = Path(os.environ.get("LEARNFLOW_CACHE", Path.home() / ".cache" / "learnflow"))
         return cls(
             repo=repo,
-            stack_dir=Path(os.environ.get("LEARNFLOW_STACK_DIR", repo / ".stack")).resolve(),
-            cache_dir=cache,
-            dapr_bin_dir=Path(os.environ.get("DAPR_BIN_DIR", cache / f"dapr-{dapr_version}")),
-            kafka_libs_dir=Path(os.environ.get("KAFKA_LIBS_DIR", cache / f"kafka-{kafka_version}" / "libs")),
+            stack_dir=stack_dir(repo),
+            dapr_bin_dir=_required_dir("DAPR_BIN_DIR", Path.home() / ".dapr" / "bin"),
+            kafka_libs_dir=_required_dir("KAFKA_LIBS_DIR"),
             postgres_bin_dir=_postgres_bin_dir(),
             ports={name: _port(name, default) for name, default in DEFAULT_PORTS.items()},
             apps=load_apps(repo),
@@ -185,8 +190,7 @@ class StackConfig:
 
     @property
     def info_file(self) -> Path:
-        """Written when the stack is ready: ports, URLs and this stack's tokens, for tests and tools."""
-        return self.stack_dir / "stack.json"
+        return info_file(self.stack_dir)
 
     @property
     def supervisor_pid_file(self) -> Path:

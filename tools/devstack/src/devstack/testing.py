@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from devstack.config import StackConfig
+from devstack.config import find_repo_root, info_file, stack_dir
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def stack() -> RunningStack:
-    info_file = StackConfig.load().info_file
+    info_path = info_file(stack_dir(find_repo_root()))
     try:
-        info = json.loads(info_file.read_text())
+        info = json.loads(info_path.read_text())
     except (OSError, ValueError):
         pytest.fail(
-            f"the local stack is not running (no {info_file}). Integration tests need it: "
+            f"the local stack is not running (no {info_path}). Integration tests need it: "
             "run `make test` (starts it), or `make up` then pytest.",
             pytrace=False,
         )

@@ -30,8 +30,12 @@ def test_environment_overrides_an_app_port(monkeypatch: pytest.MonkeyPatch) -> N
     assert apps["user-progress"].app_port == 18002
 
 
-def test_infrastructure_ports_default_to_the_contract_and_can_move(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_infrastructure_ports_default_to_the_contract_and_can_move(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("LEARNFLOW_REPO", str(REPO))
+    monkeypatch.setenv("DAPR_BIN_DIR", str(tmp_path))
+    monkeypatch.setenv("KAFKA_LIBS_DIR", str(tmp_path))
     assert StackConfig.load().ports["KAFKA_PORT"] == 9092
     assert StackConfig.load().ports["PLACEMENT_PORT"] == 50005
     assert StackConfig.load().ports["SCHEDULER_PORT"] == 50006

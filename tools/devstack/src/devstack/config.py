@@ -17,18 +17,20 @@ from pathlib import Path
 
 import yaml
 
-#: Infrastructure ports. The public ones are the issue's contract; the rest only have to be free.
+#: Infrastructure ports. Kafka, placement and scheduler are the platform's contract; the others only
+#: have to be free and are kept below Linux's ephemeral range (32768-60999), where an outgoing
+#: connection could hold them at random.
 DEFAULT_PORTS: dict[str, int] = {
     "POSTGRES_PORT": 5433,
     "KAFKA_PORT": 9092,
     "KAFKA_CONTROLLER_PORT": 9093,
     "PLACEMENT_PORT": 50005,
-    "PLACEMENT_HEALTHZ_PORT": 58081,
-    "PLACEMENT_RAFT_PORT": 58201,
+    "PLACEMENT_HEALTHZ_PORT": 18081,
+    "PLACEMENT_RAFT_PORT": 18201,
     "SCHEDULER_PORT": 50006,
-    "SCHEDULER_HEALTHZ_PORT": 58082,
-    "SCHEDULER_ETCD_CLIENT_PORT": 52379,
-    "SCHEDULER_ETCD_PEER_PORT": 52380,
+    "SCHEDULER_HEALTHZ_PORT": 18082,
+    "SCHEDULER_ETCD_CLIENT_PORT": 12379,
+    "SCHEDULER_ETCD_PEER_PORT": 12380,
 }
 
 POSTGRES_DATABASE = "learnflow"

@@ -14,7 +14,9 @@ from devstack.config import DEFAULT_PORTS, load_apps
 from devstack.processes import pid_alive
 
 REPO = Path(__file__).resolve().parents[4]
-SHIFT = 1000
+#: The second stack's ports: a block below Linux's ephemeral range, so that no outgoing connection
+#: of the first stack can be holding one of them.
+PORT_BASE = 21000
 STACK_PROCESSES = {
     "postgres",
     "kafka",
@@ -27,18 +29,20 @@ STACK_PROCESSES = {
 }
 
 
-def _shifted_ports() -> dict[str, str]:
-    env = {name: str(port + SHIFT) for name, port in DEFAULT_PORTS.items()}
+def _moved_ports() -> dict[str, str]:
+    names = list(DEFAULT_PORTS)
     for app in load_apps(REPO):
-        for label, port in (
-            ("APP_PORT", app.app_port),
-            ("DAPR_HTTP_PORT", app.dapr_http_port),
-            ("DAPR_GRPC_PORT", app.dapr_grpc_port),
-            ("DAPR_INTERNAL_GRPC_PORT", app.dapr_internal_grpc_port),
-            ("DAPR_METRICS_PORT", app.metrics_port),
-        ):
-            env[f"{app.env_prefix}_{label}"] = str(port + SHIFT)
-    return env
+        names += [
+            f"{app.env_prefix}_{label}"
+            for label in (
+                "APP_PORT",
+                "DAPR_HTTP_PORT",
+                "DAPR_GRPC_PORT",
+                "DAPR_INTERNAL_GRPC_PORT",
+                "DAPR_METRICS_PORT",
+            )
+        ]
+    return {name: str(PORT_BASE + index) for index, name in enumerate(names)}
 
 
 def _devstack(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -49,7 +53,7 @@ def _devstack(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
     stack_dir = tmp_path / "stack"
-    env = {**os.environ, **_shifted_ports(), "LEARNFLOW_STACK_DIR": str(stack_dir)}
+    env = {**os.environ, **_moved_ports(), "LEARNFLOW_STACK_DIR": str(stack_dir)}
     try:
         up = _devstack("up", env)
         assert up.returncode == 0, up.stdout + up.stderr
@@ -57,7 +61,7 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
         assert set(pids) == STACK_PROCESSES
         info = json.loads((stack_dir / "stack.json").read_text())
         user_progress = info["apps"]["user-progress"]["app_url"]
-        assert user_progress.endswith(f":{8002 + SHIFT}")
+        assert user_progress == f"http://127.0.0.1:{env['USER_PROGRESS_APP_PORT']}"
         assert httpx.get(f"{user_progress}/readyz", timeout=10).status_code == 200
 
         down = _devstack("down", env)

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from learnflow_common.dapr.errors import SidecarUnavailable
+from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import EVENT_TYPES, CloudEvent
 
 log = logging.getLogger(__name__)
@@ -44,3 +46,37 @@ def parse_event(body: dict[str, Any]) -> tuple[CloudEvent, BaseModel]:
 
 def status(value: DeliveryStatus) -> dict[str, str]:
     return {"status": value.value}
+
+
+async def deliver_to_actor(
+    body: dict[str, Any],
+    sidecar: DaprSidecar,
+    expected: type[BaseModel],
+    actor_type: str,
+    method: str,
+    actor_id_field: str,
+) -> dict[str, str]:
+    """Hands one delivery to the actor named by a field of its data, and answers the sidecar.
+
+    The actor method receives ``{"event_id": <CloudEvent id>, "data": <validated data>}``.
+    Malformed -> DROP (dead-letter topic); other types on the topic -> SUCCESS (ignored);
+    sidecar / state store down -> RETRY.
+    """
+    try:
+        envelope, data = parse_event(body)
+    except UndeliverableEvent as error:
+        log.error("dropping event %s: %s", body.get("id"), error)
+        return status(DeliveryStatus.DROP)
+    if not isinstance(data, expected):
+        return status(DeliveryStatus.SUCCESS)
+    try:
+        await sidecar.invoke_actor(
+            actor_type,
+            getattr(data, actor_id_field),
+            method,
+            {"event_id": envelope.id, "data": data.model_dump(mode="json")},
+        )
+    except SidecarUnavailable as error:
+        log.warning("retrying event %s: %s", envelope.id, error)
+        return status(DeliveryStatus.RETRY)
+    return status(DeliveryStatus.SUCCESS)

@@ -37,6 +37,13 @@ def test_wrapped_event_data_validates_against_its_published_schema() -> None:
         score=90,
         completed_at=datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
         events_recorded=1,
+        xp_earned=19,
+        xp_total=19,
+        level=1,
+        topic_mastery=30,
+        topic_level="Beginner",
+        week="2026-W13",
+        week_xp=19,
     )
 
     envelope = CloudEvent.wrap(event_id="id-1", source="user-progress", payload=payload, subject="ada")

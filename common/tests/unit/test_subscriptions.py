@@ -14,6 +14,13 @@ VALID_DATA = {
     "topic": "variables",
     "completed_at": "2026-01-01T00:00:00Z",
     "events_recorded": 1,
+    "xp_earned": 10,
+    "xp_total": 10,
+    "level": 1,
+    "topic_mastery": 0,
+    "topic_level": "Beginner",
+    "week": "2026-W01",
+    "week_xp": 10,
 }
 
 

@@ -17,6 +17,13 @@ def _progress(topic: str = "variables", score: int | None = 70) -> ProgressUpdat
         score=score,
         completed_at=datetime(2026, 1, 1, tzinfo=UTC),
         events_recorded=1,
+        xp_earned=10,
+        xp_total=10,
+        level=1,
+        topic_mastery=20,
+        topic_level="Beginner",
+        week="2026-W01",
+        week_xp=10,
     )
 
 

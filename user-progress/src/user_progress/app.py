@@ -6,8 +6,8 @@ from fastapi import FastAPI
 
 from learnflow_common.app import create_dapr_app
 from user_progress import __version__
-from user_progress.adapters.actors import LearnerProgressActor
-from user_progress.api import progress
+from user_progress.adapters.actors import LeaderboardActor, LearnerProgressActor
+from user_progress.api import events, leaderboard, progress, reports
 from user_progress.settings import Settings
 
 
@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Records learning events and reports where a learner stands.",
         settings=settings,
-        routers=[progress.router],
-        actor_types=[LearnerProgressActor],
+        routers=[progress.router, reports.router, leaderboard.router, events.router],
+        actor_types=[LearnerProgressActor, LeaderboardActor],
         required_components=(settings.state_store, settings.pubsub),
     )

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from user_progress.domain.progress import EventConflict, LearnerRecord, LearningEvent, record_event
+from user_progress.domain.events import EventConflict, LearningEvent
+from user_progress.domain.learner import LearnerRecord, record_event
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -16,9 +17,9 @@ def _event(event_id: str, at: datetime = T0, activity: str = "quiz", score: int 
         event_id=event_id,
         learner_id="ada",
         activity=activity,
-        topic="variables",  # type: ignore[arg-type]
+        topic="variables",
         completed_at=at,
-        score=score,
+        score=score,  # type: ignore[arg-type]
     )
 
 
@@ -26,8 +27,8 @@ def test_first_event_creates_the_record() -> None:
     result = record_event(None, _event("e1"))
 
     assert not result.duplicate
-    assert result.record.events_recorded == 1
-    assert result.record.activity_counts["quiz"] == 1
+    assert len(result.record.events) == 1
+    assert result.state.activity_counts["quiz"] == 1
 
 
 def test_redelivered_event_changes_nothing() -> None:
@@ -37,6 +38,7 @@ def test_redelivered_event_changes_nothing() -> None:
 
     assert again.duplicate
     assert again.record == once
+    assert again.newly_unlocked == ()
 
 
 def test_reused_event_id_with_a_different_body_is_a_conflict() -> None:
@@ -46,17 +48,26 @@ def test_reused_event_id_with_a_different_body_is_a_conflict() -> None:
         record_event(once, _event("e1", score=10))
 
 
-def test_out_of_order_events_give_the_same_record_as_in_order() -> None:
+def test_out_of_order_events_give_the_same_state_as_in_order() -> None:
     early, late = _event("e1", T0), _event("e2", T0 + timedelta(days=1), activity="lesson", score=None)
 
-    in_order = record_event(record_event(None, early).record, late).record
-    reversed_order = record_event(record_event(None, late).record, early).record
+    in_order = record_event(record_event(None, early).record, late)
+    reversed_order = record_event(record_event(None, late).record, early)
 
-    assert in_order == reversed_order
-    assert in_order.last_activity_at == late.completed_at
+    assert in_order.state == reversed_order.state
+    assert in_order.state.last_activity_at == late.completed_at
 
 
 def test_record_survives_its_serialised_form() -> None:
-    record = record_event(None, _event("e1")).record
+    record = record_event(record_event(None, _event("e1")).record, _event("e2", T0 + timedelta(hours=1))).record
 
     assert LearnerRecord.from_dict(record.to_dict()) == record
+
+
+def test_first_event_unlocks_first_steps_once() -> None:
+    first = record_event(None, _event("e1"))
+    second = record_event(first.record, _event("e2", T0 + timedelta(hours=1)))
+
+    assert [a.id for a in first.newly_unlocked] == ["first-steps"]
+    assert second.newly_unlocked == ()
+    assert second.record.announced["first-steps"] == T0

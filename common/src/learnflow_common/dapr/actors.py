@@ -12,9 +12,10 @@ never lost and never invented; a consumer may see one twice and deduplicates on 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, ClassVar
 
-from dapr.actor import Actor
+from dapr.actor import Actor, Remindable
 
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
@@ -22,10 +23,13 @@ from learnflow_common.events import CloudEvent
 from learnflow_common.settings import DaprAppSettings
 
 OUTBOX_KEY = "outbox"
+OUTBOX_REMINDER = "outbox-retry"
+OUTBOX_RETRY_DUE = timedelta(seconds=10)
+OUTBOX_RETRY_PERIOD = timedelta(seconds=30)
 log = logging.getLogger(__name__)
 
 
-class SidecarActor(Actor):
+class SidecarActor(Actor, Remindable):
     sidecar: ClassVar[DaprSidecar]
     settings: ClassVar[DaprAppSettings]
 
@@ -63,4 +67,17 @@ class SidecarActor(Actor):
         if published:
             await self._state_manager.set_state(OUTBOX_KEY, pending[published:])
             await self._state_manager.save_state()
-        return len(pending) - published
+        remaining = len(pending) - published
+        if remaining:
+            # Nobody may call this actor again soon: a reminder (durable, via the scheduler) retries.
+            try:
+                await self.register_reminder(OUTBOX_REMINDER, b"", OUTBOX_RETRY_DUE, OUTBOX_RETRY_PERIOD)
+            except Exception:  # the change is committed; the next call to this actor retries too
+                log.exception("outbox of %s: could not register the retry reminder", self.id)
+        return remaining
+
+    async def receive_reminder(
+        self, name: str, state: bytes, due_time: timedelta, period: timedelta, *args: Any
+    ) -> None:
+        if name == OUTBOX_REMINDER and await self.flush_outbox() == 0:
+            await self.unregister_reminder(OUTBOX_REMINDER)

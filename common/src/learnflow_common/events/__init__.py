@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from learnflow_common.events.lesson import LessonGeneratedV1
-from learnflow_common.events.progress import ProgressUpdatedV1
+from learnflow_common.events.progress import AchievementUnlockedV1, ProgressUpdatedV1, StreakUpdatedV1
 
 PROGRESS_EVENTS_TOPIC = "progress-events"
 LESSON_EVENTS_TOPIC = "lesson-events"
@@ -35,6 +35,8 @@ KAFKA_TOPICS: tuple[str, ...] = (
 #: Event type -> the model of its ``data``. The JSON Schema files are generated from these.
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     ProgressUpdatedV1.EVENT_TYPE: ProgressUpdatedV1,
+    AchievementUnlockedV1.EVENT_TYPE: AchievementUnlockedV1,
+    StreakUpdatedV1.EVENT_TYPE: StreakUpdatedV1,
     LessonGeneratedV1.EVENT_TYPE: LessonGeneratedV1,
 }
 
@@ -78,9 +80,11 @@ __all__ = [
     "KAFKA_TOPICS",
     "LESSON_EVENTS_TOPIC",
     "PROGRESS_EVENTS_TOPIC",
+    "AchievementUnlockedV1",
     "CloudEvent",
     "LessonGeneratedV1",
     "ProgressUpdatedV1",
+    "StreakUpdatedV1",
     "dead_letter_topic",
     "schema_uri",
 ]

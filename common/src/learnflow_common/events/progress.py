@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Activity = Literal["lesson", "exercise", "quiz", "review"]
+MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
 
 
 class ProgressUpdatedV1(BaseModel):
@@ -24,5 +25,45 @@ class ProgressUpdatedV1(BaseModel):
     topic: str = Field(min_length=1, max_length=64, description="Curriculum topic slug.")
     score: int | None = Field(default=None, ge=0, le=100)
     duration_seconds: int | None = Field(default=None, ge=0)
+    hints_used: int | None = Field(default=None, ge=0)
+    lesson_id: str | None = None
     completed_at: datetime
     events_recorded: int = Field(ge=1, description="How many learning events the learner has recorded so far.")
+    xp_earned: int = Field(ge=0, description="XP this event earned.")
+    xp_total: int = Field(ge=0)
+    level: int = Field(ge=1)
+    topic_mastery: int = Field(ge=0, le=100, description="Mastery of `topic` after this event.")
+    topic_level: MasteryLevel
+    week: str = Field(pattern=r"^\d{4}-W\d{2}$", description="UTC ISO week of completed_at (leaderboard period).")
+    week_xp: int = Field(ge=0, description="The learner's XP in `week`, this event included.")
+
+
+class AchievementUnlockedV1(BaseModel):
+    """A learner unlocked an achievement (published exactly once per learner and achievement)."""
+
+    EVENT_TYPE: ClassVar[str] = "learnflow.achievement.unlocked.v1"
+    model_config = ConfigDict(extra="forbid", title="learnflow.achievement.unlocked.v1")
+
+    learner_id: str = Field(min_length=1, max_length=128)
+    achievement_id: str
+    title: str
+    description: str
+    unlocked_at: datetime = Field(description="completed_at of the event that crossed the threshold.")
+    source_event_id: str = Field(description="The event_id whose recording unlocked it.")
+
+
+class StreakUpdatedV1(BaseModel):
+    """A learner's current or longest streak changed (days counted in the learner's time zone)."""
+
+    EVENT_TYPE: ClassVar[str] = "learnflow.streak.updated.v1"
+    model_config = ConfigDict(extra="forbid", title="learnflow.streak.updated.v1")
+
+    learner_id: str = Field(min_length=1, max_length=128)
+    current: int = Field(ge=0, description="Streak through the last active day.")
+    longest: int = Field(ge=0)
+    previous_current: int = Field(ge=0)
+    previous_longest: int = Field(ge=0)
+    freezes_available: int = Field(ge=0)
+    last_active_date: date | None
+    timezone: str
+    source_event_id: str

@@ -59,13 +59,14 @@ def info_file(stack: Path) -> Path:
     return stack / "stack.json"
 
 
-def _required_dir(variable: str, fallback: Path | None = None) -> Path:
-    """Build outputs are located by the Makefile (it knows their cache keys) and passed down."""
+def _build_dir(variable: str, fallback: Path | None = None) -> Path | None:
+    """Build outputs are located by the Makefile (it knows their cache keys) and passed down;
+    only starting a stack needs them (checked then), stopping or inspecting one does not."""
     if value := os.environ.get(variable):
         return Path(value)
     if fallback is not None and fallback.is_dir():
         return fallback
-    raise SystemExit(f"devstack: {variable} is not set; run through make (make run / up / test) or set it")
+    return None
 
 
 def find_repo_root() -> Path:
@@ -159,8 +160,8 @@ def _postgres_bin_dir() -> Path | None:
 class StackConfig:
     repo: Path
     stack_dir: Path
-    dapr_bin_dir: Path
-    kafka_libs_dir: Path
+    dapr_bin_dir: Path | None
+    kafka_libs_dir: Path | None
     postgres_bin_dir: Path | None
     ports: dict[str, int]
     apps: list[AppSpec] = field(default_factory=list)
@@ -171,8 +172,8 @@ class StackConfig:
         return cls(
             repo=repo,
             stack_dir=stack_dir(repo),
-            dapr_bin_dir=_required_dir("DAPR_BIN_DIR", Path.home() / ".dapr" / "bin"),
-            kafka_libs_dir=_required_dir("KAFKA_LIBS_DIR"),
+            dapr_bin_dir=_build_dir("DAPR_BIN_DIR", Path.home() / ".dapr" / "bin"),
+            kafka_libs_dir=_build_dir("KAFKA_LIBS_DIR"),
             postgres_bin_dir=_postgres_bin_dir(),
             ports={name: _port(name, default) for name, default in DEFAULT_PORTS.items()},
             apps=load_apps(repo),

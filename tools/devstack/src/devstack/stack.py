@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -60,6 +61,16 @@ class Stack:
         self._stopping = threading.Event()
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def dapr_bin(self) -> Path:
+        assert self.config.dapr_bin_dir is not None, "checked by preflight()"
+        return self.config.dapr_bin_dir
+
+    @property
+    def kafka_libs(self) -> Path:
+        assert self.config.kafka_libs_dir is not None, "checked by preflight()"
+        return self.config.kafka_libs_dir
+
     def _process(self, name: str, argv: list[str], **kwargs: object) -> ManagedProcess:
         process = ManagedProcess(
             name=name,
@@ -101,6 +112,8 @@ class Stack:
     # ------------------------------------------------------------------ preflight
     def preflight(self) -> None:
         cfg = self.config
+        if cfg.dapr_bin_dir is None or cfg.kafka_libs_dir is None:
+            raise StackError("DAPR_BIN_DIR / KAFKA_LIBS_DIR not set: start the stack through make (make run / up)")
         missing = [
             str(cfg.dapr_bin_dir / binary)
             for binary in ("daprd", "placement", "scheduler")
@@ -290,7 +303,7 @@ class Stack:
             f"-Dlog4j.configuration=file:{log4j}",
             f"-Dkafka.logs.dir={kafka_dir / 'logs'}",
             "-cp",
-            f"{cfg.kafka_libs_dir}/*",
+            f"{self.kafka_libs}/*",
         ]
         if not (data_dir / "meta.properties").exists():
             self.console.say(f"formatting Kafka KRaft storage in {data_dir}")
@@ -320,7 +333,7 @@ class Stack:
         placement = self._process(
             "placement",
             [
-                str(cfg.dapr_bin_dir / "placement"),
+                str(self.dapr_bin / "placement"),
                 "--port",
                 str(ports["PLACEMENT_PORT"]),
                 "--listen-address",
@@ -341,7 +354,7 @@ class Stack:
         scheduler = self._process(
             "scheduler",
             [
-                str(cfg.dapr_bin_dir / "scheduler"),
+                str(self.dapr_bin / "scheduler"),
                 "--port",
                 str(ports["SCHEDULER_PORT"]),
                 "--listen-address",
@@ -403,7 +416,7 @@ class Stack:
             sidecar = self._process(
                 f"{app.app_id}-daprd",
                 [
-                    str(cfg.dapr_bin_dir / "daprd"),
+                    str(self.dapr_bin / "daprd"),
                     "--app-id",
                     app.app_id,
                     "--app-port",

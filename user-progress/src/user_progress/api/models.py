@@ -1,0 +1,181 @@
+"""Request and response bodies of the public API (the OpenAPI contract)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from learnflow_common.validation import LearnerId, TopicSlug
+from user_progress.domain.events import Activity, LearningEvent
+
+#: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class ProgressUpdate(BaseModel):
+    """One learning event. ``event_id`` is the idempotency key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=128)
+    learner_id: LearnerId
+    activity: Activity
+    topic: TopicSlug
+    score: int | None = Field(
+        default=None, ge=0, le=100, validate_default=True, description="0-100; required for exercise and quiz"
+    )
+    duration_seconds: int | None = Field(default=None, ge=0, le=24 * 3600)
+    hints_used: int | None = Field(default=None, ge=0, le=1000)
+    completed_at: AwareDatetime = Field(description="RFC 3339 with offset")
+    timezone: str | None = Field(default=None, max_length=64, description="IANA time zone; remembered")
+    lesson_id: str | None = Field(default=None, max_length=128)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("completed_at")
+    @classmethod
+    def _not_in_the_future(cls, value: datetime) -> datetime:
+        if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
+            raise ValueError("completed_at is in the future")
+        return value
+
+    @field_validator("score")
+    @classmethod
+    def _score_where_graded(cls, value: int | None, info: ValidationInfo) -> int | None:
+        activity = info.data.get("activity")
+        if value is None and activity in ("exercise", "quiz"):
+            raise ValueError(f"score is required for activity '{activity}'")
+        return value
+
+    def to_event(self) -> LearningEvent:
+        return LearningEvent(**self.model_dump())
+
+
+class StreakView(BaseModel):
+    current: int
+    longest: int
+    freezes_available: int
+    last_active_date: date | None
+
+
+class MasteryComponents(BaseModel):
+    exercise: float
+    quiz: float
+    quality: float
+    consistency: float
+
+
+class TopicView(BaseModel):
+    topic: str
+    mastery: int = Field(ge=0, le=100)
+    level: str
+    components: MasteryComponents
+    counts: dict[str, int]
+    average_score: float | None
+    last_activity_at: datetime
+    next_review_at: datetime
+
+
+class UnlockedAchievement(BaseModel):
+    id: str
+    title: str
+    description: str
+    unlocked_at: datetime
+
+
+class LockedAchievement(BaseModel):
+    id: str
+    title: str
+    description: str
+    progress: int
+    threshold: int
+    percent: int
+
+
+class Achievements(BaseModel):
+    unlocked: list[UnlockedAchievement]
+    locked: list[LockedAchievement]
+
+
+class ReviewDue(BaseModel):
+    topic: str
+    due: datetime
+
+
+class LearnerStatus(BaseModel):
+    learner_id: str
+    timezone: str
+    xp: int
+    level: int
+    xp_into_level: int
+    xp_for_next_level: int
+    events_recorded: int
+    activity_counts: dict[str, int]
+    last_activity_at: datetime | None
+    streak: StreakView
+    topics: list[TopicView]
+    achievements: Achievements
+    reviews_due: list[ReviewDue]
+    recommended_topic: str | None
+    recommendation_reason: str | None
+    lessons_assigned: int
+    weekly_xp: int
+
+
+class DailySnapshot(BaseModel):
+    date: date
+    events: int
+    xp_earned: int
+    xp_total: int
+    level: int
+    streak: int
+    average_score: float | None
+    topics: list[str]
+
+
+class History(BaseModel):
+    learner_id: str
+    timezone: str
+    from_date: date = Field(serialization_alias="from")
+    to_date: date = Field(serialization_alias="to")
+    days: list[DailySnapshot]
+
+
+class Statistics(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    learner_id: str
+    period: str
+    from_date: date | None = Field(alias="from")
+    to_date: date = Field(alias="to")
+    timezone: str
+    events: int
+    by_activity: dict[str, int]
+    xp_earned: int
+    average_score: float | None
+    duration_seconds: int
+    hints_used: int
+    active_days: int
+    topics: list[str]
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int
+    learner_id: str
+    xp: int
+
+
+class Leaderboard(BaseModel):
+    week: str
+    entries: list[LeaderboardEntry]

@@ -1,0 +1,55 @@
+"""A learning event: what the learner did, on which topic, when, and how well."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+Activity = Literal["lesson", "exercise", "quiz", "review"]
+ACTIVITIES: tuple[Activity, ...] = ("lesson", "exercise", "quiz", "review")
+GRADED: frozenset[str] = frozenset({"exercise", "quiz", "review"})
+
+
+class EventConflict(Exception):
+    """The event_id was already used for an event with a different body."""
+
+
+def as_datetime(value: str | datetime) -> datetime:
+    """Dapr's actor serializer already turns ISO strings into datetimes; stored JSON has strings."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+@dataclass(frozen=True)
+class LearningEvent:
+    event_id: str
+    learner_id: str
+    activity: Activity
+    topic: str
+    completed_at: datetime
+    score: int | None = None
+    duration_seconds: int | None = None
+    hints_used: int | None = None
+    timezone: str | None = None
+    lesson_id: str | None = None
+
+    @property
+    def sort_key(self) -> tuple[datetime, str]:
+        """The canonical order of a learner's history: by time, ties broken by id, never by arrival."""
+        return (self.completed_at, self.event_id)
+
+    def fingerprint(self) -> str:
+        """Same body, same fingerprint: what makes a redelivery recognisable."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["completed_at"] = self.completed_at.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LearningEvent:
+        return cls(**{**data, "completed_at": as_datetime(data["completed_at"])})

@@ -1,0 +1,82 @@
+"""Topic mastery (0-100), by the platform's published formula.
+
+    mastery = 40% exercise completion + 30% quiz scores + 20% code quality + 10% consistency
+
+How each component (0..1) is computed from a topic's events, oldest to newest:
+
+- exercise completion: the recency-weighted mean exercise score / 100, scaled by
+  min(1, exercises / EXERCISE_VOLUME) so that one lucky exercise is not completion;
+- quiz scores: the recency-weighted mean quiz (and review) score / 100;
+- code quality: the recency-weighted mean over exercises of score / 100 x 1 / (1 + HINT_COST x hints),
+  i.e. solving without hints;
+- consistency: min(1, streak on the topic's latest active day / CONSISTENCY_DAYS).
+
+Recency: the newest attempt has weight 1, the one before RECENCY_DECAY, then RECENCY_DECAY**2, ...
+Weights go by position, not by age, so the same history always gives the same mastery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+WEIGHTS = {"exercise": 0.40, "quiz": 0.30, "quality": 0.20, "consistency": 0.10}
+RECENCY_DECAY = 0.8
+EXERCISE_VOLUME = 3
+HINT_COST = 0.25
+CONSISTENCY_DAYS = 7
+
+MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    activity: str
+    score: int | None
+    hints_used: int | None = None
+
+
+@dataclass(frozen=True)
+class Mastery:
+    score: int
+    level: MasteryLevel
+    exercise: float
+    quiz: float
+    quality: float
+    consistency: float
+
+
+def level_of(score: int) -> MasteryLevel:
+    if score <= 40:
+        return "Beginner"
+    if score <= 70:
+        return "Learning"
+    if score <= 90:
+        return "Proficient"
+    return "Mastered"
+
+
+def _recency_mean(values: Sequence[float]) -> float:
+    if not values:
+        return 0.0
+    weights = [RECENCY_DECAY**age for age in range(len(values) - 1, -1, -1)]
+    return sum(w * v for w, v in zip(weights, values, strict=True)) / sum(weights)
+
+
+def topic_mastery(attempts: Sequence[Attempt], streak_on_last_active_day: int) -> Mastery:
+    """``attempts`` oldest first."""
+    exercises = [a for a in attempts if a.activity == "exercise" and a.score is not None]
+    quizzes = [a for a in attempts if a.activity in ("quiz", "review") and a.score is not None]
+    exercise = _recency_mean([a.score / 100 for a in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)  # type: ignore[operator]
+    quiz = _recency_mean([a.score / 100 for a in quizzes])  # type: ignore[operator]
+    quality = _recency_mean([(a.score / 100) / (1 + HINT_COST * (a.hints_used or 0)) for a in exercises])  # type: ignore[operator]
+    consistency = min(1.0, streak_on_last_active_day / CONSISTENCY_DAYS)
+    total = (
+        WEIGHTS["exercise"] * exercise
+        + WEIGHTS["quiz"] * quiz
+        + WEIGHTS["quality"] * quality
+        + WEIGHTS["consistency"] * consistency
+    )
+    score = max(0, min(100, round(total * 100)))
+    return Mastery(score, level_of(score), round(exercise, 4), round(quiz, 4), round(quality, 4), round(consistency, 4))

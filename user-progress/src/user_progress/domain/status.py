@@ -1,0 +1,104 @@
+"""Where a learner stands at a given moment: the figures GET /status reports.
+
+``now`` is an argument, never read from a clock here, so a status is reproducible.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from user_progress.domain.achievements import CATALOG
+from user_progress.domain.calendar import today_in
+from user_progress.domain.learner import LearnerRecord, LearnerState
+from user_progress.domain.streaks import streak_on
+from user_progress.domain.xp import event_xp, level_for
+
+PROFICIENT = 71
+
+
+def iso_week(moment: datetime) -> str:
+    """The UTC ISO week of a moment, e.g. ``2026-W47``: the weekly leaderboard's period."""
+    year, week, _ = moment.astimezone(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_xp(record: LearnerRecord, week: str) -> int:
+    return sum(event_xp(event) for event in record.events.values() if iso_week(event.completed_at) == week)
+
+
+def learner_status(record: LearnerRecord, state: LearnerState, now: datetime) -> dict[str, Any]:
+    streak = streak_on(state.active_days, today_in(state.timezone, now))
+    level = level_for(state.xp)
+    due = sorted((topic.card.due, name) for name, topic in state.topics.items() if topic.card.due <= now)
+    recommended, reason = _recommendation(state, due)
+    return {
+        "learner_id": state.learner_id,
+        "timezone": state.timezone,
+        "xp": state.xp,
+        "level": level.level,
+        "xp_into_level": level.xp_into_level,
+        "xp_for_next_level": level.xp_for_next_level,
+        "events_recorded": sum(state.activity_counts.values()),
+        "activity_counts": state.activity_counts,
+        "last_activity_at": state.last_activity_at,
+        "streak": {
+            "current": streak.current,
+            "longest": streak.longest,
+            "freezes_available": streak.freezes_available,
+            "last_active_date": streak.last_active_date,
+        },
+        "topics": [
+            {
+                "topic": name,
+                "mastery": topic.mastery.score,
+                "level": topic.mastery.level,
+                "components": {
+                    "exercise": topic.mastery.exercise,
+                    "quiz": topic.mastery.quiz,
+                    "quality": topic.mastery.quality,
+                    "consistency": topic.mastery.consistency,
+                },
+                "counts": topic.counts,
+                "average_score": topic.average_score,
+                "last_activity_at": topic.last_activity_at,
+                "next_review_at": topic.card.due,
+            }
+            for name, topic in sorted(state.topics.items())
+        ],
+        "achievements": achievements_view(state),
+        "reviews_due": [{"topic": name, "due": when} for when, name in due],
+        "recommended_topic": recommended,
+        "recommendation_reason": reason,
+        "lessons_assigned": len(record.lessons_assigned),
+        "weekly_xp": week_xp(record, iso_week(now)),
+    }
+
+
+def achievements_view(state: LearnerState) -> dict[str, list[dict[str, Any]]]:
+    unlocked, locked = [], []
+    for achievement in CATALOG:
+        base = {"id": achievement.id, "title": achievement.title, "description": achievement.description}
+        if achievement.id in state.unlocked:
+            unlocked.append({**base, "unlocked_at": state.unlocked[achievement.id]})
+        else:
+            value = min(state.metrics[achievement.metric], achievement.threshold)
+            locked.append(
+                {
+                    **base,
+                    "progress": value,
+                    "threshold": achievement.threshold,
+                    "percent": round(100 * value / achievement.threshold),
+                }
+            )
+    return {"unlocked": unlocked, "locked": locked}
+
+
+def _recommendation(state: LearnerState, due: list[tuple[datetime, str]]) -> tuple[str | None, str | None]:
+    if due:
+        return due[0][1], "review due (spaced repetition)"
+    weak = [topic for topic in state.topics.values() if topic.mastery.score < PROFICIENT]
+    if weak:
+        weakest = min(weak, key=lambda topic: (topic.mastery.score, topic.topic))
+        return weakest.topic, f"mastery {weakest.mastery.score} is below Proficient"
+    return None, None

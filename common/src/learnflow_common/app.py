@@ -40,7 +40,10 @@ def create_dapr_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.sidecar = DaprSidecar(
-            settings.dapr_url, settings.dapr_api_token.get_secret_value(), settings.sidecar_timeout_seconds
+            settings.dapr_url,
+            settings.dapr_api_token.get_secret_value(),
+            settings.sidecar_timeout_seconds,
+            settings.actor_timeout_seconds,
         )
         if actor_config is not None:
             ActorRuntime.set_actor_config(actor_config)

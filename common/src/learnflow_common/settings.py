@@ -25,6 +25,8 @@ class DaprAppSettings(BaseSettings):
     state_store: str = Field(default="statestore", validation_alias="STATE_STORE_NAME")
     pubsub: str = Field(default="pubsub", validation_alias="PUBSUB_NAME")
     sidecar_timeout_seconds: float = Field(default=5.0, validation_alias="SIDECAR_TIMEOUT_SECONDS")
+    #: Longer: calls to one actor run one at a time, so a burst for one learner queues.
+    actor_timeout_seconds: float = Field(default=30.0, validation_alias="ACTOR_TIMEOUT_SECONDS")
     #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")

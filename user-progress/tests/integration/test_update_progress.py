@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import asyncio
 from typing import Any
 
 import httpx
@@ -10,36 +10,24 @@ import httpx
 from devstack.testing import RunningStack
 
 
-def _event(learner_id: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "event_id": f"evt-{uuid.uuid4()}",
-        "learner_id": learner_id,
-        "activity": "quiz",
-        "topic": "variables",
-        "score": 90,
-        "completed_at": "2026-11-22T10:00:00+01:00",
-        **overrides,
-    }
-
-
-def _learner() -> str:
-    return f"learner-{uuid.uuid4().hex[:12]}"
-
-
-def test_same_event_sent_twice_is_recorded_once_and_answered_the_same(stack: RunningStack, http: httpx.Client) -> None:
-    event = _event(_learner())
+def test_same_event_sent_twice_is_recorded_once_and_answered_the_same(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    event = learning_event(learner)
     url = f"{stack.app_url('user-progress')}/update-progress"
 
     first = http.post(url, json=event)
     second = http.post(url, json=event)
 
     assert first.status_code == second.status_code == 200
-    assert first.json() == second.json()
-    assert second.json()["events_recorded"] == 1
+    assert first.json()["events_recorded"] == second.json()["events_recorded"] == 1
+    assert first.json()["xp"] == second.json()["xp"]
 
 
-def test_reusing_an_event_id_for_a_different_event_is_a_conflict(stack: RunningStack, http: httpx.Client) -> None:
-    event = _event(_learner())
+def test_reusing_an_event_id_for_a_different_event_is_a_conflict(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    event = learning_event(learner)
     url = f"{stack.app_url('user-progress')}/update-progress"
     http.post(url, json=event)
 
@@ -48,23 +36,83 @@ def test_reusing_an_event_id_for_a_different_event_is_a_conflict(stack: RunningS
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["event_id"] == event["event_id"]
+    assert (
+        http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner}).json()["events_recorded"]
+        == 1
+    )
 
 
-def test_status_reports_recorded_events(stack: RunningStack, http: httpx.Client) -> None:
-    learner_id = _learner()
+def test_status_reports_the_contract_fields(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
     for activity, score in (("lesson", None), ("exercise", 70), ("exercise", 80)):
         http.post(
-            f"{stack.app_url('user-progress')}/update-progress", json=_event(learner_id, activity=activity, score=score)
+            f"{stack.app_url('user-progress')}/update-progress",
+            json=learning_event(learner, activity=activity, score=score, timezone="Asia/Tokyo"),
         )
 
-    status = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner_id}).json()
+    status = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner}).json()
 
-    assert status["events_recorded"] == 3
+    assert status["learner_id"] == learner
+    assert status["timezone"] == "Asia/Tokyo"
     assert status["activity_counts"] == {"lesson": 1, "exercise": 2, "quiz": 0, "review": 0}
+    assert status["xp"] == 10 + 17 + 18
+    assert status["level"] == 1
+    assert status["streak"]["current"] == 1
+    assert set(status["streak"]) == {"current", "longest", "freezes_available", "last_active_date"}
+    [topic] = status["topics"]
+    assert topic["topic"] == "variables"
+    assert 0 <= topic["mastery"] <= 100
+    assert topic["level"] in {"Beginner", "Learning", "Proficient", "Mastered"}
+    assert topic["average_score"] == 75.0
+    assert "first-steps" in {achievement["id"] for achievement in status["achievements"]["unlocked"]}
+    assert status["achievements"]["locked"]
+    assert isinstance(status["reviews_due"], list)
+    assert status["recommended_topic"] == "variables"
 
 
-def test_status_of_an_unknown_learner_is_404_problem(stack: RunningStack, http: httpx.Client) -> None:
-    response = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": _learner()})
+def test_status_of_an_unknown_learner_is_404_problem(stack: RunningStack, http: httpx.Client, learner: str) -> None:
+    response = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner})
 
     assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"].endswith("/learner-not-found")
+
+
+async def test_hundred_concurrent_updates_for_one_learner_add_up_like_sequential_ones(
+    stack: RunningStack, new_learner: Any, learning_event: Any
+) -> None:
+    concurrent_learner, sequential_learner = new_learner(), new_learner()
+    shapes = [
+        {
+            "activity": ("lesson", "exercise", "quiz", "review")[i % 4],
+            "score": None if i % 4 == 0 else 50 + i % 50,
+            "topic": ("variables", "loops", "functions")[i % 3],
+        }
+        for i in range(100)
+    ]
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    async with httpx.AsyncClient(timeout=60) as client:
+        responses = await asyncio.gather(
+            *(client.post(url, json=learning_event(concurrent_learner, **shape)) for shape in shapes)
+        )
+        for shape in shapes:
+            await client.post(url, json=learning_event(sequential_learner, **shape))
+        concurrent = (
+            await client.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": concurrent_learner})
+        ).json()
+        sequential = (
+            await client.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": sequential_learner})
+        ).json()
+
+    assert [response.status_code for response in responses] == [200] * 100
+    assert concurrent["events_recorded"] == sequential["events_recorded"] == 100
+    assert concurrent["xp"] == sequential["xp"]
+    assert (
+        concurrent["activity_counts"]
+        == sequential["activity_counts"]
+        == {"lesson": 25, "exercise": 25, "quiz": 25, "review": 25}
+    )
+    assert [(t["topic"], t["counts"]) for t in concurrent["topics"]] == [
+        (t["topic"], t["counts"]) for t in sequential["topics"]
+    ]

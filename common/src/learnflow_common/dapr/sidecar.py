@@ -33,7 +33,10 @@ def _dependency_for(error_code: str) -> str:
 
 
 class DaprSidecar:
-    def __init__(self, base_url: str, api_token: str, timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self, base_url: str, api_token: str, timeout_seconds: float = 5.0, actor_timeout_seconds: float = 30.0
+    ) -> None:
+        self._actor_timeout = actor_timeout_seconds
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers={"dapr-api-token": api_token},
@@ -128,7 +131,10 @@ class DaprSidecar:
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
         """Calls an actor method; Dapr routes it to the one host of that actor, one call at a time."""
         response = await self._request(
-            "PUT", f"/v1.0/actors/{actor_type}/{quote(actor_id, safe='')}/method/{method}", json=data
+            "PUT",
+            f"/v1.0/actors/{actor_type}/{quote(actor_id, safe='')}/method/{method}",
+            json=data,
+            timeout=self._actor_timeout,  # calls to one actor queue behind each other
         )
         self._raise_for_client_error(response)
         return response.json() if response.content else None

@@ -494,6 +494,7 @@ class Stack:
                 for app in cfg.apps
             },
             "logs_dir": str(cfg.logs_dir),
+            "pids_dir": str(cfg.stack_dir / "pids"),
         }
         cfg.info_file.write_text(json.dumps(info, indent=2))
         cfg.info_file.chmod(0o600)

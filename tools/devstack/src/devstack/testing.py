@@ -7,8 +7,11 @@ stack first; without one they fail and say how to start it.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,38 @@ class RunningStack:
     @property
     def postgres_dsn(self) -> str:
         return str(self.info["postgres_dsn"])
+
+    def pid(self, process: str) -> int:
+        """The pid (and process group) of one process of the stack, e.g. ``postgres`` or ``kafka``."""
+        return int((Path(self.info["pids_dir"]) / f"{process}.pid").read_text())
+
+    @contextmanager
+    def frozen(self, process: str) -> Iterator[None]:
+        """Freezes a process and all its descendants (SIGSTOP) for the duration: a dependency that
+        stops answering. Descendants too: PostgreSQL backends leave the postmaster's process group."""
+        tree = [self.pid(process), *_descendants(self.pid(process))]
+        for pid in tree:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in tree:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,0 +1,106 @@
+"""Events out on Kafka (read with a plain consumer), events in from lesson-events, dead letters."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import jsonschema
+
+from devstack.testing import RunningStack, eventually, read_topic
+from learnflow_common.schemas import load_schema
+
+
+def _published_types_for(
+    stack: RunningStack, learner: str, wanted: set[str]
+) -> dict[str, tuple[dict[str, Any], bytes]]:
+    seen: dict[str, tuple[dict[str, Any], bytes]] = {}
+
+    def match(value: dict[str, Any], key: bytes | None) -> bool:
+        if value.get("subject") == learner and value.get("type") in wanted:
+            seen[value["type"]] = (value, key or b"")
+        return set(seen) == wanted
+
+    read_topic(stack.kafka_bootstrap, "progress-events", match)
+    return seen
+
+
+def test_first_event_publishes_progress_achievement_and_streak_cloudevents_keyed_by_learner(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    event = learning_event(learner)
+    assert http.post(f"{stack.app_url('user-progress')}/update-progress", json=event).status_code == 200
+    wanted = {"learnflow.progress.updated.v1", "learnflow.achievement.unlocked.v1", "learnflow.streak.updated.v1"}
+
+    seen = _published_types_for(stack, learner, wanted)
+
+    for event_type, (cloud_event, key) in seen.items():
+        assert key == learner.encode()
+        assert cloud_event["specversion"] == "1.0"
+        assert cloud_event["source"] == "user-progress"
+        assert cloud_event["datacontenttype"] == "application/json"
+        assert cloud_event["dataschema"].endswith(f"{event_type}.json")
+        jsonschema.validate(cloud_event["data"], load_schema(event_type))
+    assert seen["learnflow.progress.updated.v1"][0]["data"]["source_event_id"] == event["event_id"]
+    assert seen["learnflow.achievement.unlocked.v1"][0]["data"]["achievement_id"] == "first-steps"
+    assert seen["learnflow.streak.updated.v1"][0]["data"]["current"] == 1
+
+
+def _lesson_cloud_event(learner: str, lesson_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "course-agent",
+        "type": "learnflow.lesson.generated.v1",
+        "subject": learner,
+        "datacontenttype": "application/json",
+        "data": data
+        or {
+            "lesson_id": lesson_id,
+            "learner_id": learner,
+            "topic": "loops",
+            "difficulty": "beginner",
+            "title": "Loops for beginners",
+            "created_at": datetime.now(UTC).isoformat(),
+        },
+    }
+
+
+def _publish(stack: RunningStack, http: httpx.Client, topic: str, cloud_event: dict[str, Any], key: str) -> None:
+    response = http.post(
+        f"{stack.dapr_url('course-agent')}/v1.0/publish/pubsub/{topic}",
+        params={"metadata.partitionKey": key},
+        content=json.dumps(cloud_event),
+        headers={**stack.dapr_headers, "content-type": "application/cloudevents+json"},
+    )
+    assert response.status_code == 204, response.text
+
+
+def test_lesson_generated_event_is_tracked_for_the_learner_once(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
+    lesson = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}")
+
+    _publish(stack, http, "lesson-events", lesson, learner)
+    _publish(stack, http, "lesson-events", {**lesson, "id": str(uuid.uuid4())}, learner)  # a redelivery
+
+    def assigned() -> int:
+        status = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner}).json()
+        return int(status["lessons_assigned"])
+
+    assert eventually(assigned) == 1
+
+
+def test_malformed_lesson_event_goes_to_the_dead_letter_topic(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    broken = _lesson_cloud_event(learner, "x", data={"lesson_id": "x", "learner_id": learner})
+
+    _publish(stack, http, "lesson-events", broken, learner)
+
+    dead, _ = read_topic(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value.get("id") == broken["id"])
+    assert dead["type"] == "learnflow.lesson.generated.v1"

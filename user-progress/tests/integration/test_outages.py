@@ -1,0 +1,63 @@
+"""Behaviour while the state store or the broker stops answering (their processes are frozen).
+
+These tests freeze a real dependency of the running stack with SIGSTOP and thaw it afterwards;
+each waits until the stack has recovered before it ends, so later tests see a healthy stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from devstack.testing import RunningStack, eventually, read_topic
+
+OUTAGE_TIMEOUT = 90.0
+
+
+def _ready(stack: RunningStack) -> bool:
+    return httpx.get(f"{stack.app_url('user-progress')}/readyz", timeout=10).status_code == 200
+
+
+def test_state_store_outage_is_503_with_retry_after_changes_nothing_and_recovers(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    assert http.post(url, json=learning_event(learner)).status_code == 200
+    during_outage = learning_event(learner, activity="exercise", score=75)
+
+    with stack.frozen("postgres"):
+        response = httpx.post(url, json=during_outage, timeout=OUTAGE_TIMEOUT)
+        readiness = httpx.get(f"{stack.app_url('user-progress')}/readyz", timeout=OUTAGE_TIMEOUT)
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) > 0
+    assert readiness.status_code == 503
+    eventually(lambda: _ready(stack), timeout=OUTAGE_TIMEOUT, interval=1)
+    retried = http.post(url, json=during_outage)
+    assert retried.status_code == 200
+    assert retried.json()["events_recorded"] == 2  # recorded once, whether or not the first try landed
+
+
+def test_broker_outage_keeps_events_in_the_outbox_and_publishes_them_after(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    event = learning_event(learner)
+
+    with stack.frozen("kafka"):
+        response = httpx.post(url, json=event, timeout=OUTAGE_TIMEOUT)
+
+    assert response.status_code == 200  # the change is committed with its events; only publishing waits
+    published, key = read_topic(
+        stack.kafka_bootstrap,
+        "progress-events",
+        lambda value, _: (
+            value.get("type") == "learnflow.progress.updated.v1"
+            and value.get("data", {}).get("source_event_id") == event["event_id"]
+        ),
+        timeout=OUTAGE_TIMEOUT,
+    )
+    assert key == learner.encode()
+    assert published["subject"] == learner

@@ -34,7 +34,7 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: help deps system-deps python-deps dapr kafka run up down status test unit lint format schemas clean clean-cache
+.PHONY: help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -88,6 +88,13 @@ test: deps ## Every test; starts the stack for the integration tests if it is no
 	  started=1; \
 	fi; \
 	$(VENV)/bin/ruff check . && $(PYTEST); rc=$$?; \
+	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
+	exit $$rc
+
+bench: deps ## Benchmarks against the real stack (started if needed); they report figures
+	@started=0; \
+	if ! $(DEVSTACK) status >/dev/null 2>&1; then $(DEVSTACK) up || exit 1; started=1; fi; \
+	$(VENV)/bin/python benchmarks/update_progress.py; rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 

@@ -61,3 +61,22 @@ def test_broker_outage_keeps_events_in_the_outbox_and_publishes_them_after(
     )
     assert key == learner.encode()
     assert published["subject"] == learner
+
+
+def test_sidecar_outage_is_503_with_retry_after_and_readiness_goes_false(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    event = learning_event(learner)
+
+    with stack.frozen("user-progress-daprd"):
+        readiness = httpx.get(f"{stack.app_url('user-progress')}/readyz", timeout=OUTAGE_TIMEOUT)
+        response = httpx.post(url, json=event, timeout=OUTAGE_TIMEOUT)
+
+    assert readiness.status_code == 503
+    assert readiness.json()["checks"]["sidecar"] == "unreachable"
+    assert response.status_code == 503
+    assert response.json()["dependency"] == "dapr-sidecar"
+    assert int(response.headers["retry-after"]) > 0
+    eventually(lambda: _ready(stack), timeout=OUTAGE_TIMEOUT, interval=1)
+    assert http.post(url, json=event).json()["events_recorded"] == 1

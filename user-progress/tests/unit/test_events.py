@@ -1,0 +1,79 @@
+"""Learning events: canonical order by time then id, fingerprints recognise redeliveries."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from user_progress.domain.events import LearningEvent, as_datetime
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+EVENT = LearningEvent(
+    event_id="e1",
+    learner_id="ada",
+    activity="exercise",
+    topic="loops",
+    completed_at=T0,
+    score=80,
+    duration_seconds=300,
+    hints_used=1,
+    timezone="Europe/Berlin",
+    lesson_id="lesson-1",
+)
+
+
+def test_same_body_has_the_same_fingerprint() -> None:
+    assert replace(EVENT).fingerprint() == EVENT.fingerprint()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"score": 81},
+        {"hints_used": 0},
+        {"topic": "strings"},
+        {"activity": "quiz"},
+        {"completed_at": T0 + timedelta(seconds=1)},
+        {"timezone": None},
+        {"lesson_id": None},
+        {"duration_seconds": 301},
+    ],
+)
+def test_any_changed_field_changes_the_fingerprint(change: dict[str, object]) -> None:
+    assert replace(EVENT, **change).fingerprint() != EVENT.fingerprint()  # type: ignore[arg-type]
+
+
+def test_event_survives_its_serialised_form() -> None:
+    assert LearningEvent.from_dict(EVENT.to_dict()) == EVENT
+
+
+def test_serialised_form_accepts_a_datetime_already_parsed() -> None:
+    assert LearningEvent.from_dict({**EVENT.to_dict(), "completed_at": T0}) == EVENT
+
+
+def test_as_datetime_parses_iso_strings_with_offsets() -> None:
+    parsed = as_datetime("2026-06-01T11:00:00+02:00")
+
+    assert parsed == T0
+    assert parsed.utcoffset() == timedelta(hours=2)
+
+
+def test_history_order_is_by_time_then_by_id() -> None:
+    later = replace(EVENT, event_id="a", completed_at=T0 + timedelta(minutes=1))
+    same_time_b = replace(EVENT, event_id="b")
+    same_time_a = replace(EVENT, event_id="a")
+
+    ordered = sorted([later, same_time_b, same_time_a], key=lambda event: event.sort_key)
+
+    assert ordered == [same_time_a, same_time_b, later]
+
+
+def test_order_compares_instants_not_wall_clock_offsets() -> None:
+    # 10:30 at +02:00 is 08:30 UTC: before 09:00 UTC even though the wall clock reads later.
+    earlier_elsewhere = replace(
+        EVENT, event_id="z", completed_at=datetime(2026, 6, 1, 10, 30, tzinfo=timezone(timedelta(hours=2)))
+    )
+
+    assert earlier_elsewhere.sort_key < EVENT.sort_key

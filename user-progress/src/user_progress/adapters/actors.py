@@ -173,8 +173,8 @@ class LeaderboardActions(ActorInterface):
     @actormethod(name="RecordWeekXp")
     async def record_week_xp(self, delivery: dict[str, Any]) -> dict[str, Any]: ...
 
-    @actormethod(name="Top")
-    async def top(self, limit: int) -> list[dict[str, Any]]: ...
+    @actormethod(name="Standings")
+    async def standings(self, query: dict[str, Any]) -> dict[str, Any]: ...
 
 
 class LeaderboardActor(SidecarActor, LeaderboardActions):
@@ -190,10 +190,10 @@ class LeaderboardActor(SidecarActor, LeaderboardActions):
             await self._state_manager.save_state()
         return {"learners": len(scores)}
 
-    async def top(self, limit: int) -> list[dict[str, Any]]:
+    async def standings(self, query: dict[str, Any]) -> dict[str, Any]:
+        """``query``: ``{"limit": int, "learner_id": str | None}`` -> the top entries and that learner's."""
         found, scores = await self._state_manager.try_get_state("scores")
         ranked = sorted((scores or {}).items(), key=lambda item: (-item[1], item[0])) if found else []
-        return [
-            {"rank": rank, "learner_id": learner, "xp": xp}
-            for rank, (learner, xp) in enumerate(ranked[:limit], start=1)
-        ]
+        entries = [{"rank": rank, "learner_id": learner, "xp": xp} for rank, (learner, xp) in enumerate(ranked, 1)]
+        mine = next((entry for entry in entries if entry["learner_id"] == query.get("learner_id")), None)
+        return {"entries": entries[: query["limit"]], "learner": mine, "learners": len(entries)}

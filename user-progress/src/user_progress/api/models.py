@@ -178,4 +178,6 @@ class LeaderboardEntry(BaseModel):
 
 class Leaderboard(BaseModel):
     week: str
+    learners: int = Field(description="How many learners earned XP this week")
     entries: list[LeaderboardEntry]
+    learner: LeaderboardEntry | None = Field(default=None, description="The rank of the learner asked for, if any")

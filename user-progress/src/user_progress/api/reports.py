@@ -108,6 +108,7 @@ async def export(
         "exported_at": datetime.now(UTC),
         "status": learner_status(record, state, datetime.now(UTC)),
         "lessons_assigned": record.lessons_assigned,
+        "review_schedule": {name: topic.card.to_dict() for name, topic in state.topics.items()},
         "events": rows,
     }
     return Response(json.dumps(to_jsonable_python(document), indent=2), media_type="application/json", headers=headers)

@@ -38,7 +38,9 @@ def local_dates(events: Iterable[LearningEvent]) -> dict[str, date]:
 def learner_timezone(events: Iterable[LearningEvent]) -> str:
     """The zone the learner last told us about (by event time), else UTC."""
     named = [event for event in events if event.timezone]
-    return max(named, key=lambda event: event.sort_key).timezone or UTC_ZONE if named else UTC_ZONE
+    if not named:
+        return UTC_ZONE
+    return max(named, key=lambda event: event.sort_key).timezone or UTC_ZONE
 
 
 def today_in(timezone: str, now: datetime) -> date:

@@ -106,8 +106,9 @@ format: python-deps ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-schemas: python-deps ## Regenerate the event JSON Schema files from the models
+schemas: python-deps ## Regenerate the event and lesson JSON Schema files from the models
 	$(VENV)/bin/python -m learnflow_common.schemas
+	$(VENV)/bin/python -m course_agent.schemas
 
 clean: ## Stop the stack and remove its data (PostgreSQL, Kafka), logs and secrets
 	@if [ -x $(DEVSTACK) ]; then $(DEVSTACK) clean; else rm -rf .stack; fi

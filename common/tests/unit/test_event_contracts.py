@@ -42,6 +42,7 @@ def test_wrapped_event_data_validates_against_its_published_schema() -> None:
         level=1,
         topic_mastery=30,
         topic_level="Beginner",
+        topic_next_review_at=datetime(2026, 4, 1, tzinfo=UTC),
         week="2026-W13",
         week_xp=19,
     )

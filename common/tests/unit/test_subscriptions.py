@@ -19,6 +19,7 @@ VALID_DATA = {
     "level": 1,
     "topic_mastery": 0,
     "topic_level": "Beginner",
+    "topic_next_review_at": "2026-01-02T00:00:00Z",
     "week": "2026-W01",
     "week_xp": 10,
 }

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from course_agent import __version__
 from course_agent.adapters.actors import LearnerPlanActor
-from course_agent.api import events
+from course_agent.api import events, lessons
 from course_agent.settings import Settings
 from learnflow_common.app import create_dapr_app
 
@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Generates personalized Python lessons from what it knows of each learner.",
         settings=settings,
-        routers=[events.router],
+        routers=[lessons.router, events.router],
         actor_types=[LearnerPlanActor],
         required_components=(settings.state_store, settings.pubsub),
     )

@@ -22,6 +22,7 @@ def _progress(topic: str = "variables", score: int | None = 70) -> ProgressUpdat
         level=1,
         topic_mastery=20,
         topic_level="Beginner",
+        topic_next_review_at=datetime(2026, 4, 1, tzinfo=UTC),
         week="2026-W01",
         week_xp=10,
     )

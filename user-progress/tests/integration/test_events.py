@@ -64,6 +64,8 @@ def _lesson_cloud_event(learner: str, lesson_id: str, data: dict[str, Any] | Non
             "topic": "loops",
             "difficulty": "beginner",
             "title": "Loops for beginners",
+            "rationale": "next topic: its prerequisites are mastered",
+            "generator": "builtin",
             "created_at": datetime.now(UTC).isoformat(),
         },
     }

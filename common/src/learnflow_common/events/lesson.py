@@ -21,4 +21,6 @@ class LessonGeneratedV1(BaseModel):
     topic: str = Field(min_length=1, max_length=64)
     difficulty: Difficulty
     title: str
+    rationale: str = Field(description="Why this topic and difficulty were chosen for the learner.")
+    generator: str = Field(description="Which generator wrote the lesson (builtin, or the model used).")
     created_at: datetime

@@ -1,21 +1,47 @@
-"""LearnerPlanActor: one per learner; holds the agent's knowledge of that learner.
+"""LearnerPlanActor: one per learner (registered with placement).
 
-Progress events for one learner are folded in one at a time (actor turns), so redeliveries and
-concurrent deliveries cannot lose an update.
+It holds the agent's knowledge of the learner (folded from progress events), the learner's lessons
+and their index, and it serialises generation for that learner, so two concurrent requests cannot
+both claim the same "next" lesson. A lesson, its index entry and its ``lesson.generated`` event are
+saved in one actor state transaction (outbox, see learnflow_common.dapr.actors).
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
+import zlib
+from datetime import UTC, datetime
 from typing import Any
 
 from dapr.actor import ActorInterface, actormethod
 
-from course_agent.domain.knowledge import LearnerKnowledge, apply_progress
+from course_agent.domain.generator import choose, compose
+from course_agent.domain.knowledge import LearnerKnowledge, apply_progress, from_status
+from learnflow_common.dapr import SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
-from learnflow_common.events import ProgressUpdatedV1
+from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 
 KNOWLEDGE_KEY = "knowledge"
+INDEX_KEY = "lessons"
+REQUESTS_KEY = "requests"
 ACTOR_TYPE = "LearnerPlanActor"
+LESSON_ID_SEPARATOR = "~"
+NAMESPACE = uuid.UUID("0b7e3c0e-4a55-4f7a-9a3e-7d2f1c9e5b21")
+USER_PROGRESS_APP_ID = "user-progress"
+#: What GET /lessons lists for each lesson (the full document is GET /lessons/{lesson_id}).
+SUMMARY_FIELDS = ("lesson_id", "learner_id", "topic", "difficulty", "title", "rationale", "generator", "created_at")
+log = logging.getLogger(__name__)
+
+
+def lesson_key(lesson_id: str) -> str:
+    return f"lesson:{lesson_id}"
+
+
+def learner_of(lesson_id: str) -> str | None:
+    """Lesson ids are ``<learner_id>~<32 hex>``: the owner's actor is found without a global lookup."""
+    learner, separator, _ = lesson_id.rpartition(LESSON_ID_SEPARATOR)
+    return learner if separator and learner else None
 
 
 class LearnerPlanActions(ActorInterface):
@@ -25,12 +51,24 @@ class LearnerPlanActions(ActorInterface):
     @actormethod(name="GetKnowledge")
     async def get_knowledge(self) -> dict[str, Any] | None: ...
 
+    @actormethod(name="GenerateLesson")
+    async def generate_lesson(self, request: dict[str, Any]) -> dict[str, Any]: ...
+
+    @actormethod(name="GetLesson")
+    async def get_lesson(self, lesson_id: str) -> dict[str, Any] | None: ...
+
+    @actormethod(name="ListLessons")
+    async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]: ...
+
 
 class LearnerPlanActor(SidecarActor, LearnerPlanActions):
+    async def _knowledge(self) -> LearnerKnowledge | None:
+        found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
+        return LearnerKnowledge.from_dict(raw) if found else None
+
     async def apply_progress(self, delivery: dict[str, Any]) -> dict[str, Any]:
         """``delivery`` is ``{"event_id": <CloudEvent id>, "data": <progress.updated.v1 data>}``."""
-        found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
-        current = LearnerKnowledge.from_dict(raw) if found else None
+        current = await self._knowledge()
         updated = apply_progress(current, delivery["event_id"], ProgressUpdatedV1.model_validate(delivery["data"]))
         if updated is not current:
             await self._state_manager.set_state(KNOWLEDGE_KEY, updated.to_dict())
@@ -40,3 +78,100 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions):
     async def get_knowledge(self) -> dict[str, Any] | None:
         found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
         return raw if found else None
+
+    async def generate_lesson(self, request: dict[str, Any]) -> dict[str, Any]:
+        """``request``: ``{"topic", "difficulty", "request_id"}`` (each may be null) -> the lesson."""
+        await self.flush_outbox()
+        request_id = request.get("request_id")
+        requests: dict[str, str] = await self._state_manager.get_or_add_state(REQUESTS_KEY, {})
+        if request_id and request_id in requests:
+            found, existing = await self._state_manager.try_get_state(lesson_key(requests[request_id]))
+            if found:
+                return dict(existing)
+        knowledge, source_note = await self._knowledge_or_fallback()
+        now = datetime.now(UTC)
+        choice = choose(knowledge, now, request.get("topic"), request.get("difficulty"))
+        index: list[dict[str, Any]] = await self._state_manager.get_or_add_state(INDEX_KEY, [])
+        token = uuid.uuid5(NAMESPACE, f"{self.id.id}/{request_id}") if request_id else uuid.uuid4()
+        lesson_id = f"{self.id.id}{LESSON_ID_SEPARATOR}{token.hex}"
+        lesson = compose(
+            choice,
+            knowledge,
+            learner_id=self.id.id,
+            lesson_id=lesson_id,
+            created_at=now,
+            previous_lessons_on_topic=sum(entry["topic"] == choice.topic for entry in index),
+            seed=zlib.crc32(lesson_id.encode()),
+            request_id=request_id,
+        )
+        if source_note:
+            lesson = lesson.model_copy(update={"rationale": f"{lesson.rationale} ({source_note})"})
+        document = lesson.model_dump(mode="json")
+        summary = {key: document[key] for key in SUMMARY_FIELDS}
+        await self._state_manager.set_state(lesson_key(lesson_id), document)
+        await self._state_manager.set_state(INDEX_KEY, [summary, *index])
+        if request_id:
+            await self._state_manager.set_state(REQUESTS_KEY, {**requests, request_id: lesson_id})
+        await self.stage_events(LESSON_EVENTS_TOPIC, [self._lesson_generated(document)])
+        await self._state_manager.save_state()
+        await self.flush_outbox()
+        return document
+
+    async def _knowledge_or_fallback(self) -> tuple[LearnerKnowledge | None, str | None]:
+        """Our own projection; else User Progress's status (service invocation); else nothing."""
+        knowledge = await self._knowledge()
+        if knowledge is not None:
+            return knowledge, None
+        try:
+            response = await self.sidecar.invoke(
+                USER_PROGRESS_APP_ID,
+                "status",
+                params={"learner_id": self.id.id},
+                timeout_seconds=self.settings.sidecar_timeout_seconds,
+            )
+        except SidecarUnavailable as error:
+            log.warning("no knowledge of %s and user-progress unreachable: %s", self.id.id, error)
+            return None, "learner progress unavailable: starting from the beginning"
+        if response.status_code == 404:
+            return None, "new learner: no progress recorded yet"
+        if response.status_code != 200:
+            return None, f"learner progress unavailable (user-progress answered {response.status_code})"
+        return from_status(response.json()), "progress from user-progress"
+
+    async def get_lesson(self, lesson_id: str) -> dict[str, Any] | None:
+        found, document = await self._state_manager.try_get_state(lesson_key(lesson_id))
+        return dict(document) if found else None
+
+    async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Newest first from the learner's index; ``cursor`` is the last lesson_id of the previous page."""
+        found, index = await self._state_manager.try_get_state(INDEX_KEY)
+        entries = [
+            entry
+            for entry in (index if found else [])
+            if query.get("topic") in (None, entry["topic"]) and query.get("difficulty") in (None, entry["difficulty"])
+        ]
+        start = 0
+        if query.get("cursor"):
+            positions = [i for i, entry in enumerate(entries) if entry["lesson_id"] == query["cursor"]]
+            if not positions:
+                return {"items": [], "next_cursor": None, "unknown_cursor": True}
+            start = positions[0] + 1
+        page = entries[start : start + query["limit"]]
+        more = start + query["limit"] < len(entries)
+        return {"items": page, "next_cursor": page[-1]["lesson_id"] if more and page else None}
+
+    def _lesson_generated(self, document: dict[str, Any]) -> CloudEvent:
+        payload = LessonGeneratedV1(
+            lesson_id=document["lesson_id"],
+            learner_id=document["learner_id"],
+            topic=document["topic"],
+            difficulty=document["difficulty"],
+            title=document["title"],
+            rationale=document["rationale"],
+            generator=document["generator"],
+            created_at=document["created_at"],
+        )
+        event_id = uuid.uuid5(NAMESPACE, f"{document['lesson_id']}/{payload.EVENT_TYPE}")
+        return CloudEvent.wrap(
+            event_id=str(event_id), source=self.settings.app_id, payload=payload, subject=document["learner_id"]
+        )

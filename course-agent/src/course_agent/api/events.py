@@ -2,22 +2,46 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 
 from course_agent.adapters.actors import ACTOR_TYPE
-from learnflow_common.app import get_sidecar
-from learnflow_common.dapr import DaprSidecar
-from learnflow_common.events import ProgressUpdatedV1
-from learnflow_common.subscriptions import deliver_to_actor
+from course_agent.adapters.feed import record_in_feed
+from learnflow_common.app import get_settings, get_sidecar
+from learnflow_common.dapr import DaprSidecar, SidecarUnavailable
+from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.settings import DaprAppSettings
+from learnflow_common.subscriptions import DeliveryStatus, UndeliverableEvent, deliver_to_actor, parse_event, status
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
+log = logging.getLogger(__name__)
+Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
+Delivery = Annotated[dict[str, Any], Body()]
 
 
 @router.post("/progress-events")
-async def on_progress_event(
-    body: Annotated[dict[str, Any], Body()], sidecar: Annotated[DaprSidecar, Depends(get_sidecar)]
-) -> dict[str, str]:
+async def on_progress_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
     """Folds a learner's progress into the agent's own knowledge of them."""
     return await deliver_to_actor(body, sidecar, ProgressUpdatedV1, ACTOR_TYPE, "ApplyProgress", "learner_id")
+
+
+@router.post("/lesson-events")
+async def on_lesson_event(
+    body: Delivery, sidecar: Sidecar, settings: Annotated[DaprAppSettings, Depends(get_settings)]
+) -> dict[str, str]:
+    """Adds a generated lesson to the feed behind GET /lessons (idempotent on lesson_id)."""
+    try:
+        envelope, data = parse_event(body)
+    except UndeliverableEvent as error:
+        log.error("dropping lesson event %s: %s", body.get("id"), error)
+        return status(DeliveryStatus.DROP)
+    if not isinstance(data, LessonGeneratedV1):
+        return status(DeliveryStatus.SUCCESS)
+    try:
+        await record_in_feed(sidecar, settings.state_store, data)
+    except SidecarUnavailable as error:
+        log.warning("retrying lesson event %s: %s", envelope.id, error)
+        return status(DeliveryStatus.RETRY)
+    return status(DeliveryStatus.SUCCESS)

@@ -120,6 +120,7 @@ class LearnerProgressActor(SidecarActor, LearnerProgressActions):
                     level=level_for(state.xp).level,
                     topic_mastery=topic.mastery.score,
                     topic_level=topic.mastery.level,
+                    topic_next_review_at=topic.card.due,
                     week=week,
                     week_xp=week_xp(result.record, week),
                 ),

@@ -1,0 +1,167 @@
+"""POST /generate-lesson, GET /lessons, GET /lessons/{lesson_id}."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from course_agent.adapters.actors import ACTOR_TYPE, learner_of
+from course_agent.adapters.feed import FEED_KIND
+from course_agent.domain.curriculum import TOPIC_SLUGS
+from course_agent.domain.lesson import Difficulty, Lesson
+from learnflow_common.app import get_settings, get_sidecar
+from learnflow_common.dapr import DaprSidecar
+from learnflow_common.problems import Problem
+from learnflow_common.settings import DaprAppSettings
+from learnflow_common.validation import LEARNER_ID, LearnerId
+
+router = APIRouter(tags=["lessons"])
+Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
+Settings = Annotated[DaprAppSettings, Depends(get_settings)]
+
+
+def _unknown_topic(field: str, value: str) -> Problem:
+    return Problem(
+        422,
+        "unknown-topic",
+        "Unknown topic",
+        f"{value!r} is not a curriculum topic. Valid topics: {', '.join(TOPIC_SLUGS)}",
+        errors=[{"field": field, "message": f"unknown topic {value!r}"}],
+        valid_topics=list(TOPIC_SLUGS),
+    )
+
+
+class GenerateLessonRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    learner_id: LearnerId
+    topic: str | None = Field(default=None, description="Curriculum topic slug; chosen for the learner if absent")
+    difficulty: Difficulty | None = Field(default=None, description="Follows the learner's mastery if absent")
+    request_id: str | None = Field(
+        default=None, min_length=1, max_length=128, description="Idempotency key: the same id returns the same lesson"
+    )
+
+    @field_validator("topic")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+
+class LessonSummary(BaseModel):
+    lesson_id: str
+    learner_id: str
+    topic: str
+    difficulty: Difficulty
+    title: str
+    rationale: str
+    generator: str
+    created_at: datetime
+
+
+class LessonPage(BaseModel):
+    items: list[LessonSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+
+
+@router.post("/generate-lesson", status_code=201, response_model=Lesson, summary="Generate a personalised lesson")
+async def generate_lesson(body: GenerateLessonRequest, sidecar: Sidecar) -> Any:
+    if body.topic is not None and body.topic not in TOPIC_SLUGS:
+        raise _unknown_topic("topic", body.topic)
+    return await sidecar.invoke_actor(
+        ACTOR_TYPE,
+        body.learner_id,
+        "GenerateLesson",
+        {"topic": body.topic, "difficulty": body.difficulty, "request_id": body.request_id},
+    )
+
+
+@router.get("/lessons", response_model=LessonPage, summary="Lessons, newest first")
+async def list_lessons(
+    sidecar: Sidecar,
+    settings: Settings,
+    learner_id: Annotated[LearnerId | None, Query()] = None,
+    topic: Annotated[str | None, Query()] = None,
+    difficulty: Annotated[Difficulty | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Any:
+    """With ``learner_id``: from that learner's own index (immediately consistent). Without: from the
+    lesson feed the agent builds from ``lesson-events`` (it trails generation by the delivery time)."""
+    if topic is not None and topic not in TOPIC_SLUGS:
+        raise _unknown_topic("topic", topic)
+    if learner_id is not None:
+        page = await sidecar.invoke_actor(
+            ACTOR_TYPE,
+            learner_id,
+            "ListLessons",
+            {"topic": topic, "difficulty": difficulty, "limit": limit, "cursor": cursor},
+        )
+        if page.get("unknown_cursor"):
+            raise _bad_cursor()
+        return page
+    return await _feed_page(sidecar, settings, topic, difficulty, limit, cursor)
+
+
+def _bad_cursor() -> Problem:
+    return Problem(
+        422,
+        "invalid-cursor",
+        "Invalid cursor",
+        "cursor does not come from this listing",
+        errors=[{"field": "cursor", "message": "unknown or expired cursor"}],
+    )
+
+
+async def _feed_page(
+    sidecar: DaprSidecar,
+    settings: DaprAppSettings,
+    topic: str | None,
+    difficulty: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    conditions: list[dict[str, Any]] = [{"EQ": {"kind": FEED_KIND}}]
+    if topic:
+        conditions.append({"EQ": {"topic": topic}})
+    if difficulty:
+        conditions.append({"EQ": {"difficulty": difficulty}})
+    page: dict[str, Any] = {"limit": limit}
+    if cursor:
+        try:
+            page["token"] = json.loads(base64.urlsafe_b64decode(cursor.encode()))["token"]
+        except (ValueError, KeyError, TypeError):
+            raise _bad_cursor() from None
+    result = await sidecar.query_state(
+        settings.state_store,
+        {
+            "filter": {"AND": conditions} if len(conditions) > 1 else conditions[0],
+            "sort": [{"key": "created_at", "order": "DESC"}],
+            "page": page,
+        },
+    )
+    items = [{key: item["data"][key] for key in LessonSummary.model_fields} for item in result.get("results", [])]
+    token = result.get("token")
+    next_cursor = (
+        base64.urlsafe_b64encode(json.dumps({"token": token}).encode()).decode()
+        if token and len(items) == limit
+        else None
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/lessons/{lesson_id}", response_model=Lesson, summary="One lesson", responses={404: {"description": "Unknown"}}
+)
+async def get_lesson(lesson_id: Annotated[str, Path(max_length=300)], sidecar: Sidecar) -> Any:
+    learner = learner_of(lesson_id)
+    valid_owner = learner is not None and LEARNER_ID.fullmatch(learner) is not None
+    lesson = await sidecar.invoke_actor(ACTOR_TYPE, learner, "GetLesson", lesson_id) if valid_owner else None
+    if lesson is None:
+        raise Problem(404, "lesson-not-found", "Lesson not found", f"No lesson {lesson_id!r}.")
+    return JSONResponse(lesson)

@@ -1,0 +1,1 @@
+"""One module per curriculum topic, each defining ``TOPIC``."""

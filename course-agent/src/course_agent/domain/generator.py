@@ -1,0 +1,189 @@
+"""The built-in lesson generator: which topic and difficulty, then the lesson itself. Pure.
+
+Topic choice, in order, unless the learner asked for a topic:
+1. a topic due for review (spaced repetition), most overdue first;
+2. remediation: a started topic whose recent scores average below WEAK_SCORE, weakest first;
+3. the next topic in curriculum order that is not yet mastered and whose prerequisites all are;
+4. everything mastered: the least-mastered topic, at advanced level.
+"Mastered" here means mastery >= MASTERED (Proficient or better).
+
+Difficulty, unless asked for: from the topic's mastery (< 41 beginner, < 71 intermediate, else
+advanced). Composition skips refreshers of mastered prerequisites, adds a refresher for the others,
+adds remediation for weak spots, and rotates exercises and quiz questions by how many lessons the
+learner already had on the topic, so two lessons on one topic are not identical. Deterministic given
+its inputs and seed.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from course_agent.domain.curriculum import CURRICULUM, Topic, topic
+from course_agent.domain.curriculum.model import Exercise as CurriculumExercise
+from course_agent.domain.knowledge import LearnerKnowledge
+from course_agent.domain.lesson import Difficulty, Example, Exercise, Lesson, QuizQuestion, Section
+
+MASTERED = 71
+WEAK_SCORE = 60
+BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class Choice:
+    topic: str
+    difficulty: Difficulty
+    rationale: str
+    remediation: bool = False
+
+
+def difficulty_for(mastery: int) -> Difficulty:
+    if mastery < 41:
+        return "beginner"
+    if mastery < MASTERED:
+        return "intermediate"
+    return "advanced"
+
+
+def choose(
+    knowledge: LearnerKnowledge | None,
+    now: datetime,
+    requested_topic: str | None = None,
+    requested_difficulty: Difficulty | None = None,
+) -> Choice:
+    known = knowledge or LearnerKnowledge(learner_id="")
+    if requested_topic is not None:
+        mastery = known.mastery(requested_topic)
+        return _with_difficulty(
+            Choice(requested_topic, difficulty_for(mastery), f"requested topic (mastery {mastery})"),
+            requested_difficulty,
+        )
+    due = sorted(
+        (state.next_review_at, name)
+        for name, state in known.topics.items()
+        if state.next_review_at is not None and state.next_review_at <= now
+    )
+    if due:
+        name = due[0][1]
+        return _with_difficulty(
+            Choice(name, difficulty_for(known.mastery(name)), f"'{name}' is due for review (spaced repetition)"),
+            requested_difficulty,
+        )
+    weak = sorted(
+        (state.recent_average, name)
+        for name, state in known.topics.items()
+        if state.recent_average is not None and state.recent_average < WEAK_SCORE and state.mastery < MASTERED
+    )
+    if weak:
+        average, name = weak[0]
+        return _with_difficulty(
+            Choice(name, "beginner", f"remediation: recent scores on '{name}' average {average:.0f}", True),
+            requested_difficulty,
+        )
+    for candidate in CURRICULUM:
+        if known.mastery(candidate.slug) >= MASTERED:
+            continue
+        missing = [p for p in candidate.prerequisites if known.mastery(p) < MASTERED]
+        if not missing:
+            reason = (
+                "next topic: its prerequisites are mastered"
+                if candidate.prerequisites
+                else "next topic: a starting point with no prerequisites"
+            )
+            return _with_difficulty(
+                Choice(candidate.slug, difficulty_for(known.mastery(candidate.slug)), reason), requested_difficulty
+            )
+    weakest = min(CURRICULUM, key=lambda t: (known.mastery(t.slug), t.slug))
+    return _with_difficulty(
+        Choice(weakest.slug, "advanced", f"all topics mastered; deepening the least mastered, '{weakest.slug}'"),
+        requested_difficulty,
+    )
+
+
+def _with_difficulty(choice: Choice, requested: Difficulty | None) -> Choice:
+    if requested is None:
+        return choice
+    return Choice(
+        choice.topic, requested, f"{choice.rationale}; difficulty {requested} as requested", choice.remediation
+    )
+
+
+def _rotate(items: tuple[CurriculumExercise, ...], by: int) -> list[CurriculumExercise]:
+    if not items:
+        return []
+    shift = by % len(items)
+    return list(items[shift:] + items[:shift])
+
+
+def _exercise(exercise: CurriculumExercise) -> Exercise:
+    return Exercise(
+        id=exercise.id,
+        prompt=exercise.prompt,
+        starter_code=exercise.starter_code,
+        hints=list(exercise.hints),
+        reference_solution=exercise.solution,
+        tests=exercise.tests,
+    )
+
+
+def compose(
+    choice: Choice,
+    knowledge: LearnerKnowledge | None,
+    *,
+    learner_id: str,
+    lesson_id: str,
+    created_at: datetime,
+    previous_lessons_on_topic: int,
+    seed: int,
+    request_id: str | None = None,
+) -> Lesson:
+    known = knowledge or LearnerKnowledge(learner_id=learner_id)
+    subject: Topic = topic(choice.topic)
+    level = subject.levels[choice.difficulty]
+    rng = random.Random(seed)
+    sections = [Section(heading=heading, markdown=body) for heading, body in level.sections]
+    unmastered = [p for p in subject.prerequisites if known.mastery(p) < MASTERED]
+    if unmastered:
+        refreshers = "\n".join(f"- **{topic(p).title}**: {topic(p).summary}" for p in unmastered)
+        sections.insert(0, Section(heading="Refresher first", markdown=f"This lesson builds on:\n\n{refreshers}"))
+    exercises = _rotate(level.exercises, previous_lessons_on_topic)[:2]
+    if choice.remediation and choice.difficulty != "beginner":
+        exercises.insert(0, _rotate(subject.levels["beginner"].exercises, previous_lessons_on_topic)[0])
+    if choice.remediation:
+        average = known.topics[choice.topic].recent_average if choice.topic in known.topics else None
+        sections.append(
+            Section(
+                heading="Let's shore this up",
+                markdown=(
+                    f"Your recent scores on {subject.title.lower()} average {average:.0f}. "
+                    "Take the exercises slowly, use the hints, and run the tests after each step."
+                    if average is not None
+                    else "Take the exercises slowly and run the tests after each step."
+                ),
+            )
+        )
+    quiz = rng.sample(list(level.quiz), k=min(3, len(level.quiz)))
+    return Lesson(
+        lesson_id=lesson_id,
+        learner_id=learner_id,
+        topic=subject.slug,
+        difficulty=choice.difficulty,
+        title=f"{subject.title} ({choice.difficulty})",
+        objectives=list(subject.objectives),
+        estimated_minutes=subject.estimated_minutes + (10 if choice.remediation else 0),
+        sections=sections,
+        examples=[Example(title=e.title, code=e.code, expected_output=e.expected_output) for e in level.examples],
+        exercises=[_exercise(e) for e in exercises],
+        quiz=[
+            QuizQuestion(
+                id=q.id, question=q.question, choices=list(q.choices), answer=q.answer, explanation=q.explanation
+            )
+            for q in quiz
+        ],
+        prerequisites=list(subject.prerequisites),
+        rationale=choice.rationale,
+        generator=BUILTIN,
+        request_id=request_id,
+        created_at=created_at,
+    )

@@ -1,0 +1,69 @@
+"""The lesson document: what POST /generate-lesson returns and GET /lessons lists.
+
+One versioned JSON Schema (``schemas/lesson.v1.json``, generated from this model) is published for
+clients; an LLM-written lesson must validate against it before it is accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Difficulty = Literal["beginner", "intermediate", "advanced"]
+LESSON_SCHEMA_VERSION = "lesson.v1"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    heading: str = Field(min_length=1)
+    markdown: str = Field(min_length=1)
+
+
+class Example(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    code: str = Field(min_length=1, description="Python source")
+    expected_output: str = Field(description="What running `code` prints")
+
+
+class Exercise(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    prompt: str = Field(min_length=1)
+    starter_code: str
+    hints: list[str]
+    reference_solution: str = Field(min_length=1)
+    tests: str = Field(min_length=1, description="Python asserts that check the solution")
+
+
+class QuizQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    question: str = Field(min_length=1)
+    choices: list[str] = Field(min_length=2)
+    answer: int = Field(ge=0, description="Index of the correct choice")
+    explanation: str
+
+
+class Lesson(BaseModel):
+    model_config = ConfigDict(extra="forbid", title=LESSON_SCHEMA_VERSION)
+
+    schema_version: Literal["lesson.v1"] = LESSON_SCHEMA_VERSION
+    lesson_id: str
+    learner_id: str
+    topic: str
+    difficulty: Difficulty
+    title: str = Field(min_length=1)
+    objectives: list[str] = Field(min_length=1)
+    estimated_minutes: int = Field(ge=1, le=240)
+    sections: list[Section] = Field(min_length=1)
+    examples: list[Example] = Field(min_length=1)
+    exercises: list[Exercise] = Field(min_length=1)
+    quiz: list[QuizQuestion] = Field(min_length=1)
+    prerequisites: list[str]
+    rationale: str = Field(min_length=1, description="Why this topic and difficulty, for this learner")
+    generator: str = Field(description="builtin, or the model that wrote it (and a fallback note)")
+    request_id: str | None = None
+    created_at: datetime

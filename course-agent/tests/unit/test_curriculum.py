@@ -1,0 +1,281 @@
+"""The built-in Python curriculum: its shape, its prerequisite graph, and that all of its code really runs.
+
+Every snippet is executed out of process. To keep the run short, the snippets of one topic share a single
+subprocess; a small driver runs each one in a fresh ``__main__`` module with its own stdout capture and a
+10 s alarm, and reports per snippet, so a failure always names the exact example or exercise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from graphlib import CycleError, TopologicalSorter
+
+import pytest
+
+from course_agent.domain.curriculum import CURRICULUM, DIFFICULTIES, TOPIC_SLUGS, topic
+from course_agent.domain.curriculum.model import CodeExample, Exercise, LevelContent, QuizQuestion, Topic
+
+REQUIRED_SLUGS = (
+    "variables",
+    "strings",
+    "control-flow",
+    "loops",
+    "functions",
+    "collections",
+    "comprehensions",
+    "errors",
+    "files",
+    "classes",
+    "iterators-generators",
+    "testing",
+    "async",
+)
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SNIPPET_TIMEOUT_S = 10
+
+_DRIVER = r"""
+import contextlib, io, json, signal, sys, traceback, types
+
+class SnippetTimeout(Exception):
+    pass
+
+def _alarm(signum, frame):
+    raise SnippetTimeout(f"snippet took longer than {TIMEOUT} s")
+
+TIMEOUT = int(sys.argv[1])
+signal.signal(signal.SIGALRM, _alarm)
+snippets = json.loads(sys.stdin.read())
+real_main = sys.modules["__main__"]
+results = {}
+for key, code in snippets.items():
+    module = types.ModuleType("__main__")
+    module.__dict__["__builtins__"] = __builtins__
+    captured = io.StringIO()
+    ok, error = True, ""
+    sys.modules["__main__"] = module
+    signal.alarm(TIMEOUT)
+    try:
+        with contextlib.redirect_stdout(captured):
+            exec(compile(code, f"<{key}>", "exec"), module.__dict__)
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            ok, error = False, f"SystemExit({exc.code!r})"
+    except BaseException:
+        ok, error = False, traceback.format_exc()
+    finally:
+        signal.alarm(0)
+        sys.modules["__main__"] = real_main
+    results[key] = {"ok": ok, "stdout": captured.getvalue(), "error": error}
+sys.__stdout__.write("\n" + json.dumps(results) + "\n")
+"""
+
+
+def _levels() -> list[tuple[Topic, str, LevelContent]]:
+    return [(t, d, t.levels[d]) for t in CURRICULUM for d in DIFFICULTIES if d in t.levels]
+
+
+def _examples() -> list[pytest.param]:
+    return [
+        pytest.param(t.slug, f"{t.slug}-{d}-example-{i}", ex, id=f"{t.slug}-{d}-example-{i}")
+        for t, d, level in _levels()
+        for i, ex in enumerate(level.examples, start=1)
+    ]
+
+
+def _exercises() -> list[pytest.param]:
+    return [pytest.param(t.slug, ex, id=ex.id) for t, _d, level in _levels() for ex in level.exercises]
+
+
+def _snippets_of(slug: str) -> dict[str, str]:
+    snippets: dict[str, str] = {}
+    for d in DIFFICULTIES:
+        level = topic(slug).levels[d]
+        for i, ex in enumerate(level.examples, start=1):
+            snippets[f"{slug}-{d}-example-{i}"] = ex.code
+        for exercise in level.exercises:
+            snippets[f"{exercise.id}:solution"] = exercise.solution + "\n" + exercise.tests
+            snippets[f"{exercise.id}:starter"] = exercise.starter_code + "\n" + exercise.tests
+    return snippets
+
+
+@functools.cache
+def _run_topic(slug: str) -> dict[str, dict[str, object]]:
+    """Run every snippet of a topic in one fresh interpreter, in a throwaway working directory."""
+    snippets = _snippets_of(slug)
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", _DRIVER, str(SNIPPET_TIMEOUT_S)],
+            input=json.dumps(snippets),
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=SNIPPET_TIMEOUT_S * len(snippets) + 30,
+            check=False,
+        )
+    assert proc.returncode == 0, f"snippet driver for {slug!r} crashed:\n{proc.stderr}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --- shape ---------------------------------------------------------------------------------------------------------
+
+
+def test_curriculum_has_at_least_twelve_topics_including_the_core_syllabus() -> None:
+    assert len(CURRICULUM) >= 12
+    assert set(REQUIRED_SLUGS) <= set(TOPIC_SLUGS)
+
+
+def test_topic_slugs_are_unique_kebab_case_and_listed_in_curriculum_order() -> None:
+    assert tuple(t.slug for t in CURRICULUM) == TOPIC_SLUGS
+    assert len(set(TOPIC_SLUGS)) == len(TOPIC_SLUGS)
+    for slug in TOPIC_SLUGS:
+        assert SLUG_RE.match(slug), slug
+
+
+def test_topic_lookup_returns_the_topic_and_raises_key_error_for_unknown_slugs() -> None:
+    assert topic("loops").slug == "loops"
+    with pytest.raises(KeyError):
+        topic("cobol")
+
+
+def test_difficulties_are_beginner_intermediate_advanced() -> None:
+    assert DIFFICULTIES == ("beginner", "intermediate", "advanced")
+
+
+@pytest.mark.parametrize("t", CURRICULUM, ids=lambda t: t.slug)
+def test_every_topic_has_exactly_the_three_difficulties_and_metadata(t: Topic) -> None:
+    assert tuple(t.levels) == DIFFICULTIES
+    assert t.title.strip()
+    assert t.summary.strip()
+    assert t.objectives
+    assert all(o.strip() for o in t.objectives)
+    assert 0 < t.estimated_minutes <= 240
+
+
+@pytest.mark.parametrize(("t", "difficulty", "level"), _levels(), ids=[f"{t.slug}-{d}" for t, d, _ in _levels()])
+def test_every_level_teaches_with_sections_examples_exercises_and_a_quiz(
+    t: Topic, difficulty: str, level: LevelContent
+) -> None:
+    assert 2 <= len(level.sections) <= 3
+    for heading, body in level.sections:
+        assert heading.strip(), body
+        assert len(body.strip()) >= 80, heading
+    assert len(level.examples) >= 2
+    for ex in level.examples:
+        assert ex.title.strip()
+        assert ex.code.strip()
+        assert ex.expected_output.strip(), ex.title
+    assert len(level.exercises) >= 2
+    assert len({ex.solution for ex in level.exercises}) == len(level.exercises), "exercises must differ"
+    for ex in level.exercises:
+        assert ex.prompt.strip()
+        assert ex.hints
+        assert all(h.strip() for h in ex.hints)
+        assert "assert" in ex.tests
+        assert ex.starter_code != ex.solution
+    assert len(level.quiz) >= 3
+
+
+def test_exercise_and_quiz_ids_are_unique_across_the_whole_curriculum() -> None:
+    ids = [item.id for _, _, level in _levels() for item in (*level.exercises, *level.quiz)]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    assert not duplicates
+
+
+@pytest.mark.parametrize("question", [q for _, _, level in _levels() for q in level.quiz], ids=lambda q: q.id)
+def test_every_quiz_answer_is_a_valid_index_into_three_or_four_distinct_choices(question: QuizQuestion) -> None:
+    assert question.question.strip()
+    assert question.explanation.strip()
+    assert 3 <= len(question.choices) <= 4
+    assert len(set(question.choices)) == len(question.choices)
+    assert 0 <= question.answer < len(question.choices)
+
+
+def _first_example() -> CodeExample:
+    return CURRICULUM[0].levels["beginner"].examples[0]
+
+
+def test_the_model_is_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _first_example().code = "print('changed')"  # type: ignore[misc]
+
+
+# --- prerequisite graph --------------------------------------------------------------------------------------------
+
+
+def test_prerequisites_reference_known_slugs_and_never_the_topic_itself() -> None:
+    for t in CURRICULUM:
+        assert set(t.prerequisites) <= set(TOPIC_SLUGS), t.slug
+        assert t.slug not in t.prerequisites
+
+
+def test_the_prerequisite_graph_is_acyclic() -> None:
+    graph = {t.slug: set(t.prerequisites) for t in CURRICULUM}
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:  # pragma: no cover - only on a broken curriculum
+        pytest.fail(f"prerequisite cycle: {exc.args[1]}")
+
+
+def test_curriculum_order_lists_every_prerequisite_before_its_dependants() -> None:
+    position = {slug: i for i, slug in enumerate(TOPIC_SLUGS)}
+    for t in CURRICULUM:
+        for prerequisite in t.prerequisites:
+            assert position[prerequisite] < position[t.slug], f"{prerequisite} must come before {t.slug}"
+
+
+def test_later_topics_build_on_the_basics() -> None:
+    assert "control-flow" in topic("loops").prerequisites
+    assert {"collections", "loops"} <= set(topic("comprehensions").prerequisites)
+    assert "functions" in topic("classes").prerequisites
+    assert CURRICULUM[0].prerequisites == ()
+
+
+# --- the code actually runs ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("slug", "key", "example"), _examples())
+def test_every_example_prints_its_stated_output(slug: str, key: str, example: CodeExample) -> None:
+    result = _run_topic(slug)[key]
+    assert result["ok"], f"{key} ({example.title}) raised:\n{result['error']}"
+    assert str(result["stdout"]).rstrip("\n") == example.expected_output.rstrip("\n"), f"{key} ({example.title})"
+
+
+@pytest.mark.parametrize(("slug", "exercise"), _exercises())
+def test_every_exercise_solution_passes_its_tests(slug: str, exercise: Exercise) -> None:
+    result = _run_topic(slug)[f"{exercise.id}:solution"]
+    assert result["ok"], f"{exercise.id} solution failed its tests:\n{result['error']}"
+
+
+@pytest.mark.parametrize(("slug", "exercise"), _exercises())
+def test_every_exercise_starter_code_fails_its_tests(slug: str, exercise: Exercise) -> None:
+    result = _run_topic(slug)[f"{exercise.id}:starter"]
+    assert not result["ok"], f"{exercise.id} starter code already passes the tests; it must be a skeleton"
+
+
+def test_the_snippet_driver_reports_output_and_failures_per_snippet() -> None:
+    """Guards the batching itself: isolation between snippets, stdout capture, and failure reporting."""
+    ex = _first_example()
+    standalone = subprocess.run(
+        [sys.executable, "-I", "-c", ex.code], capture_output=True, text=True, timeout=SNIPPET_TIMEOUT_S, check=False
+    )
+    assert standalone.returncode == 0
+    assert standalone.stdout.rstrip("\n") == ex.expected_output.rstrip("\n")
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", _DRIVER, str(SNIPPET_TIMEOUT_S)],
+        input=json.dumps({"a": "x = 1\nprint('hi')", "b": "print(x)", "c": "import sys\nsys.exit(3)"}),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert results["a"] == {"ok": True, "stdout": "hi\n", "error": ""}
+    assert not results["b"]["ok"]
+    assert "NameError" in results["b"]["error"]
+    assert not results["c"]["ok"]

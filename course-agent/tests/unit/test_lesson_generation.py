@@ -1,0 +1,152 @@
+"""Choosing a topic and composing a lesson for a learner (the built-in generator)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jsonschema
+import pytest
+
+from course_agent.domain.curriculum import CURRICULUM, DIFFICULTIES, topic
+from course_agent.domain.generator import MASTERED, Choice, choose, compose, difficulty_for
+from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
+from course_agent.schemas import load_schema, render_schema
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _knows(**topics: TopicKnowledge) -> LearnerKnowledge:
+    return LearnerKnowledge(learner_id="ada", topics={name.replace("_", "-"): t for name, t in topics.items()})
+
+
+def _mastered() -> TopicKnowledge:
+    return TopicKnowledge(attempts=5, scores=(95, 96), mastery=95, next_review_at=NOW + timedelta(days=30))
+
+
+def _compose(choice: Choice, knowledge: LearnerKnowledge | None = None, previous: int = 0, seed: int = 1) -> dict:
+    lesson = compose(
+        choice,
+        knowledge,
+        learner_id="ada",
+        lesson_id=f"ada~{seed:032x}",
+        created_at=NOW,
+        previous_lessons_on_topic=previous,
+        seed=seed,
+    )
+    return lesson.model_dump(mode="json")
+
+
+def test_new_learner_starts_with_the_first_topic_without_prerequisites() -> None:
+    choice = choose(None, NOW)
+
+    assert choice.topic == CURRICULUM[0].slug
+    assert not topic(choice.topic).prerequisites
+    assert choice.difficulty == "beginner"
+    assert "no prerequisites" in choice.rationale
+
+
+def test_mastered_topics_are_skipped_for_the_next_one_whose_prerequisites_are_mastered() -> None:
+    knowledge = _knows(variables=_mastered(), strings=_mastered())
+
+    choice = choose(knowledge, NOW)
+
+    assert choice.topic == "control-flow"
+    assert all(knowledge.mastery(p) >= MASTERED for p in topic(choice.topic).prerequisites)
+
+
+def test_a_topic_whose_prerequisites_are_not_mastered_is_not_chosen() -> None:
+    knowledge = _knows(variables=TopicKnowledge(attempts=1, scores=(70,), mastery=45))
+
+    choice = choose(knowledge, NOW)
+
+    assert choice.topic == "variables"
+    assert choice.difficulty == "intermediate"
+
+
+def test_weak_scores_on_a_topic_bring_remediation_first() -> None:
+    knowledge = _knows(
+        variables=_mastered(),
+        strings=_mastered(),
+        control_flow=TopicKnowledge(attempts=3, scores=(40, 35, 50), mastery=30),
+    )
+
+    choice = choose(knowledge, NOW)
+
+    assert choice == Choice("control-flow", "beginner", choice.rationale, remediation=True)
+    assert "remediation" in choice.rationale
+
+
+def test_a_topic_due_for_review_comes_before_new_material() -> None:
+    due = TopicKnowledge(attempts=4, scores=(90,), mastery=92, next_review_at=NOW - timedelta(days=1))
+    knowledge = _knows(variables=due, strings=_mastered())
+
+    choice = choose(knowledge, NOW)
+
+    assert choice.topic == "variables"
+    assert "review" in choice.rationale
+
+
+def test_requested_topic_and_difficulty_win_and_are_said_so() -> None:
+    choice = choose(None, NOW, requested_topic="classes", requested_difficulty="advanced")
+
+    assert (choice.topic, choice.difficulty) == ("classes", "advanced")
+    assert "requested" in choice.rationale
+
+
+@pytest.mark.parametrize(
+    ("mastery", "difficulty"),
+    [
+        (0, "beginner"),
+        (40, "beginner"),
+        (41, "intermediate"),
+        (70, "intermediate"),
+        (71, "advanced"),
+        (100, "advanced"),
+    ],
+)
+def test_difficulty_follows_mastery(mastery: int, difficulty: str) -> None:
+    assert difficulty_for(mastery) == difficulty
+
+
+def test_lesson_has_a_refresher_for_unmastered_prerequisites_only() -> None:
+    with_gap = _compose(Choice("loops", "beginner", "r"), _knows(control_flow=TopicKnowledge(mastery=20)))
+    without_gap = _compose(Choice("loops", "beginner", "r"), _knows(control_flow=_mastered(), variables=_mastered()))
+
+    assert with_gap["sections"][0]["heading"] == "Refresher first"
+    assert all(section["heading"] != "Refresher first" for section in without_gap["sections"])
+
+
+def test_remediation_lesson_adds_a_section_for_the_weak_spot() -> None:
+    knowledge = _knows(loops=TopicKnowledge(attempts=3, scores=(30, 40, 50), mastery=25))
+
+    lesson = _compose(Choice("loops", "beginner", "remediation", remediation=True), knowledge)
+
+    assert any("shore this up" in section["heading"] for section in lesson["sections"])
+    assert "average 40" in lesson["sections"][-1]["markdown"]
+
+
+def test_two_lessons_on_a_topic_are_not_identical() -> None:
+    first = _compose(Choice("functions", "intermediate", "r"), previous=0, seed=1)
+    second = _compose(Choice("functions", "intermediate", "r"), previous=1, seed=2)
+
+    assert [e["id"] for e in first["exercises"]] != [e["id"] for e in second["exercises"]]
+
+
+def test_same_inputs_and_seed_give_the_same_lesson() -> None:
+    assert _compose(Choice("errors", "advanced", "r"), seed=7) == _compose(Choice("errors", "advanced", "r"), seed=7)
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+@pytest.mark.parametrize("slug", [t.slug for t in CURRICULUM])
+def test_every_generated_lesson_validates_against_the_published_schema(slug: str, difficulty: str) -> None:
+    lesson = _compose(Choice(slug, difficulty, "r"))  # type: ignore[arg-type]
+
+    jsonschema.validate(lesson, load_schema())
+    assert lesson["examples"]
+    assert lesson["exercises"]
+    assert lesson["quiz"]
+    assert all(q["answer"] < len(q["choices"]) for q in lesson["quiz"])
+
+
+def test_published_lesson_schema_matches_the_model() -> None:
+    assert load_schema() == render_schema(), "schema file is stale: run `make schemas`"

@@ -145,6 +145,28 @@ class DaprSidecar:
         self._raise_for_client_error(response)
         return response.json() if response.content else None
 
+    # ------------------------------------------------------------------ conversation (LLM)
+    async def converse(self, component: str, system: str, user: str, timeout_seconds: float) -> str:
+        """One exchange with the language model behind a Dapr conversation component; its reply text."""
+        body = {
+            "inputs": [
+                {
+                    "messages": [
+                        {"ofSystem": {"content": [{"text": system}]}},
+                        {"ofUser": {"content": [{"text": user}]}},
+                    ]
+                }
+            ],
+            "temperature": 0.2,
+        }
+        response = await self._request(
+            "POST", f"/v1.0-alpha2/conversation/{component}/converse", json=body, timeout=timeout_seconds
+        )
+        self._raise_for_client_error(response)
+        outputs = response.json().get("outputs") or [{}]
+        choices = outputs[0].get("choices") or [{}]
+        return str(choices[0].get("message", {}).get("content", ""))
+
     # ------------------------------------------------------------------ invocation, metadata
     async def invoke(
         self,

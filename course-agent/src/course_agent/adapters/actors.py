@@ -16,8 +16,11 @@ from typing import Any
 
 from dapr.actor import ActorInterface, actormethod
 
-from course_agent.domain.generator import choose, compose
+from course_agent.domain.generator import BUILTIN, choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, apply_progress, from_status
+from course_agent.domain.lesson import Lesson
+from course_agent.domain.prompt import SYSTEM_PROMPT, parse_reply, user_prompt
+from course_agent.schemas import load_schema
 from learnflow_common.dapr import SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
@@ -32,6 +35,7 @@ USER_PROGRESS_APP_ID = "user-progress"
 #: What GET /lessons lists for each lesson (the full document is GET /lessons/{lesson_id}).
 SUMMARY_FIELDS = ("lesson_id", "learner_id", "topic", "difficulty", "title", "rationale", "generator", "created_at")
 log = logging.getLogger(__name__)
+LESSON_SCHEMA = load_schema()
 
 
 def lesson_key(lesson_id: str) -> str:
@@ -106,6 +110,8 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions):
         )
         if source_note:
             lesson = lesson.model_copy(update={"rationale": f"{lesson.rationale} ({source_note})"})
+        if getattr(self.settings, "lesson_generator", "builtin") == "llm":
+            lesson = await self._written_by_model(lesson)
         document = lesson.model_dump(mode="json")
         summary = {key: document[key] for key in SUMMARY_FIELDS}
         await self._state_manager.set_state(lesson_key(lesson_id), document)
@@ -116,6 +122,24 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions):
         await self._state_manager.save_state()
         await self.flush_outbox()
         return document
+
+    async def _written_by_model(self, draft: Lesson) -> Lesson:
+        """The model's lesson if it answers in time with a valid one; else the built-in draft, saying why."""
+        component = self.settings.conversation_component  # type: ignore[attr-defined]
+        try:
+            reply = await self.sidecar.converse(
+                component,
+                SYSTEM_PROMPT,
+                user_prompt(draft, LESSON_SCHEMA),
+                timeout_seconds=self.settings.llm_timeout_seconds,  # type: ignore[attr-defined]
+            )
+            return parse_reply(reply, draft, generator=f"llm:{component}")
+        except (SidecarUnavailable, RuntimeError) as error:
+            reason = f"model unavailable: {str(error)[:120]}"
+        except ValueError as error:
+            reason = f"model reply is not a valid lesson: {str(error).splitlines()[0][:120]}"
+        log.warning("lesson %s: %s; using the built-in generator", draft.lesson_id, reason)
+        return draft.model_copy(update={"generator": f"{BUILTIN} (fallback: {reason})"})
 
     async def _knowledge_or_fallback(self) -> tuple[LearnerKnowledge | None, str | None]:
         """Our own projection; else User Progress's status (service invocation); else nothing."""

@@ -3,7 +3,8 @@
 Every knob of the local stack is here. Ports have defaults and are overridden by environment
 variables of the same name (``KAFKA_PORT=19092 make up``); app ports come from ``dapr.yaml`` and
 are overridden by ``<APP_ID>_APP_PORT``, ``<APP_ID>_DAPR_HTTP_PORT`` and so on, where ``<APP_ID>``
-is the app id in upper case with ``-`` as ``_`` (``COURSE_AGENT_APP_PORT``).
+is the app id in upper case with ``-`` as ``_`` (``COURSE_AGENT_APP_PORT``). ``<APP_ID>_ENV_<NAME>``
+sets the variable ``NAME`` for that app (``COURSE_AGENT_ENV_LESSON_GENERATOR=llm make up``).
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ def load_apps(repo: Path) -> list[AppSpec]:
         merged = {**common, **raw, "env": {**common.get("env", {}), **raw.get("env", {})}}
         app_id = merged["appID"]
         prefix = app_id.upper().replace("-", "_")
+        # <APP_ID>_ENV_<NAME>=value in the launcher's environment sets NAME for that app only.
+        env_overrides = {
+            key.removeprefix(f"{prefix}_ENV_"): value
+            for key, value in os.environ.items()
+            if key.startswith(f"{prefix}_ENV_")
+        }
         resources = merged.get("resourcesPaths") or [merged.get("resourcesPath", "./components")]
         if isinstance(resources, str):
             resources = [part.strip() for part in resources.split(",")]
@@ -134,7 +141,7 @@ def load_apps(repo: Path) -> list[AppSpec]:
                 app_id=app_id,
                 app_dir=(repo / merged["appDirPath"]).resolve(),
                 command=_resolve_command(list(merged["command"])),
-                env={key: str(value) for key, value in merged["env"].items()},
+                env={**{key: str(value) for key, value in merged["env"].items()}, **env_overrides},
                 app_port=_port(f"{prefix}_APP_PORT", int(merged["appPort"])),
                 dapr_http_port=_port(f"{prefix}_DAPR_HTTP_PORT", int(merged["daprHTTPPort"])),
                 dapr_grpc_port=_port(f"{prefix}_DAPR_GRPC_PORT", int(merged["daprGRPCPort"])),

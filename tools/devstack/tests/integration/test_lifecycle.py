@@ -53,7 +53,13 @@ def _devstack(command: str, env: dict[str, str]) -> subprocess.CompletedProcess[
 
 def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_path: Path) -> None:
     stack_dir = tmp_path / "stack"
-    env = {**os.environ, **_moved_ports(), "LEARNFLOW_STACK_DIR": str(stack_dir)}
+    env = {
+        **os.environ,
+        **_moved_ports(),
+        "LEARNFLOW_STACK_DIR": str(stack_dir),
+        # this second stack also exercises the optional LLM generator against the local `echo` model
+        "COURSE_AGENT_ENV_LESSON_GENERATOR": "llm",
+    }
     try:
         up = _devstack("up", env)
         assert up.returncode == 0, up.stdout + up.stderr
@@ -63,6 +69,11 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
         user_progress = info["apps"]["user-progress"]["app_url"]
         assert user_progress == f"http://127.0.0.1:{env['USER_PROGRESS_APP_PORT']}"
         assert httpx.get(f"{user_progress}/readyz", timeout=10).status_code == 200
+        lesson = httpx.post(
+            f"{info['apps']['course-agent']['app_url']}/generate-lesson", json={"learner_id": "ada"}, timeout=60
+        )
+        assert lesson.status_code == 201
+        assert lesson.json()["generator"].startswith("builtin (fallback: model reply is not a valid lesson")
 
         down = _devstack("down", env)
 

@@ -1,0 +1,83 @@
+"""What the HTTP benchmarks share: N requests from C concurrent clients, latency percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack.config import find_repo_root, info_file, stack_dir
+
+COLUMNS = ("clients", "p50 ms", "p90 ms", "p99 ms", "max ms", "req/s", "fail")
+
+
+def running_stack() -> dict[str, Any]:
+    path = Path(info_file(stack_dir(find_repo_root())))
+    if not path.exists():
+        raise SystemExit(f"no running stack ({path}): run `make up` or `make bench`")
+    return dict(json.loads(path.read_text()))
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def summary(latencies_ms: Sequence[float], elapsed_s: float, failures: int) -> dict[str, float]:
+    return {
+        "p50_ms": round(statistics.median(latencies_ms), 2),
+        "p90_ms": round(percentile(latencies_ms, 90), 2),
+        "p99_ms": round(percentile(latencies_ms, 99), 2),
+        "max_ms": round(max(latencies_ms), 2),
+        "throughput_rps": round(len(latencies_ms) / elapsed_s, 1),
+        "failures": failures,
+    }
+
+
+async def load(
+    url: str, body_for: Callable[[int], dict[str, Any]], requests: int, concurrency: int, expected_status: int
+) -> dict[str, float]:
+    """POSTs ``body_for(n)`` for n in range(requests) from ``concurrency`` clients."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for number in range(requests):
+        queue.put_nowait(number)
+    latencies: list[float] = []
+    failures = 0
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        while not queue.empty():
+            number = queue.get_nowait()
+            started = time.perf_counter()
+            response = await client.post(url, json=body_for(number))
+            latencies.append((time.perf_counter() - started) * 1000)
+            failures += response.status_code != expected_status
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+    return summary(latencies, time.perf_counter() - started, failures)
+
+
+def print_row(concurrency: int | str, result: dict[str, float]) -> None:
+    values = (
+        concurrency,
+        result["p50_ms"],
+        result["p90_ms"],
+        result["p99_ms"],
+        result["max_ms"],
+        result["throughput_rps"],
+        result["failures"],
+    )
+    print(" ".join(f"{value:>8}" for value in values))
+
+
+def print_header(title: str) -> None:
+    print(title)
+    print(" ".join(f"{column:>8}" for column in COLUMNS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -205,3 +206,32 @@ def test_malformed_cursor_is_422(stack: RunningStack, http: httpx.Client) -> Non
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_concurrent_requests_for_one_learner_are_serialised_into_distinct_lessons(
+    stack: RunningStack, learner: str
+) -> None:
+    url = f"{stack.app_url('course-agent')}/generate-lesson"
+    async with httpx.AsyncClient(timeout=60) as client:
+        responses = await asyncio.gather(*(client.post(url, json={"learner_id": learner}) for _ in range(4)))
+        listed = (await client.get(f"{stack.app_url('course-agent')}/lessons", params={"learner_id": learner})).json()
+
+    lessons = [response.json() for response in responses]
+    assert [response.status_code for response in responses] == [201] * 4
+    assert len({lesson["lesson_id"] for lesson in lessons}) == 4
+    assert len(listed["items"]) == 4
+    exercise_sets = {tuple(exercise["id"] for exercise in lesson["exercises"]) for lesson in lessons}
+    assert len(exercise_sets) > 1  # each saw the ones before it: rotated exercises, not four copies
+
+
+def test_state_store_outage_is_503_with_retry_after(stack: RunningStack, http: httpx.Client, learner: str) -> None:
+    with stack.frozen("postgres"):
+        response = httpx.post(
+            f"{stack.app_url('course-agent')}/generate-lesson", json={"learner_id": learner}, timeout=90
+        )
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["retry-after"]) > 0
+    eventually(lambda: httpx.get(f"{stack.app_url('course-agent')}/readyz", timeout=10).status_code == 200, timeout=90)
+    assert _generate(stack, http, learner_id=learner).status_code == 201

@@ -34,10 +34,10 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
+.PHONY: base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 deps: system-deps python-deps dapr kafka ## Install / build everything the stack needs (cached)
 
@@ -109,6 +109,15 @@ format: python-deps ## Apply ruff's fixes and formatting
 schemas: python-deps ## Regenerate the event and lesson JSON Schema files from the models
 	$(VENV)/bin/python -m learnflow_common.schemas
 	$(VENV)/bin/python -m course_agent.schemas
+
+base-image: ## Offline Debian base image for the services (debootstrap + podman import; root)
+	tools/build-base-image.sh
+
+images: python-deps ## Build both service images (podman or docker; offline base if present)
+	tools/build-images.sh
+
+minikube-up deploy verify undeploy: ## Minikube: see phase-3-backend-services/README.md
+	$(MAKE) -C phase-3-backend-services $@
 
 clean: ## Stop the stack and remove its data (PostgreSQL, Kafka), logs and secrets
 	@if [ -x $(DEVSTACK) ]; then $(DEVSTACK) clean; else rm -rf .stack; fi

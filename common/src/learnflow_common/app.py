@@ -7,12 +7,13 @@ types, so the wiring that must be identical in both lives here once.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 
 from dapr.actor import Actor
 from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
+from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
 from fastapi import APIRouter, FastAPI, Request
 
@@ -47,10 +48,11 @@ def create_dapr_app(
         )
         if actor_config is not None:
             ActorRuntime.set_actor_config(actor_config)
-        for actor_type in actor_types:
-            if issubclass(actor_type, SidecarActor):
-                actor_type.bind(app.state.sidecar, settings)
-            await dapr_actor.register_actor(actor_type)
+        with _no_blocking_sidecar_wait():
+            for actor_type in actor_types:
+                if issubclass(actor_type, SidecarActor):
+                    actor_type.bind(app.state.sidecar, settings)
+                await dapr_actor.register_actor(actor_type)
         try:
             yield
         finally:
@@ -66,6 +68,20 @@ def create_dapr_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
     return app
+
+
+@contextmanager
+def _no_blocking_sidecar_wait() -> Iterator[None]:
+    """The SDK's actor client waits (blocking the event loop) up to 60 s for the sidecar, then
+    raises, when actors are registered. The app must start without its sidecar (Kubernetes starts
+    containers in any order) and say so on /readyz instead; the sidecar only calls the app once it
+    is up itself."""
+    original = DaprHealth.wait_for_sidecar
+    DaprHealth.wait_for_sidecar = staticmethod(lambda: None)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DaprHealth.wait_for_sidecar = original  # type: ignore[method-assign]
 
 
 def get_sidecar(request: Request) -> DaprSidecar:

@@ -36,7 +36,7 @@ async def delivery() -> dict[str, str]:
 
 
 @pytest.fixture
-def client(sidecarless: None) -> Iterator[TestClient]:
+def client() -> Iterator[TestClient]:
     settings = DaprAppSettings(
         APP_ID="demo",
         APP_PORT=1,
@@ -100,3 +100,12 @@ def test_unknown_route_is_404_problem(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_app_starts_without_its_sidecar_and_says_it_is_not_ready(client: TestClient) -> None:
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "7"
+    assert response.json()["checks"]["sidecar"] == "unreachable"
+    assert client.get("/healthz").status_code == 200

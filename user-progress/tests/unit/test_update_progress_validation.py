@@ -21,7 +21,7 @@ VALID = {
 
 
 @pytest.fixture
-def client(sidecarless: None) -> Iterator[TestClient]:
+def client() -> Iterator[TestClient]:
     settings = Settings(APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="a")
     with TestClient(create_app(settings)) as test_client:
         yield test_client

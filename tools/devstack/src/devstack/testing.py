@@ -156,12 +156,3 @@ def read_topic(
     finally:
         consumer.close()
     raise AssertionError(f"no matching message on {topic} within {timeout}s")
-
-
-@pytest.fixture
-def sidecarless(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For unit tests of an app's HTTP layer: the Dapr SDK's actor client waits up to 60 s for a
-    sidecar when actors are registered at start-up; there is none in a unit test."""
-    from dapr.clients.health import DaprHealth
-
-    monkeypatch.setattr(DaprHealth, "wait_for_sidecar", staticmethod(lambda: None))

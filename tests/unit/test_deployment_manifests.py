@@ -1,0 +1,156 @@
+"""The Kubernetes deployment, checked as far as these machines allow: it renders, every object
+validates against the upstream schemas (Kubernetes) or the CRD schemas of the pinned Dapr release,
+and the Dapr resources are the local stack's own files plus only the documented patches."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+KUBERNETES_VERSION = "1.33.0"
+NAMESPACE = "phase-3-backend-services"
+DAPR_CRDS = {
+    ("dapr.io/v1alpha1", "Component"): "components.yaml",
+    ("dapr.io/v1alpha1", "Configuration"): "configuration.yaml",
+    ("dapr.io/v1alpha1", "Resiliency"): "resiliency.yaml",
+    ("dapr.io/v2alpha1", "Subscription"): "subscription.yaml",
+}
+
+
+@cache
+def rendered() -> tuple[dict[str, Any], ...]:
+    kubectl = Path(sys.executable).with_name("kubectl")
+    output = subprocess.run(
+        [str(kubectl), "kustomize", str(REPO / NAMESPACE)], check=True, capture_output=True, text=True
+    ).stdout
+    return tuple(doc for doc in yaml.safe_load_all(output) if doc)
+
+
+@cache
+def dapr_crd_dir() -> Path:
+    """The CRDs shipped with the pinned dapr module (the one tools/dapr builds)."""
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOSUMDB": "off"}
+    result = subprocess.run(
+        ["go", "list", "-m", "-json", "github.com/dapr/dapr"],
+        cwd=REPO / "tools/dapr",
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return Path(json.loads(result.stdout)["Dir"]) / "charts/dapr/crds"
+
+
+def _crd_schema(api_version: str, kind: str) -> dict[str, Any]:
+    _, version = api_version.split("/")
+    crd = yaml.safe_load((dapr_crd_dir() / DAPR_CRDS[(api_version, kind)]).read_text())
+    [served] = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    return served["schema"]["openAPIV3Schema"]
+
+
+def _name(doc: dict[str, Any]) -> str:
+    return f"{doc['kind']}/{doc['metadata']['name']}"
+
+
+def test_the_deployment_scope_renders_every_part() -> None:
+    kinds = {doc["kind"] for doc in rendered()}
+
+    assert {
+        "Namespace",
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "StatefulSet",
+        "Job",
+        "Component",
+        "Subscription",
+        "Configuration",
+        "Resiliency",
+    } <= kinds
+
+
+def test_every_namespaced_object_is_in_the_scope_namespace() -> None:
+    namespaced = [doc for doc in rendered() if doc["kind"] != "Namespace"]
+
+    assert {doc["metadata"].get("namespace") for doc in namespaced} == {NAMESPACE}
+
+
+@pytest.mark.parametrize("doc", [d for d in rendered() if not d["apiVersion"].startswith("dapr.io")], ids=_name)
+def test_kubernetes_object_validates_against_the_upstream_schema(doc: dict[str, Any]) -> None:
+    kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("doc", [d for d in rendered() if d["apiVersion"].startswith("dapr.io")], ids=_name)
+def test_dapr_resource_validates_against_its_crd_schema(doc: dict[str, Any]) -> None:
+    jsonschema.validate(doc, _crd_schema(doc["apiVersion"], doc["kind"]))
+
+
+def _local_dapr_resources() -> dict[str, dict[str, Any]]:
+    docs = [
+        doc
+        for path in sorted((REPO / "components").glob("*.yaml"))
+        if path.name != "kustomization.yaml"
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    ]
+    return {_name(doc): doc for doc in docs}
+
+
+def _without_cluster_patches(doc: dict[str, Any]) -> dict[str, Any]:
+    """Drops exactly what k8s/dapr/kustomization.yaml patches, and the namespace it adds."""
+    doc = copy.deepcopy(doc)
+    doc["metadata"].pop("namespace", None)
+    if _name(doc) in ("Component/statestore", "Component/pubsub"):
+        doc["spec"]["metadata"] = doc["spec"]["metadata"][1:]
+        doc.pop("auth", None)
+    if _name(doc) == "Configuration/learnflow-config":
+        doc["spec"].pop("accessControl", None)
+    return doc
+
+
+def test_cluster_dapr_resources_are_the_local_files_plus_only_the_documented_patches() -> None:
+    cluster = {_name(doc): doc for doc in rendered() if doc["apiVersion"].startswith("dapr.io")}
+    local = _local_dapr_resources()
+
+    assert set(cluster) == set(local)
+    for name, doc in cluster.items():
+        assert _without_cluster_patches(doc) == _without_cluster_patches(local[name]), name
+
+
+def test_state_store_takes_its_connection_string_from_a_kubernetes_secret() -> None:
+    [store] = [doc for doc in rendered() if _name(doc) == "Component/statestore"]
+
+    assert store["spec"]["metadata"][0] == {
+        "name": "connectionString",
+        "secretKeyRef": {"name": "postgres-credentials", "key": "connection-string"},
+    }
+    assert store["auth"] == {"secretStore": "kubernetes"}
+
+
+@pytest.mark.parametrize("service", ["course-agent", "user-progress"])
+def test_service_pods_run_hardened_with_the_dapr_sidecar(service: str) -> None:
+    [deployment] = [doc for doc in rendered() if _name(doc) == f"Deployment/{service}"]
+    pod = deployment["spec"]["template"]
+    [container] = pod["spec"]["containers"]
+
+    assert pod["metadata"]["annotations"]["dapr.io/enabled"] == "true"
+    assert pod["metadata"]["annotations"]["dapr.io/app-id"] == service
+    assert pod["metadata"]["annotations"]["dapr.io/api-token-secret"] == "dapr-api-token"
+    assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert container["resources"]["limits"]

@@ -17,7 +17,7 @@ from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
 from fastapi import APIRouter, FastAPI, Request
 
-from learnflow_common.dapr.actors import SidecarActor
+from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.health import health_router
 from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
@@ -40,23 +40,22 @@ def create_dapr_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.sidecar = DaprSidecar(
-            settings.dapr_url,
-            settings.dapr_api_token.get_secret_value(),
-            settings.sidecar_timeout_seconds,
-            settings.actor_timeout_seconds,
-        )
+        app.state.sidecar = _sidecar_client(settings)
+        # Actors get their own client: their calls (publishing the outbox) must never wait behind
+        # the API's calls, which are themselves waiting for those actors.
+        actor_sidecar = _sidecar_client(settings)
         if actor_config is not None:
             ActorRuntime.set_actor_config(actor_config)
         with _no_blocking_sidecar_wait():
             for actor_type in actor_types:
                 if issubclass(actor_type, SidecarActor):
-                    actor_type.bind(app.state.sidecar, settings)
-                await dapr_actor.register_actor(actor_type)
+                    actor_type.bind(actor_sidecar, settings)
+                await dapr_actor.register_actor(actor_type, message_serializer=PLAIN_JSON, state_serializer=PLAIN_JSON)
         try:
             yield
         finally:
             await app.state.sidecar.aclose()
+            await actor_sidecar.aclose()
 
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
     app.state.settings = settings
@@ -68,6 +67,15 @@ def create_dapr_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
     return app
+
+
+def _sidecar_client(settings: DaprAppSettings) -> DaprSidecar:
+    return DaprSidecar(
+        settings.dapr_url,
+        settings.dapr_api_token.get_secret_value(),
+        settings.sidecar_timeout_seconds,
+        settings.actor_timeout_seconds,
+    )
 
 
 @contextmanager

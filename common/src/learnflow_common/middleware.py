@@ -73,29 +73,20 @@ class BodySizeLimit:
                 f"The body is {int(declared)} bytes; the limit is {self.max_bytes}.",
             )
             return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        if declared is not None:
+            await self.app(scope, receive, send)  # the server stops at the declared length
+            return
+        # No length given (chunked): read up to the limit first, then hand the app what was read.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
-
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([], message, receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
                 await _send_problem(
                     send,
                     413,
@@ -103,7 +94,21 @@ class BodySizeLimit:
                     "Request body too large",
                     f"The body exceeds the limit of {self.max_bytes} bytes.",
                 )
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(chunks, None, receive), send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _replay(chunks: list[bytes], then: Message | None, server_receive: Receive) -> Receive:
+    """A receive() that gives the buffered body once, then what the server sends next."""
+    pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}] if chunks else []
+    if then is not None:
+        pending.append(then)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        return await server_receive()
+
+    return receive

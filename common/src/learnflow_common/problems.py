@@ -70,7 +70,7 @@ def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:
         503,
         "dependency-unavailable",
         "A dependency is unavailable",
-        f"{error}. Nothing was changed; retry later.",
+        f"{error}. Retry after the time in Retry-After.",
         headers={"Retry-After": str(retry_after)},
         dependency=error.dependency,
     )

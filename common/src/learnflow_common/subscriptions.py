@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from learnflow_common.dapr.errors import SidecarUnavailable
+from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import EVENT_TYPES, CloudEvent
 
@@ -79,4 +79,8 @@ async def deliver_to_actor(
     except SidecarUnavailable as error:
         log.warning("retrying event %s: %s", envelope.id, error)
         return status(DeliveryStatus.RETRY)
+    except (ActorMethodFailed, RuntimeError) as error:
+        # a bug or a refusal for this message, not an outage: retrying would block the partition
+        log.error("dropping event %s to the dead letters: %s", envelope.id, error)
+        return status(DeliveryStatus.DROP)
     return status(DeliveryStatus.SUCCESS)

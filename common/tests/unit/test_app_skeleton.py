@@ -109,3 +109,24 @@ def test_app_starts_without_its_sidecar_and_says_it_is_not_ready(client: TestCli
     assert response.headers["retry-after"] == "7"
     assert response.json()["checks"]["sidecar"] == "unreachable"
     assert client.get("/healthz").status_code == 200
+
+
+def test_chunked_body_over_the_limit_is_413_problem(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"name": "'
+        for _ in range(40):
+            yield b"x" * 100
+        yield b'"}'
+
+    response = client.post("/things", content=chunks(), headers={"content-type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.json()["type"].endswith("/payload-too-large")
+
+
+def test_chunked_body_under_the_limit_reaches_the_route(client: TestClient) -> None:
+    response = client.post(
+        "/things", content=iter([b'{"name": ', b'"small"}']), headers={"content-type": "application/json"}
+    )
+
+    assert response.json() == {"name": "small"}

@@ -11,6 +11,7 @@ from course_agent.domain.curriculum import CURRICULUM, DIFFICULTIES, topic
 from course_agent.domain.generator import MASTERED, Choice, choose, compose, difficulty_for
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
 from course_agent.schemas import load_schema, render_schema
+from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -150,3 +151,28 @@ def test_every_generated_lesson_validates_against_the_published_schema(slug: str
 
 def test_published_lesson_schema_matches_the_model() -> None:
     assert load_schema() == render_schema(), "schema file is stale: run `make schemas`"
+
+
+def test_curriculum_teaches_exactly_the_platforms_topic_slugs_in_order() -> None:
+    assert tuple(t.slug for t in CURRICULUM) == PLATFORM_TOPIC_SLUGS
+
+
+def test_knowledge_of_a_topic_outside_the_curriculum_is_ignored() -> None:
+    knowledge = _knows(cooking=TopicKnowledge(attempts=1, scores=(10,), mastery=5, next_review_at=NOW))
+
+    assert choose(knowledge, NOW).topic == CURRICULUM[0].slug
+
+
+def test_the_next_new_topic_skips_one_that_already_has_a_lesson_waiting() -> None:
+    knowledge = _knows(variables=_mastered())
+
+    first = choose(knowledge, NOW)
+    second = choose(knowledge, NOW, planned_topics=frozenset({first.topic}))
+
+    assert first.topic == "strings"
+    assert second.topic == "control-flow"
+    assert "already has a lesson waiting" in second.rationale
+
+
+def test_when_every_ready_topic_is_planned_the_first_is_taught_again() -> None:
+    assert choose(None, NOW, planned_topics=frozenset({"variables"})).topic == "variables"

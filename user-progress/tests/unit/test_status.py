@@ -255,9 +255,9 @@ def test_status_counts_lessons_assigned_once_per_lesson_id() -> None:
 
 def test_achievements_view_shows_unlock_times_and_progress_towards_locked_ones() -> None:
     lessons = [_event(f"l{i}", T0 + timedelta(minutes=i)) for i in range(4)]
-    state = _state(_record(lessons))
+    record = _record(lessons)
 
-    view = achievements_view(state)
+    view = achievements_view(record, _state(record))
 
     unlocked = {item["id"]: item for item in view["unlocked"]}
     locked = {item["id"]: item for item in view["locked"]}
@@ -298,3 +298,19 @@ def test_reviews_due_are_exactly_the_topics_due_by_now(scores: list[tuple[str, i
     assert [item["due"] for item in status["reviews_due"]] == sorted(item["due"] for item in status["reviews_due"])
     if due:
         assert status["recommended_topic"] == due[0]
+
+
+def test_an_announced_achievement_stays_unlocked_when_a_late_event_lowers_its_metric() -> None:
+    perfect = [_event(f"x{i}", T0 + timedelta(hours=i), activity="exercise", score=100) for i in range(3)]
+    perfect.append(_event("q", T0 + timedelta(hours=3), activity="quiz", score=100))
+    record = None
+    for event in perfect:
+        record = record_event(record, event).record
+    assert record is not None
+    assert "first-mastery" in record.announced
+    late = record_event(record, _event("late", T0 - timedelta(hours=1), activity="quiz", score=0)).record
+
+    view = achievements_view(late, _state(late))
+
+    assert "first-mastery" in {item["id"] for item in view["unlocked"]}
+    assert "first-mastery" not in {item["id"] for item in view["locked"]}

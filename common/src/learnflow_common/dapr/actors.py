@@ -11,11 +11,15 @@ never lost and never invented; a consumer may see one twice and deduplicates on 
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ClassVar
 
 from dapr.actor import Actor, Remindable
+from dapr.serializers import DefaultJSONSerializer
 
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
@@ -26,12 +30,36 @@ OUTBOX_KEY = "outbox"
 OUTBOX_REMINDER = "outbox-retry"
 OUTBOX_RETRY_DUE = timedelta(seconds=10)
 OUTBOX_RETRY_PERIOD = timedelta(seconds=30)
+#: After a failed publish, calls skip publishing inline for this long (the reminder keeps trying),
+#: so a broker outage does not add a publish timeout to every request.
+OUTBOX_INLINE_BACKOFF_SECONDS = 15.0
 log = logging.getLogger(__name__)
 
 
+class PlainJSONSerializer(DefaultJSONSerializer):
+    """JSON in, JSON out. The SDK's default decoder turns any string that starts like a date
+    (an event_id "2026-11-20-quiz", a learner "2026-bob") into a datetime, or fails on it, and
+    strings like "10s" into timedeltas; ids and payloads must come back exactly as they were sent."""
+
+    def deserialize(
+        self, data: bytes, data_type: type | None = object, custom_hook: Callable[[Any], object] | None = None
+    ) -> Any:
+        if not isinstance(data, (str, bytes)):
+            raise ValueError("data must be str or bytes")
+        value = json.loads(data)
+        return custom_hook(value) if callable(custom_hook) else value
+
+
+PLAIN_JSON = PlainJSONSerializer()
+
+
 class SidecarActor(Actor, Remindable):
+    """Base of LearnFlow's actors. Concrete actors must list ``Remindable`` among their own direct
+    bases too: the SDK only delivers reminders to classes that do (it checks ``__bases__``)."""
+
     sidecar: ClassVar[DaprSidecar]
     settings: ClassVar[DaprAppSettings]
+    _publishing_paused_until: ClassVar[float] = 0.0
 
     @classmethod
     def bind(cls, sidecar: DaprSidecar, settings: DaprAppSettings) -> None:
@@ -46,11 +74,14 @@ class SidecarActor(Actor, Remindable):
         ]
         await self._state_manager.set_state(OUTBOX_KEY, [*pending, *staged])
 
-    async def flush_outbox(self) -> int:
+    async def flush_outbox(self, force: bool = False) -> int:
         """Publishes committed events in order; returns how many are still pending."""
         found, pending = await self._state_manager.try_get_state(OUTBOX_KEY)
         if not found or not pending:
             return 0
+        if not force and time.monotonic() < SidecarActor._publishing_paused_until:
+            await self._ensure_retry_reminder()
+            return len(pending)
         published = 0
         for entry in pending:
             try:
@@ -62,6 +93,7 @@ class SidecarActor(Actor, Remindable):
                 )
             except SidecarUnavailable as error:
                 log.warning("outbox of %s: %d event(s) kept for later: %s", self.id, len(pending) - published, error)
+                SidecarActor._publishing_paused_until = time.monotonic() + OUTBOX_INLINE_BACKOFF_SECONDS
                 break
             published += 1
         if published:
@@ -69,15 +101,18 @@ class SidecarActor(Actor, Remindable):
             await self._state_manager.save_state()
         remaining = len(pending) - published
         if remaining:
-            # Nobody may call this actor again soon: a reminder (durable, via the scheduler) retries.
-            try:
-                await self.register_reminder(OUTBOX_REMINDER, b"", OUTBOX_RETRY_DUE, OUTBOX_RETRY_PERIOD)
-            except Exception:  # the change is committed; the next call to this actor retries too
-                log.exception("outbox of %s: could not register the retry reminder", self.id)
+            await self._ensure_retry_reminder()
         return remaining
+
+    async def _ensure_retry_reminder(self) -> None:
+        """Nobody may call this actor again soon: a reminder (durable, via the scheduler) retries."""
+        try:
+            await self.register_reminder(OUTBOX_REMINDER, b"", OUTBOX_RETRY_DUE, OUTBOX_RETRY_PERIOD)
+        except Exception:  # the change is committed; the next call to this actor retries too
+            log.exception("outbox of %s: could not register the retry reminder", self.id)
 
     async def receive_reminder(
         self, name: str, state: bytes, due_time: timedelta, period: timedelta, *args: Any
     ) -> None:
-        if name == OUTBOX_REMINDER and await self.flush_outbox() == 0:
+        if name == OUTBOX_REMINDER and await self.flush_outbox(force=True) == 0:
             await self.unregister_reminder(OUTBOX_REMINDER)

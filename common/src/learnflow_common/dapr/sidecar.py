@@ -41,6 +41,9 @@ class DaprSidecar:
             base_url=base_url,
             headers={"dapr-api-token": api_token},
             timeout=httpx.Timeout(timeout_seconds),
+            # Requests queued on a busy actor hold a connection each; a capped pool would make
+            # unrelated calls wait for a free slot and time out.
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
         )
 
     async def aclose(self) -> None:
@@ -138,7 +141,7 @@ class DaprSidecar:
         """Calls an actor method; Dapr routes it to the one host of that actor, one call at a time."""
         response = await self._request(
             "PUT",
-            f"/v1.0/actors/{actor_type}/{quote(actor_id, safe='')}/method/{method}",
+            f"/v1.0/actors/{actor_type}/{quote(actor_id, safe='@:')}/method/{method}",
             json=data,
             timeout=self._actor_timeout,  # calls to one actor queue behind each other
         )

@@ -14,7 +14,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from dapr.actor import ActorInterface, actormethod
+from dapr.actor import ActorInterface, Remindable, actormethod
 
 from course_agent.domain.generator import BUILTIN, choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, apply_progress, from_status
@@ -36,6 +36,17 @@ USER_PROGRESS_APP_ID = "user-progress"
 SUMMARY_FIELDS = ("lesson_id", "learner_id", "topic", "difficulty", "title", "rationale", "generator", "created_at")
 log = logging.getLogger(__name__)
 LESSON_SCHEMA = load_schema()
+
+
+def planned_topics(index: list[dict[str, Any]], knowledge: LearnerKnowledge | None) -> frozenset[str]:
+    """The learner's plan: topics with a lesson generated after their last activity on the topic."""
+    planned = set()
+    for entry in index:
+        known = knowledge.topics.get(entry["topic"]) if knowledge else None
+        last = known.last_activity_at if known else None
+        if last is None or datetime.fromisoformat(entry["created_at"]) > last:
+            planned.add(entry["topic"])
+    return frozenset(planned)
 
 
 def lesson_key(lesson_id: str) -> str:
@@ -65,7 +76,7 @@ class LearnerPlanActions(ActorInterface):
     async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]: ...
 
 
-class LearnerPlanActor(SidecarActor, LearnerPlanActions):
+class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Remindable must be a direct base for the SDK
     async def _knowledge(self) -> LearnerKnowledge | None:
         found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
         return LearnerKnowledge.from_dict(raw) if found else None
@@ -94,8 +105,10 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions):
                 return dict(existing)
         knowledge, source_note = await self._knowledge_or_fallback()
         now = datetime.now(UTC)
-        choice = choose(knowledge, now, request.get("topic"), request.get("difficulty"))
         index: list[dict[str, Any]] = await self._state_manager.get_or_add_state(INDEX_KEY, [])
+        choice = choose(
+            knowledge, now, request.get("topic"), request.get("difficulty"), planned_topics(index, knowledge)
+        )
         token = uuid.uuid5(NAMESPACE, f"{self.id.id}/{request_id}") if request_id else uuid.uuid4()
         lesson_id = f"{self.id.id}{LESSON_ID_SEPARATOR}{token.hex}"
         lesson = compose(

@@ -44,4 +44,7 @@ async def on_lesson_event(
     except SidecarUnavailable as error:
         log.warning("retrying lesson event %s: %s", envelope.id, error)
         return status(DeliveryStatus.RETRY)
+    except RuntimeError as error:
+        log.error("dropping lesson event %s to the dead letters: %s", envelope.id, error)
+        return status(DeliveryStatus.DROP)
     return status(DeliveryStatus.SUCCESS)

@@ -134,9 +134,12 @@ async def _feed_page(
     page: dict[str, Any] = {"limit": limit}
     if cursor:
         try:
-            page["token"] = json.loads(base64.urlsafe_b64decode(cursor.encode()))["token"]
+            token = json.loads(base64.urlsafe_b64decode(cursor.encode()))["token"]
         except (ValueError, KeyError, TypeError):
             raise _bad_cursor() from None
+        if not (isinstance(token, str) and token.isdigit()):
+            raise _bad_cursor()
+        page["token"] = token
     result = await sidecar.query_state(
         settings.state_store,
         {

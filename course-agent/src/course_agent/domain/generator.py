@@ -20,7 +20,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from course_agent.domain.curriculum import CURRICULUM, Topic, topic
+from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, Topic, topic
 from course_agent.domain.curriculum.model import Exercise as CurriculumExercise
 from course_agent.domain.knowledge import LearnerKnowledge
 from course_agent.domain.lesson import Difficulty, Example, Exercise, Lesson, QuizQuestion, Section
@@ -51,8 +51,16 @@ def choose(
     now: datetime,
     requested_topic: str | None = None,
     requested_difficulty: Difficulty | None = None,
+    planned_topics: frozenset[str] = frozenset(),
 ) -> Choice:
+    """``planned_topics``: topics with a lesson generated since the learner last worked on them;
+    the next new topic skips those, so back-to-back requests do not claim the same next lesson."""
     known = knowledge or LearnerKnowledge(learner_id="")
+    known = LearnerKnowledge(  # only what the curriculum can teach (old data may name other topics)
+        known.learner_id,
+        {name: state for name, state in known.topics.items() if name in TOPIC_SLUGS},
+        known.applied_event_ids,
+    )
     if requested_topic is not None:
         mastery = known.mastery(requested_topic)
         return _with_difficulty(
@@ -81,19 +89,25 @@ def choose(
             Choice(name, "beginner", f"remediation: recent scores on '{name}' average {average:.0f}", True),
             requested_difficulty,
         )
-    for candidate in CURRICULUM:
-        if known.mastery(candidate.slug) >= MASTERED:
-            continue
-        missing = [p for p in candidate.prerequisites if known.mastery(p) < MASTERED]
-        if not missing:
-            reason = (
-                "next topic: its prerequisites are mastered"
-                if candidate.prerequisites
-                else "next topic: a starting point with no prerequisites"
-            )
-            return _with_difficulty(
-                Choice(candidate.slug, difficulty_for(known.mastery(candidate.slug)), reason), requested_difficulty
-            )
+    ready = [
+        candidate
+        for candidate in CURRICULUM
+        if known.mastery(candidate.slug) < MASTERED
+        and all(known.mastery(p) >= MASTERED for p in candidate.prerequisites)
+    ]
+    if ready:
+        unplanned = [candidate for candidate in ready if candidate.slug not in planned_topics]
+        candidate = (unplanned or ready)[0]
+        reason = (
+            "next topic: its prerequisites are mastered"
+            if candidate.prerequisites
+            else "next topic: a starting point with no prerequisites"
+        )
+        if candidate is not ready[0]:
+            reason += f"; '{ready[0].slug}' already has a lesson waiting"
+        return _with_difficulty(
+            Choice(candidate.slug, difficulty_for(known.mastery(candidate.slug)), reason), requested_difficulty
+        )
     weakest = min(CURRICULUM, key=lambda t: (known.mastery(t.slug), t.slug))
     return _with_difficulty(
         Choice(weakest.slug, "advanced", f"all topics mastered; deepening the least mastered, '{weakest.slug}'"),

@@ -12,18 +12,14 @@ import sys
 import time
 
 from devstack.config import StackConfig
-from devstack.processes import kill_recorded, pid_alive
+from devstack.processes import kill_recorded, pid_alive, read_live_pid
 from devstack.stack import READY_TIMEOUT_SECONDS, run
 
 UP_TIMEOUT_SECONDS = READY_TIMEOUT_SECONDS * 3
 
 
 def _supervisor_pid(config: StackConfig) -> int | None:
-    try:
-        pid = int(config.supervisor_pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-    return pid if pid_alive(pid) else None
+    return read_live_pid(config.supervisor_pid_file)
 
 
 def _ready(config: StackConfig) -> bool:

@@ -69,7 +69,7 @@ class ManagedProcess:
             user=self.user,
         )
         self.pid_dir.mkdir(parents=True, exist_ok=True)
-        (self.pid_dir / f"{self.name}.pid").write_text(str(self.popen.pid))
+        write_pid_file(self.pid_dir / f"{self.name}.pid", self.popen.pid)
         threading.Thread(target=self._pump, args=(self.popen.stdout, log, console), daemon=True).start()
 
     def _pump(self, stream: IO[bytes], log: IO[bytes], console: Console) -> None:
@@ -114,12 +114,8 @@ def kill_recorded(pid_dir: Path) -> list[str]:
     if not pid_dir.is_dir():
         return killed
     for pid_file in pid_dir.glob("*.pid"):
-        try:
-            pid = int(pid_file.read_text().strip())
-        except ValueError:
-            pid_file.unlink(missing_ok=True)
-            continue
-        if pid_alive(pid):
+        pid = read_live_pid(pid_file)
+        if pid is not None:
             _signal_group(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
             while pid_alive(pid) and time.monotonic() < deadline:
@@ -142,3 +138,28 @@ def pid_alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return True
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a process: with the pid, it names that process, not a reuse."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def write_pid_file(path: Path, pid: int) -> None:
+    path.write_text(f"{pid} {_start_time(pid)}")
+
+
+def read_live_pid(path: Path) -> int | None:
+    """The pid recorded in ``path`` if that very process still runs (not a reused pid), else None."""
+    try:
+        pid_text, _, started = path.read_text().strip().partition(" ")
+        pid = int(pid_text)
+    except (OSError, ValueError):
+        return None
+    if not pid_alive(pid) or (started and started != _start_time(pid)):
+        return None
+    return pid

@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from devstack.config import POSTGRES_DATABASE, POSTGRES_OS_USER, POSTGRES_USER, AppSpec, StackConfig
-from devstack.processes import Console, ManagedProcess
+from devstack.processes import Console, ManagedProcess, write_pid_file
 
 READY_TIMEOUT_SECONDS = float(os.environ.get("DEVSTACK_READY_TIMEOUT", "120"))
 
@@ -545,7 +545,7 @@ def run(config: StackConfig, echo: bool) -> int:
     signal.signal(signal.SIGINT, stack.request_stop)
     signal.signal(signal.SIGTERM, stack.request_stop)
     config.stack_dir.mkdir(parents=True, exist_ok=True)
-    config.supervisor_pid_file.write_text(str(os.getpid()))
+    write_pid_file(config.supervisor_pid_file, os.getpid())
     code = 0
     try:
         stack.start()

@@ -51,7 +51,7 @@ class RunningStack:
 
     def pid(self, process: str) -> int:
         """The pid (and process group) of one process of the stack, e.g. ``postgres`` or ``kafka``."""
-        return int((Path(self.info["pids_dir"]) / f"{process}.pid").read_text())
+        return int((Path(self.info["pids_dir"]) / f"{process}.pid").read_text().split()[0])
 
     @contextmanager
     def frozen(self, process: str) -> Iterator[None]:
@@ -117,7 +117,7 @@ def pg(stack: RunningStack) -> Iterator[Any]:
         yield connection
 
 
-def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.2) -> Any:
+def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
     """Polls ``check`` until it returns a truthy value (returned) or the timeout (AssertionError)."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -130,7 +130,7 @@ def eventually(check: Callable[[], Any], timeout: float = 20.0, interval: float 
 
 
 def read_topic(
-    bootstrap: str, topic: str, match: Callable[[dict[str, Any], bytes | None], bool], timeout: float = 30.0
+    bootstrap: str, topic: str, match: Callable[[dict[str, Any], bytes | None], bool], timeout: float = 60.0
 ) -> tuple[dict[str, Any], bytes | None]:
     """Reads ``topic`` from the beginning with a plain Kafka consumer until a message matches."""
     from confluent_kafka import Consumer

@@ -63,7 +63,7 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
     try:
         up = _devstack("up", env)
         assert up.returncode == 0, up.stdout + up.stderr
-        pids = {path.stem: int(path.read_text()) for path in (stack_dir / "pids").glob("*.pid")}
+        pids = {path.stem: int(path.read_text().split()[0]) for path in (stack_dir / "pids").glob("*.pid")}
         assert set(pids) == STACK_PROCESSES
         info = json.loads((stack_dir / "stack.json").read_text())
         user_progress = info["apps"]["user-progress"]["app_url"]

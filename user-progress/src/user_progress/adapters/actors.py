@@ -15,7 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from dapr.actor import ActorInterface, actormethod
+from dapr.actor import ActorInterface, Remindable, actormethod
 from pydantic_core import to_jsonable_python
 
 from learnflow_common.dapr.actors import SidecarActor
@@ -51,7 +51,9 @@ class LearnerProgressActions(ActorInterface):
     async def assign_lesson(self, delivery: dict[str, Any]) -> dict[str, Any]: ...
 
 
-class LearnerProgressActor(SidecarActor, LearnerProgressActions):
+class LearnerProgressActor(
+    SidecarActor, LearnerProgressActions, Remindable
+):  # Remindable must be a direct base for the SDK
     async def _record(self) -> LearnerRecord | None:
         found, raw = await self._state_manager.try_get_state(RECORD_KEY)
         return LearnerRecord.from_dict(raw) if found else None
@@ -178,7 +180,7 @@ class LeaderboardActions(ActorInterface):
     async def standings(self, query: dict[str, Any]) -> dict[str, Any]: ...
 
 
-class LeaderboardActor(SidecarActor, LeaderboardActions):
+class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Remindable must be a direct base for the SDK
     """Actor id: the week (``2026-W47``). State: learner id -> that week's XP."""
 
     async def record_week_xp(self, delivery: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.validation import LearnerId, TopicSlug
 from user_progress.domain.events import Activity, LearningEvent
 
 #: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+#: Older than any learner of this platform; also keeps time zone arithmetic far from year 1.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class ProgressUpdate(BaseModel):
@@ -43,11 +46,20 @@ class ProgressUpdate(BaseModel):
             raise ValueError(f"unknown IANA time zone {value!r}") from None
         return value
 
+    @field_validator("topic")
+    @classmethod
+    def _curriculum_topic(cls, value: str) -> str:
+        if value not in TOPIC_SLUGS:
+            raise ValueError(f"unknown topic {value!r}; valid topics: {', '.join(TOPIC_SLUGS)}")
+        return value
+
     @field_validator("completed_at")
     @classmethod
-    def _not_in_the_future(cls, value: datetime) -> datetime:
+    def _plausible_time(cls, value: datetime) -> datetime:
         if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
             raise ValueError("completed_at is in the future")
+        if value < EARLIEST_EVENT:
+            raise ValueError(f"completed_at is before {EARLIEST_EVENT.date()}")
         return value
 
     @field_validator("score")

@@ -81,8 +81,8 @@ async def get_statistics(learner_id: Learner, sidecar: Sidecar, period: Annotate
 
 @router.get("/achievements", response_model=Achievements, summary="Unlocked achievements and progress to the rest")
 async def get_achievements(learner_id: Learner, sidecar: Sidecar) -> Any:
-    _, state = await _load(sidecar, learner_id)
-    return achievements_view(state)
+    record, state = await _load(sidecar, learner_id)
+    return achievements_view(record, state)
 
 
 @router.get(

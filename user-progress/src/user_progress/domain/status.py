@@ -66,7 +66,7 @@ def learner_status(record: LearnerRecord, state: LearnerState, now: datetime) ->
             }
             for name, topic in sorted(state.topics.items())
         ],
-        "achievements": achievements_view(state),
+        "achievements": achievements_view(record, state),
         "reviews_due": [{"topic": name, "due": when} for when, name in due],
         "recommended_topic": recommended,
         "recommendation_reason": reason,
@@ -75,12 +75,15 @@ def learner_status(record: LearnerRecord, state: LearnerState, now: datetime) ->
     }
 
 
-def achievements_view(state: LearnerState) -> dict[str, list[dict[str, Any]]]:
+def achievements_view(record: LearnerRecord, state: LearnerState) -> dict[str, list[dict[str, Any]]]:
+    """Unlocked: what was announced (never taken back, even if a late event lowers a metric) and
+    what the replay unlocks; locked: progress toward the rest."""
+    unlocked_at = {**state.unlocked, **record.announced}
     unlocked, locked = [], []
     for achievement in CATALOG:
         base = {"id": achievement.id, "title": achievement.title, "description": achievement.description}
-        if achievement.id in state.unlocked:
-            unlocked.append({**base, "unlocked_at": state.unlocked[achievement.id]})
+        if achievement.id in unlocked_at:
+            unlocked.append({**base, "unlocked_at": unlocked_at[achievement.id]})
         else:
             value = min(state.metrics[achievement.metric], achievement.threshold)
             locked.append(

@@ -34,7 +34,7 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
+.PHONY: e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -115,6 +115,9 @@ base-image: ## Offline Debian base image for the services (debootstrap + podman 
 
 images: python-deps ## Build both service images (podman or docker; offline base if present)
 	tools/build-images.sh
+
+e2e-containers: python-deps ## Build both images and check them: non-root, read-only, healthy (podman)
+	tools/e2e-containers.sh
 
 minikube-up deploy verify undeploy: ## Minikube: see phase-3-backend-services/README.md
 	$(MAKE) -C phase-3-backend-services $@

@@ -20,22 +20,9 @@ import pytest
 
 from course_agent.domain.curriculum import CURRICULUM, DIFFICULTIES, TOPIC_SLUGS, topic
 from course_agent.domain.curriculum.model import CodeExample, Exercise, LevelContent, QuizQuestion, Topic
+from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 
-REQUIRED_SLUGS = (
-    "variables",
-    "strings",
-    "control-flow",
-    "loops",
-    "functions",
-    "collections",
-    "comprehensions",
-    "errors",
-    "files",
-    "classes",
-    "iterators-generators",
-    "testing",
-    "async",
-)
+REQUIRED_SLUGS = PLATFORM_TOPIC_SLUGS  # the topic ids both services accept
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SNIPPET_TIMEOUT_S = 10
 

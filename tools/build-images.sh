@@ -23,6 +23,7 @@ if "$tool" image exists "$offline_base" 2>/dev/null || "$tool" image inspect "$o
   .venv/bin/pip wheel -q --wheel-dir .wheels -c constraints.txt ./common ./user-progress ./course-agent
   .venv/bin/pip download -q -d .wheels "setuptools>=69" wheel
   rm -f .wheels/learnflow_*
+  rm -rf common/build user-progress/build course-agent/build  # left by pip wheel
   build_args=(--build-arg "BASE_IMAGE=$offline_base" --build-arg "PIP_ARGS=--no-index --find-links=/wheels")
 fi
 for service in course-agent user-progress; do

@@ -104,22 +104,11 @@ class DaprSidecar:
             raise EtagMismatch(key)
         self._raise_for_client_error(response)
 
-    async def transact(self, store: str, operations: list[dict[str, Any]]) -> None:
-        """Applies upserts / deletes all-or-nothing (``{"operation": "upsert", "request": {...}}``)."""
-        response = await self._request("POST", f"/v1.0/state/{store}/transaction", json={"operations": operations})
-        if response.status_code == 409:
-            raise EtagMismatch(",".join(op["request"]["key"] for op in operations))
-        self._raise_for_client_error(response)
-
     async def query_state(self, store: str, query: dict[str, Any]) -> dict[str, Any]:
         """The state query API (filter, sort, page token) over this app's plain state documents."""
         response = await self._request("POST", f"/v1.0-alpha1/state/{store}/query", json=query)
         self._raise_for_client_error(response)
         return dict(response.json()) if response.content else {"results": []}
-
-    async def delete_state(self, store: str, key: str) -> None:
-        response = await self._request("DELETE", f"/v1.0/state/{store}/{key}")
-        self._raise_for_client_error(response)
 
     # ------------------------------------------------------------------ pub/sub
     async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:

@@ -18,7 +18,7 @@ class EventConflict(Exception):
 
 
 def as_datetime(value: str | datetime) -> datetime:
-    """Dapr's actor serializer already turns ISO strings into datetimes; stored JSON has strings."""
+    """Serialised records hold ISO strings; records built in memory hold datetimes."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 

@@ -131,7 +131,7 @@ def test_learner_lessons_page_newest_first_with_a_cursor(stack: RunningStack, ht
     while True:
         params: dict[str, Any] = {"learner_id": learner, "limit": 2, **({"cursor": cursor} if cursor else {})}
         page = http.get(f"{stack.app_url('course-agent')}/lessons", params=params).json()
-        seen += [item["lesson_id"] for item in page["items"]]
+        seen += [item["lesson_id"] for item in page["lessons"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
@@ -145,7 +145,7 @@ def test_lessons_filter_by_topic(stack: RunningStack, http: httpx.Client, learne
 
     page = http.get(f"{stack.app_url('course-agent')}/lessons", params={"learner_id": learner, "topic": "loops"}).json()
 
-    assert [item["topic"] for item in page["items"]] == ["loops"]
+    assert [item["topic"] for item in page["lessons"]] == ["loops"]
 
 
 def test_lessons_of_all_learners_include_a_new_lesson(stack: RunningStack, http: httpx.Client, learner: str) -> None:
@@ -156,7 +156,7 @@ def test_lessons_of_all_learners_include_a_new_lesson(stack: RunningStack, http:
             f"{stack.app_url('course-agent')}/lessons",
             params={"topic": "testing", "difficulty": "advanced", "limit": 100},
         ).json()
-        return lesson["lesson_id"] in [item["lesson_id"] for item in page["items"]]
+        return lesson["lesson_id"] in [item["lesson_id"] for item in page["lessons"]]
 
     assert eventually(listed)
 
@@ -184,14 +184,14 @@ def test_lessons_of_all_learners_page_newest_first_without_repeats(
     for _ in range(3):
         _generate(stack, http, learner_id=learner)
     eventually(
-        lambda: len(http.get(f"{stack.app_url('course-agent')}/lessons", params={"limit": 3}).json()["items"]) == 3
+        lambda: len(http.get(f"{stack.app_url('course-agent')}/lessons", params={"limit": 3}).json()["lessons"]) == 3
     )
 
     pages, cursor = [], None
     for _ in range(3):
         params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
         page = http.get(f"{stack.app_url('course-agent')}/lessons", params=params).json()
-        pages.append(page["items"])
+        pages.append(page["lessons"])
         cursor = page["next_cursor"]
         if cursor is None:
             break
@@ -219,7 +219,7 @@ async def test_concurrent_requests_for_one_learner_are_serialised_into_distinct_
     lessons = [response.json() for response in responses]
     assert [response.status_code for response in responses] == [201] * 4
     assert len({lesson["lesson_id"] for lesson in lessons}) == 4
-    assert len(listed["items"]) == 4
+    assert len(listed["lessons"]) == 4
     exercise_sets = {tuple(exercise["id"] for exercise in lesson["exercises"]) for lesson in lessons}
     assert len(exercise_sets) > 1  # each saw the ones before it: rotated exercises, not four copies
 

@@ -65,7 +65,7 @@ class LessonSummary(BaseModel):
 
 
 class LessonPage(BaseModel):
-    items: list[LessonSummary]
+    lessons: list[LessonSummary] = Field(description="Newest first")
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
@@ -104,7 +104,7 @@ async def list_lessons(
         )
         if page.get("unknown_cursor"):
             raise _bad_cursor()
-        return page
+        return {"lessons": page["items"], "next_cursor": page["next_cursor"]}
     return await _feed_page(sidecar, settings, topic, difficulty, limit, cursor)
 
 
@@ -155,7 +155,7 @@ async def _feed_page(
         if token and len(items) == limit
         else None
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return {"lessons": items, "next_cursor": next_cursor}
 
 
 @router.get(

@@ -116,7 +116,7 @@ base-image: ## Offline Debian base image for the services (debootstrap + podman 
 images: python-deps ## Build both service images (podman or docker; offline base if present)
 	tools/build-images.sh
 
-e2e-containers: python-deps ## Build both images and check them: non-root, read-only, healthy (podman)
+e2e-containers: deps ## Images checked (non-root, read-only, healthy) + kube play overlay with sidecars, smoke
 	tools/e2e-containers.sh
 
 minikube-up deploy verify undeploy: ## Minikube: see phase-3-backend-services/README.md

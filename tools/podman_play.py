@@ -29,6 +29,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 STATE = REPO / ".stack-podman"
 INFRA_IMAGE = "localhost/learnflow/infra-base:bookworm"
+DAPR_VERSION = next(
+    line.split()[1].lstrip("v")
+    for line in (REPO / "tools/dapr/go.mod").read_text().splitlines()
+    if line.strip().startswith("github.com/dapr/dapr ")
+)
+DAPRD_IMAGE = f"localhost/learnflow/daprd:{DAPR_VERSION}"  # made by `make images` from the built binary
 PORTS = {
     "postgres": 22432,
     "kafka": 22092,
@@ -67,7 +73,7 @@ def _host_path(name: str, path: Path) -> dict[str, Any]:
     return {"name": name, "hostPath": {"path": str(path), "type": "Directory"}}
 
 
-def _infra_pods(dapr_bin: Path, kafka_libs: Path, password: str) -> list[dict[str, Any]]:
+def _infra_pods(kafka_libs: Path, password: str) -> list[dict[str, Any]]:
     p = PORTS
     postgres = (
         "set -e; install -d -o postgres /tmp/pg; echo '{pw}' > /tmp/pw; chown postgres /tmp/pw; "
@@ -88,7 +94,7 @@ def _infra_pods(dapr_bin: Path, kafka_libs: Path, password: str) -> list[dict[st
         "exec java -Xmx512m -cp '/opt/kafka/libs/*' kafka.Kafka /tmp/server.properties"
     ).format(k=p["kafka"], c=p["kafka_controller"])
     placement = [
-        "/dapr/placement",
+        "/usr/local/bin/placement",
         "--port",
         str(p["placement"]),
         "--healthz-port",
@@ -98,7 +104,7 @@ def _infra_pods(dapr_bin: Path, kafka_libs: Path, password: str) -> list[dict[st
         "--enable-metrics=false",
     ]
     scheduler = [
-        "/dapr/scheduler",
+        "/usr/local/bin/scheduler",
         "--port",
         str(p["scheduler"]),
         "--healthz-port",
@@ -111,7 +117,6 @@ def _infra_pods(dapr_bin: Path, kafka_libs: Path, password: str) -> list[dict[st
         f"dapr-scheduler-server-0=http://127.0.0.1:{p['etcd_peer']}",
         "--enable-metrics=false",
     ]
-    dapr_mount = [{"name": "dapr-bin", "mountPath": "/dapr", "readOnly": True}]
     return [
         _pod("lf-postgres", [{"name": "postgres", "image": INFRA_IMAGE, "command": ["sh", "-c", postgres]}]),
         _pod(
@@ -129,15 +134,14 @@ def _infra_pods(dapr_bin: Path, kafka_libs: Path, password: str) -> list[dict[st
         _pod(
             "lf-dapr-control-plane",
             [
-                {"name": "placement", "image": INFRA_IMAGE, "command": placement, "volumeMounts": dapr_mount},
-                {"name": "scheduler", "image": INFRA_IMAGE, "command": scheduler, "volumeMounts": dapr_mount},
+                {"name": "placement", "image": DAPRD_IMAGE, "command": placement},
+                {"name": "scheduler", "image": DAPRD_IMAGE, "command": scheduler},
             ],
-            [_host_path("dapr-bin", dapr_bin)],
         ),
     ]
 
 
-def _service_pods(dapr_bin: Path, env: dict[str, str]) -> list[dict[str, Any]]:
+def _service_pods(env: dict[str, str]) -> list[dict[str, Any]]:
     """The Deployments of k8s/base, with the sidecar the injector would add."""
     kubectl = Path(sys.executable).with_name("kubectl")
     rendered = subprocess.run(
@@ -169,9 +173,9 @@ def _service_pods(dapr_bin: Path, env: dict[str, str]) -> list[dict[str, Any]]:
             app.pop(probe, None)
         daprd = {
             "name": "daprd",
-            "image": INFRA_IMAGE,
+            "image": DAPRD_IMAGE,
             "command": [
-                "/dapr/daprd",
+                "/usr/local/bin/daprd",
                 "--app-id",
                 annotations["dapr.io/app-id"],
                 "--app-port",
@@ -201,25 +205,18 @@ def _service_pods(dapr_bin: Path, env: dict[str, str]) -> list[dict[str, Any]]:
                 annotations["dapr.io/log-level"],
             ],
             "env": [{"name": k, "value": v} for k, v in env.items()],
-            "volumeMounts": [
-                {"name": "dapr-bin", "mountPath": "/dapr", "readOnly": True},
-                {"name": "components", "mountPath": "/components", "readOnly": True},
-            ],
+            "volumeMounts": [{"name": "components", "mountPath": "/components", "readOnly": True}],
         }
         spec = template["spec"]
         spec["containers"] = [app, daprd]
-        spec["volumes"] = [
-            *spec.get("volumes", []),
-            _host_path("dapr-bin", dapr_bin),
-            _host_path("components", REPO / "components"),
-        ]
+        spec["volumes"] = [*spec.get("volumes", []), _host_path("components", REPO / "components")]
         pods.append(_pod(name, spec["containers"], spec["volumes"]))
         pods[-1]["spec"]["securityContext"] = spec["securityContext"]
     return pods
 
 
 def up() -> None:
-    dapr_bin, kafka_libs = Path(os.environ["DAPR_BIN_DIR"]), Path(os.environ["KAFKA_LIBS_DIR"])
+    kafka_libs = Path(os.environ["KAFKA_LIBS_DIR"])
     password = secrets.token_hex(16)
     env = {
         "DAPR_API_TOKEN": secrets.token_urlsafe(24),
@@ -231,8 +228,8 @@ def up() -> None:
     STATE.mkdir(exist_ok=True)
     infra = STATE / "infra.yaml"
     services = STATE / "services.yaml"
-    infra.write_text(yaml.safe_dump_all(_infra_pods(dapr_bin, kafka_libs, password)))
-    services.write_text(yaml.safe_dump_all(_service_pods(dapr_bin, env)))
+    infra.write_text(yaml.safe_dump_all(_infra_pods(kafka_libs, password)))
+    services.write_text(yaml.safe_dump_all(_service_pods(env)))
     (STATE / "env.json").write_text(json.dumps(env))
     _podman("kube", "play", str(infra))
     _wait_tcp(PORTS["postgres"], "PostgreSQL")

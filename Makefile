@@ -116,7 +116,8 @@ base-image: ## Offline Debian base image for the services (debootstrap + podman 
 images: python-deps ## Build both service images (podman or docker; offline base if present)
 	tools/build-images.sh
 
-e2e-containers: deps ## Images checked (non-root, read-only, healthy) + kube play overlay with sidecars, smoke
+e2e-containers: deps ## (root) Images checked (non-root, read-only, healthy) + kube play overlay with sidecars, smoke
+	tools/install-system-deps.sh containers
 	tools/e2e-containers.sh
 
 minikube-up deploy verify undeploy: ## Minikube: see phase-3-backend-services/README.md

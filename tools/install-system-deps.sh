@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local stack needs, only those missing. Idempotent.
+# Installs the Debian packages the project needs, only those missing. Idempotent.
 # PostgreSQL server (the stack runs its own cluster, not the system service), a Java 17 runtime
-# for Kafka, Go to build the Dapr runtime, Maven to resolve Kafka's jars.
+# for Kafka, Go to build the Dapr runtime, Maven to resolve Kafka's jars; with `containers`, also
+# podman, runc and debootstrap for the image builds and `make e2e-containers`.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,11 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v go >/dev/null || missing+=(golang-go)
+if [ "${1:-}" = containers ]; then
+  command -v podman >/dev/null || missing+=(podman)
+  command -v runc >/dev/null || missing+=(runc)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -37,7 +37,7 @@ PACKAGES := common user-progress course-agent tools/devstack
 .PHONY: e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
-	@grep -E '^[a-z -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 deps: system-deps python-deps dapr kafka ## Install / build everything the stack needs (cached)
 

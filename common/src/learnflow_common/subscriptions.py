@@ -7,8 +7,9 @@ and never deduplicates: handlers dedupe on the event's business id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +18,7 @@ from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import EVENT_TYPES, CloudEvent
 
 log = logging.getLogger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class DeliveryStatus(StrEnum):
@@ -51,12 +53,13 @@ def status(value: DeliveryStatus) -> dict[str, str]:
 async def deliver_to_actor(
     body: dict[str, Any],
     sidecar: DaprSidecar,
-    expected: type[BaseModel],
+    expected: type[Model],
     actor_type: str,
     method: str,
-    actor_id_field: str,
+    actor_id_field: str | Callable[[Model], str],
 ) -> dict[str, str]:
-    """Hands one delivery to the actor named by a field of its data, and answers the sidecar.
+    """Hands one delivery to the actor named by a field of its data (or computed from the data by a
+    function, e.g. a shard of a week), and answers the sidecar.
 
     The actor method receives ``{"event_id": <CloudEvent id>, "data": <validated data>}``.
     Malformed -> DROP (dead-letter topic); other types on the topic -> SUCCESS (ignored);
@@ -69,10 +72,11 @@ async def deliver_to_actor(
         return status(DeliveryStatus.DROP)
     if not isinstance(data, expected):
         return status(DeliveryStatus.SUCCESS)
+    actor_id = actor_id_field(data) if callable(actor_id_field) else str(getattr(data, actor_id_field))
     try:
         await sidecar.invoke_actor(
             actor_type,
-            getattr(data, actor_id_field),
+            actor_id,
             method,
             {"event_id": envelope.id, "data": data.model_dump(mode="json")},
         )

@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from learnflow_common.app import create_dapr_app
 from user_progress import __version__
-from user_progress.adapters.actors import LeaderboardActor, LearnerProgressActor
+from user_progress.adapters.actors import LearnerProgressActor
+from user_progress.adapters.leaderboard import LeaderboardActor
 from user_progress.api import events, leaderboard, progress, reports
 from user_progress.settings import Settings
 

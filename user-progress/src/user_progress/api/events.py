@@ -8,7 +8,8 @@ from fastapi import APIRouter, Body
 
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.subscriptions import deliver_to_actor
-from user_progress.adapters.actors import LEADERBOARD_ACTOR, LEARNER_ACTOR
+from user_progress.adapters.actors import LEARNER_ACTOR
+from user_progress.adapters.leaderboard import LEADERBOARD_ACTOR, actor_id_of
 from user_progress.api.progress import Sidecar
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
@@ -23,5 +24,6 @@ async def on_lesson_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
 
 @router.post("/progress-events")
 async def on_progress_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
-    """Feeds the weekly leaderboard from this service's own progress events."""
-    return await deliver_to_actor(body, sidecar, ProgressUpdatedV1, LEADERBOARD_ACTOR, "RecordWeekXp", "week")
+    """Feeds the weekly leaderboard from this service's own progress events, each to the shard actor
+    of its week that holds its learner."""
+    return await deliver_to_actor(body, sidecar, ProgressUpdatedV1, LEADERBOARD_ACTOR, "RecordWeekXp", actor_id_of)

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from learnflow_common.validation import LearnerId
-from user_progress.adapters.actors import LEADERBOARD_ACTOR
+from user_progress.adapters.leaderboard import week_standings
 from user_progress.api.models import Leaderboard
 from user_progress.api.progress import Sidecar
-from user_progress.domain.status import iso_week
+from user_progress.domain.calendar import iso_week
 
 router = APIRouter(tags=["leaderboard"])
 
@@ -25,9 +25,10 @@ async def get_leaderboard(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     learner_id: Annotated[LearnerId | None, Query(description="also report this learner's rank")] = None,
 ) -> Any:
-    """Built from progress events, so it trails POST /update-progress by the event delivery time."""
+    """Built from progress events, so it trails POST /update-progress by the event delivery time.
+
+    Ranks are competition ranks (ties share a rank: 1, 2, 2, 4); equal XP is listed by learner id.
+    """
     week = week or iso_week(datetime.now(UTC))
-    standings = await sidecar.invoke_actor(
-        LEADERBOARD_ACTOR, week, "Standings", {"limit": limit, "learner_id": learner_id}
-    )
-    return {"week": week, **standings}
+    standings = await week_standings(sidecar, week, limit, learner_id)
+    return {"week": week, **standings.to_dict()}

@@ -12,6 +12,7 @@ from learnflow_common.problems import Problem
 from learnflow_common.validation import LearnerId
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.api.models import LearnerStatus, ProgressUpdate
+from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY
 
 router = APIRouter(tags=["progress"])
 
@@ -26,7 +27,10 @@ def learner_not_found(learner_id: str) -> Problem:
     "/update-progress",
     response_model=LearnerStatus,
     summary="Record one learning event",
-    responses={409: {"description": "event_id reused with a different body"}},
+    responses={
+        409: {"description": "event_id reused with a different body"},
+        422: {"description": "invalid, too late (older than the late-event horizon) or the day is full"},
+    },
 )
 async def update_progress(update: ProgressUpdate, sidecar: Sidecar) -> Any:
     """Idempotent on ``event_id``: sending the same event again changes nothing and answers the same."""
@@ -38,6 +42,24 @@ async def update_progress(update: ProgressUpdate, sidecar: Sidecar) -> Any:
             "event_id already used",
             f"event_id {update.event_id!r} was already recorded with a different body.",
             event_id=update.event_id,
+        )
+    if result["outcome"] == "too-late":
+        raise Problem(
+            422,
+            "too-late",
+            "Event too late",
+            f"completed_at is before {result['horizon']}: events may arrive up to {LATE_HORIZON.days} days "
+            "after the learner's newest event.",
+            horizon=result["horizon"],
+            errors=[{"field": "completed_at", "message": f"before the late-event horizon {result['horizon']}"}],
+        )
+    if result["outcome"] == "day-full":
+        raise Problem(
+            422,
+            "too-many-events",
+            "Too many events that day",
+            f"at most {MAX_EVENTS_PER_DAY} events per learner per UTC day are recorded.",
+            errors=[{"field": "completed_at", "message": f"more than {MAX_EVENTS_PER_DAY} events on this UTC day"}],
         )
     return result["status"]
 

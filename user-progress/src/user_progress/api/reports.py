@@ -1,44 +1,58 @@
-"""History, statistics, achievements and export of one learner (computed from their events)."""
+"""History, statistics, achievements and export of one learner.
+
+Each reads only what it needs: the snapshot, at most a year of day values, or (export) the event log
+one page at a time, streamed to the client.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
+from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
 from learnflow_common.validation import LearnerId
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.api.models import Achievements, History, Statistics
 from user_progress.api.progress import Sidecar, learner_not_found
 from user_progress.domain.calendar import today_in
-from user_progress.domain.learner import LearnerRecord, LearnerState, replay
-from user_progress.domain.reports import (
-    EXPORT_COLUMNS,
-    MAX_HISTORY_DAYS,
-    Period,
-    daily_history,
-    export_rows,
-    statistics,
-)
-from user_progress.domain.status import achievements_view, learner_status
+from user_progress.domain.events import LearningEvent
+from user_progress.domain.fold import ClosedDay
+from user_progress.domain.reports import EXPORT_COLUMNS, MAX_HISTORY_DAYS, Period, period_bounds
+from user_progress.domain.status import achievements_view
+from user_progress.ledger import Snapshot
+from user_progress.views import export_rows_of, history_of, statistics_of, status_of
 
 router = APIRouter(tags=["reports"])
 Learner = Annotated[LearnerId, Query()]
+#: Dates the history accepts: far enough from date.min/max that a range never overflows.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 
 
-async def _load(sidecar: Any, learner_id: str) -> tuple[LearnerRecord, LearnerState]:
-    raw = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "GetRecord")
+def _invalid(field: str, message: str) -> Problem:
+    return Problem(
+        422, "validation-error", "Request validation failed", message, errors=[{"field": field, "message": message}]
+    )
+
+
+async def _snapshot(sidecar: DaprSidecar, learner_id: str) -> Snapshot:
+    raw = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "GetSnapshot")
     if raw is None:
         raise learner_not_found(learner_id)
-    record = LearnerRecord.from_dict(raw)
-    return record, replay(record.learner_id, record.events.values())
+    return Snapshot.from_dict(raw)
+
+
+async def _days(sidecar: DaprSidecar, learner_id: str, start: date, end: date) -> list[ClosedDay]:
+    raw = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "GetDays", {"from": str(start), "to": str(end)})
+    return [ClosedDay.from_dict(record) for record in raw]
 
 
 @router.get("/history", response_model=History, response_model_by_alias=True, summary="Daily snapshots")
@@ -50,39 +64,92 @@ async def get_history(
     ] = None,
     to_date: Annotated[date | None, Query(alias="to", description="last local date (default: today)")] = None,
 ) -> Any:
-    record, state = await _load(sidecar, learner_id)
-    end = to_date or today_in(state.timezone, datetime.now(UTC))
-    start = from_date or end - timedelta(days=29)
+    for name, value in (("from", from_date), ("to", to_date)):
+        if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
+            raise _invalid(name, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    snapshot = await _snapshot(sidecar, learner_id)
+    timezone = snapshot.fold.timezone
+    end = to_date or today_in(timezone, datetime.now(UTC))
+    start = from_date or max(EARLIEST_DATE, end - timedelta(days=29))
     if start > end:
-        raise Problem(
-            422,
-            "validation-error",
-            "Request validation failed",
-            "'from' is after 'to'",
-            errors=[{"field": "from", "message": "must not be after 'to'"}],
-        )
+        raise _invalid("from", "'from' must not be after 'to'")
     if (end - start).days + 1 > MAX_HISTORY_DAYS:
-        raise Problem(
-            422,
-            "validation-error",
-            "Request validation failed",
-            f"at most {MAX_HISTORY_DAYS} days per request",
-            errors=[{"field": "from", "message": f"range longer than {MAX_HISTORY_DAYS} days"}],
-        )
-    days = daily_history(list(record.events.values()), start, end)
-    return {"learner_id": learner_id, "timezone": state.timezone, "from_date": start, "to_date": end, "days": days}
+        raise _invalid("from", f"at most {MAX_HISTORY_DAYS} days per request")
+    days = history_of(await _days(sidecar, learner_id, start, end), start, end)
+    return {"learner_id": learner_id, "timezone": timezone, "from_date": start, "to_date": end, "days": days}
 
 
 @router.get("/statistics", response_model=Statistics, response_model_by_alias=True, summary="Statistics by period")
 async def get_statistics(learner_id: Learner, sidecar: Sidecar, period: Annotated[Period, Query()] = "week") -> Any:
-    record, state = await _load(sidecar, learner_id)
-    return {"learner_id": learner_id, **statistics(state, list(record.events.values()), period, datetime.now(UTC))}
+    snapshot = await _snapshot(sidecar, learner_id)
+    today = today_in(snapshot.fold.timezone, datetime.now(UTC))
+    start, end = period_bounds(period, today)
+    records = await _days(sidecar, learner_id, start, end) if start is not None else []
+    return {"learner_id": learner_id, **statistics_of(snapshot, records, period, today)}
 
 
 @router.get("/achievements", response_model=Achievements, summary="Unlocked achievements and progress to the rest")
 async def get_achievements(learner_id: Learner, sidecar: Sidecar) -> Any:
-    record, state = await _load(sidecar, learner_id)
-    return achievements_view(record, state)
+    snapshot = await _snapshot(sidecar, learner_id)
+    return achievements_view(snapshot.fold.state(), snapshot.announced)
+
+
+async def _log(sidecar: DaprSidecar, learner_id: str) -> AsyncIterator[LearningEvent]:
+    cursor: str | None = None
+    while True:
+        page = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "ReadLog", {"cursor": cursor})
+        for raw in page["events"]:
+            yield LearningEvent.from_dict(raw)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
+
+
+async def _lessons(sidecar: DaprSidecar, learner_id: str) -> AsyncIterator[tuple[str, Any]]:
+    cursor: str | None = None
+    while True:
+        page = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "ReadLessons", {"cursor": cursor})
+        for item in page["lessons"].items():
+            yield item
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
+
+
+async def _csv(sidecar: DaprSidecar, learner_id: str) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    async for row in export_rows_of(_log(sidecar, learner_id)):
+        writer.writerow(row)
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+async def _json_document(sidecar: DaprSidecar, learner_id: str, snapshot: Snapshot) -> AsyncIterator[str]:
+    """The export document, written piece by piece: the events are never all in memory."""
+    now = datetime.now(UTC)
+    state = snapshot.fold.state()
+    head = {
+        "learner_id": learner_id,
+        "exported_at": now,
+        "status": status_of(snapshot, now),
+        "review_schedule": {name: topic.card.to_dict() for name, topic in state.topics.items()},
+    }
+    yield json.dumps(to_jsonable_python(head), indent=2)[:-2] + ',\n  "lessons_assigned": {'
+    separator = ""
+    async for lesson_id, lesson in _lessons(sidecar, learner_id):
+        yield f"{separator}\n    {json.dumps(lesson_id)}: {json.dumps(lesson)}"
+        separator = ","
+    yield '\n  },\n  "events": ['
+    separator = ""
+    async for row in export_rows_of(_log(sidecar, learner_id)):
+        yield f"{separator}\n    {json.dumps(to_jsonable_python(row))}"
+        separator = ","
+    yield "\n  ]\n}\n"
 
 
 @router.get(
@@ -92,23 +159,12 @@ async def get_achievements(learner_id: Learner, sidecar: Sidecar) -> Any:
 )
 async def export(
     learner_id: Learner, sidecar: Sidecar, format: Annotated[Literal["json", "csv"], Query()] = "json"
-) -> Response:
-    record, state = await _load(sidecar, learner_id)
-    rows = export_rows(list(record.events.values()))
-    filename = f"learnflow-progress-{learner_id}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+) -> StreamingResponse:
+    """Streamed: the log is read a page at a time, whatever the learner's history."""
+    snapshot = await _snapshot(sidecar, learner_id)
+    headers = {"Content-Disposition": f'attachment; filename="learnflow-progress-{learner_id}.{format}"'}
     if format == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-    document = {
-        "learner_id": learner_id,
-        "exported_at": datetime.now(UTC),
-        "status": learner_status(record, state, datetime.now(UTC)),
-        "lessons_assigned": record.lessons_assigned,
-        "review_schedule": {name: topic.card.to_dict() for name, topic in state.topics.items()},
-        "events": rows,
-    }
-    return Response(json.dumps(to_jsonable_python(document), indent=2), media_type="application/json", headers=headers)
+        return StreamingResponse(_csv(sidecar, learner_id), media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(
+        _json_document(sidecar, learner_id, snapshot), media_type="application/json", headers=headers
+    )

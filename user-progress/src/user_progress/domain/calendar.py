@@ -1,47 +1,81 @@
 """Calendar days in the learner's own time zone.
 
 Each event falls on the local date of the time zone in effect when it happened: the zone named by
-that event, else by the latest earlier event that named one, else by the first later one, else UTC.
-This depends only on the set of events, not on the order they arrived in, and handles travel
-(events before and after a move fall on their own local dates). Dates come from zoneinfo
-conversion, never from 86,400-second arithmetic, so DST days of 23 or 25 hours are still one day.
+that event, else the zone named by the latest earlier event that named one, else the UTC offset
+written in the event's own ``completed_at``. This depends only on the event and the events before
+it in time, never on later ones or on arrival order, so a folded state can date each event once,
+and a late event can only re-date events after it. Travel works (events before and after a move
+fall on their own local dates). Dates come from zoneinfo conversion, never from 86,400-second
+arithmetic, so DST days of 23 or 25 hours are still one day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from user_progress.domain.events import LearningEvent
 
 UTC_ZONE = "UTC"
+#: The widest UTC offsets in use anywhere (Baker Island -12:00, Kiribati +14:00).
+MAX_OFFSET_WEST = timedelta(hours=-12)
+MAX_OFFSET_EAST = timedelta(hours=14)
 
 
 @lru_cache(maxsize=512)
-def zone(name: str) -> ZoneInfo:
+def zone(name: str) -> tzinfo:
+    """An IANA zone, or a fixed offset written ``UTC+05:30`` (a learner who never named a zone)."""
+    if name.startswith("UTC") and len(name) == 9:
+        sign = -1 if name[3] == "-" else 1
+        return timezone(sign * timedelta(hours=int(name[4:6]), minutes=int(name[7:9])))
     return ZoneInfo(name)
 
 
+def offset_zone(moment: datetime) -> str:
+    """The fixed-offset zone name of a timestamp as written: ``UTC`` or e.g. ``UTC-07:00``."""
+    offset = moment.utcoffset() or timedelta(0)
+    if not offset:
+        return UTC_ZONE
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(offset) // timedelta(minutes=1)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def zone_in_effect(event: LearningEvent, named_before: str | None) -> str:
+    """The zone an event's local date is taken in, given the zone last named before it (if any)."""
+    return event.timezone or named_before or offset_zone(event.completed_at)
+
+
+def local_date(event: LearningEvent, named_before: str | None) -> date:
+    return event.completed_at.astimezone(zone(zone_in_effect(event, named_before))).date()
+
+
 def local_dates(events: Iterable[LearningEvent]) -> dict[str, date]:
-    """event_id -> the local calendar date the event happened on."""
-    ordered = sorted(events, key=lambda event: event.sort_key)
-    in_effect = next((event.timezone for event in ordered if event.timezone), UTC_ZONE)
+    """event_id -> the local calendar date the event happened on (the reference: all events at once)."""
+    named: str | None = None
     dates: dict[str, date] = {}
-    for event in ordered:
-        in_effect = event.timezone or in_effect
-        dates[event.event_id] = event.completed_at.astimezone(zone(in_effect)).date()
+    for event in sorted(events, key=lambda event: event.sort_key):
+        dates[event.event_id] = local_date(event, named)
+        named = event.timezone or named
     return dates
 
 
 def learner_timezone(events: Iterable[LearningEvent]) -> str:
-    """The zone the learner last told us about (by event time), else UTC."""
-    named = [event for event in events if event.timezone]
-    if not named:
-        return UTC_ZONE
-    return max(named, key=lambda event: event.sort_key).timezone or UTC_ZONE
+    """The zone the learner last named (by event time), else the offset of their latest event, else UTC."""
+    ordered = sorted(events, key=lambda event: event.sort_key)
+    named = [event.timezone for event in ordered if event.timezone]
+    if named:
+        return named[-1]
+    return offset_zone(ordered[-1].completed_at) if ordered else UTC_ZONE
 
 
-def today_in(timezone: str, now: datetime) -> date:
-    return now.astimezone(zone(timezone)).date()
+def iso_week(moment: datetime) -> str:
+    """The UTC ISO week of a moment, e.g. ``2026-W47``: the weekly leaderboard's period."""
+    year, week, _ = moment.astimezone(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def today_in(timezone_name: str, now: datetime) -> date:
+    return now.astimezone(zone(timezone_name)).date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 Activity = Literal["lesson", "exercise", "quiz", "review"]
@@ -41,8 +41,10 @@ class LearningEvent:
         return (self.completed_at, self.event_id)
 
     def fingerprint(self) -> str:
-        """Same body, same fingerprint: what makes a redelivery recognisable."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Same body, same fingerprint: what makes a redelivery recognisable. The instant counts,
+        not how it was written: ``10:00+01:00`` and ``09:00Z`` are the same event."""
+        body = {**self.to_dict(), "completed_at": self.completed_at.astimezone(UTC).isoformat()}
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,3 +55,11 @@ class LearningEvent:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LearningEvent:
         return cls(**{**data, "completed_at": as_datetime(data["completed_at"])})
+
+    def to_log(self) -> dict[str, Any]:
+        """The stored form in the learner's event log: no learner id (the key says it), no nulls."""
+        return {key: value for key, value in self.to_dict().items() if value is not None and key != "learner_id"}
+
+    @classmethod
+    def from_log(cls, learner_id: str, data: dict[str, Any]) -> LearningEvent:
+        return cls.from_dict({**data, "learner_id": learner_id})

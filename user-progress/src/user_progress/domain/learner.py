@@ -1,15 +1,18 @@
-"""A learner's record and everything derived from it by replaying their events in time order.
+"""The reference: a learner's state replayed from all their events, the slow and obvious way.
 
-The record keeps the accepted events themselves (plus what was already announced). Every figure
-- XP, level, streak, topic mastery, review schedule, achievements - is recomputed from the events
-in canonical order (``LearningEvent.sort_key``), so redelivered, late and out-of-order events give
-exactly the state that in-order delivery gives: same input, same output.
+Every figure - XP, level, streak, topic mastery, review schedule, achievements - is recomputed from
+the events in canonical order (``LearningEvent.sort_key``), so redelivered, late and out-of-order
+events give exactly the state that in-order delivery gives: same input, same output. The service
+folds instead (``fold.py``, bounded cost); property tests hold the fold to this replay.
+
+``LearnerRecord`` and ``record_event`` are the storage of the first release (one value with every
+event), kept to read and convert learners stored that way, and as the reference for idempotency.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +21,7 @@ from fsrs import Card
 
 from user_progress.domain import reviews
 from user_progress.domain.achievements import CATALOG, Achievement
-from user_progress.domain.calendar import learner_timezone, local_dates
+from user_progress.domain.calendar import iso_week, learner_timezone, local_dates
 from user_progress.domain.events import ACTIVITIES, EventConflict, LearningEvent, as_datetime
 from user_progress.domain.mastery import Attempt, Mastery, topic_mastery
 from user_progress.domain.streaks import Streak, streak_through
@@ -74,12 +77,17 @@ class LearnerState:
     timezone: str
     xp: int
     activity_counts: dict[str, int]
-    active_days: frozenset[date]
+    #: through the last active day (``streaks.streak_on`` gives it as of a later day)
     streak: Streak
     topics: dict[str, TopicState]
     metrics: dict[str, int]
     unlocked: dict[str, datetime]
     last_activity_at: datetime | None
+
+
+def week_xp(events: Iterable[LearningEvent], week: str) -> int:
+    """XP earned in one UTC ISO week."""
+    return sum(event_xp(event) for event in events if iso_week(event.completed_at) == week)
 
 
 def ordered(events: Iterable[LearningEvent]) -> list[LearningEvent]:
@@ -108,7 +116,7 @@ def replay(learner_id: str, events: Iterable[LearningEvent]) -> LearnerState:
         attempts.setdefault(event.topic, []).append(Attempt(event.activity, event.score, event.hints_used))
         topic_events.setdefault(event.topic, []).append(event)
         topics[event.topic] = _topic_state(event, topic_events[event.topic], attempts[event.topic], topics, streak)
-        metrics = _metrics(xp, counts, perfect_quizzes, streak, topics)
+        metrics = metrics_of(xp, counts, perfect_quizzes, streak, topics)
         for achievement in CATALOG:
             if achievement.id not in unlocked and metrics[achievement.metric] >= achievement.threshold:
                 unlocked[achievement.id] = event.completed_at
@@ -117,10 +125,9 @@ def replay(learner_id: str, events: Iterable[LearningEvent]) -> LearnerState:
         timezone=learner_timezone(history),
         xp=xp,
         activity_counts={activity: counts[activity] for activity in ACTIVITIES},
-        active_days=frozenset(days),
         streak=streak,
         topics=topics,
-        metrics=_metrics(xp, counts, perfect_quizzes, streak, topics),
+        metrics=metrics_of(xp, counts, perfect_quizzes, streak, topics),
         unlocked=unlocked,
         last_activity_at=history[-1].completed_at if history else None,
     )
@@ -148,16 +155,17 @@ def _topic_state(
     )
 
 
-def _metrics(
-    xp: int, counts: Counter[str], perfect: int, streak: Streak, topics: dict[str, TopicState]
+def metrics_of(
+    xp: int, counts: Mapping[str, int], perfect: int, streak: Streak, topics: Mapping[str, Any]
 ) -> dict[str, int]:
+    """The figures achievements are unlocked on (``topics``: anything with a ``mastery``)."""
     levels = [topic.mastery.level for topic in topics.values()]
     return {
         "events": sum(counts.values()),
-        "lessons": counts["lesson"],
-        "exercises": counts["exercise"],
-        "quizzes": counts["quiz"],
-        "reviews": counts["review"],
+        "lessons": counts.get("lesson", 0),
+        "exercises": counts.get("exercise", 0),
+        "quizzes": counts.get("quiz", 0),
+        "reviews": counts.get("review", 0),
         "perfect_quizzes": perfect,
         "longest_streak": streak.longest,
         "topics_mastered": levels.count("Mastered"),

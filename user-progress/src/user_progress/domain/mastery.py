@@ -12,7 +12,10 @@ How each component (0..1) is computed from a topic's events, oldest to newest:
 - consistency: min(1, streak on the topic's latest active day / CONSISTENCY_DAYS).
 
 Recency: the newest attempt has weight 1, the one before RECENCY_DECAY, then RECENCY_DECAY**2, ...
-Weights go by position, not by age, so the same history always gives the same mastery.
+Weights go by position, not by age, so the same history always gives the same mastery. Only the
+newest RECENCY_WINDOW exercises and RECENCY_WINDOW quiz/review scores count: the next one would
+weigh 0.8**50 (1e-5) and cannot move a rounded component, and a bounded window is what lets the
+stored state stay the same size for a learner's whole life.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ RECENCY_DECAY = 0.8
 EXERCISE_VOLUME = 3
 HINT_COST = 0.25
 CONSISTENCY_DAYS = 7
+RECENCY_WINDOW = 50
 
 MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
 
@@ -66,8 +70,8 @@ def _recency_mean(values: Sequence[float]) -> float:
 
 def topic_mastery(attempts: Sequence[Attempt], streak_on_last_active_day: int) -> Mastery:
     """``attempts`` oldest first."""
-    exercises = [a for a in attempts if a.activity == "exercise" and a.score is not None]
-    quizzes = [a for a in attempts if a.activity in ("quiz", "review") and a.score is not None]
+    exercises = [a for a in attempts if a.activity == "exercise" and a.score is not None][-RECENCY_WINDOW:]
+    quizzes = [a for a in attempts if a.activity in ("quiz", "review") and a.score is not None][-RECENCY_WINDOW:]
     exercise = _recency_mean([a.score / 100 for a in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)  # type: ignore[operator]
     quiz = _recency_mean([a.score / 100 for a in quizzes])  # type: ignore[operator]
     quality = _recency_mean([(a.score / 100) / (1 + HINT_COST * (a.hints_used or 0)) for a in exercises])  # type: ignore[operator]

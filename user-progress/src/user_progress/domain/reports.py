@@ -1,4 +1,9 @@
-"""History, statistics and export rows, computed from the events alone (pure)."""
+"""History, statistics and export rows (pure).
+
+``daily_history`` and ``statistics`` compute from the events themselves: the reference. The service
+answers from the closed days' rollups instead (``history_from_days``, ``statistics_from_days``),
+which a year of costs at most a dozen stored values; property tests hold them to the reference.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from typing import Any, Literal
 
 from user_progress.domain.calendar import local_dates, today_in
 from user_progress.domain.events import LearningEvent
+from user_progress.domain.fold import ClosedDay, DayRollup
 from user_progress.domain.learner import LearnerState, ordered
-from user_progress.domain.streaks import streak_on
+from user_progress.domain.streaks import streak_on, streak_through
 from user_progress.domain.xp import event_xp, level_for
 
 Period = Literal["day", "week", "month", "all"]
@@ -31,7 +37,7 @@ def daily_history(events: list[LearningEvent], start: date, end: date) -> list[d
         todays = by_day.get(day, [])
         xp_today = sum(event_xp(event) for event in todays)
         xp_total += xp_today
-        streak = streak_on([d for d in active_days if d <= day], day)
+        streak = streak_on(streak_through(d for d in active_days if d <= day), day)
         scores = [event.score for event in todays if event.score is not None]
         snapshots.append(
             {
@@ -62,10 +68,69 @@ def period_bounds(period: Period, today: date) -> tuple[date | None, date]:
     return None, today
 
 
+def history_from_days(records: list[ClosedDay], start: date, end: date) -> list[dict[str, Any]]:
+    """The same snapshots as ``daily_history``, from the active days in [start, end] (with where
+    the learner stood after each) and the last active day before ``start``."""
+    by_day = {record.rollup.date: record for record in records}
+    before = [record for record in records if record.rollup.date < start]
+    standing = before[-1].standing if before else None
+    snapshots, day = [], start
+    while day <= end:
+        record = by_day.get(day)
+        standing = record.standing if record else standing
+        rollup = record.rollup if record else DayRollup(day)
+        xp_total = standing.xp_total if standing else 0
+        snapshots.append(
+            {
+                "date": day,
+                "events": rollup.events,
+                "xp_earned": rollup.xp,
+                "xp_total": xp_total,
+                "level": level_for(xp_total).level,
+                "streak": streak_on(standing.streak, day).current if standing else 0,
+                "average_score": round(rollup.score_sum / rollup.score_count, 2) if rollup.score_count else None,
+                "topics": list(rollup.topics),
+            }
+        )
+        day += timedelta(days=1)
+    return snapshots
+
+
+def statistics_from_days(
+    rollups: list[DayRollup],
+    period: Period,
+    timezone: str,
+    start: date | None,
+    end: date,
+    active_days: int | None = None,
+) -> dict[str, Any]:
+    """The same figures as ``statistics``, from the rollups of the period's active days (for
+    ``all``: one rollup of everything, and the count of active days)."""
+    events = sum(rollup.events for rollup in rollups)
+    score_count = sum(rollup.score_count for rollup in rollups)
+    score_sum = sum(rollup.score_sum for rollup in rollups)
+    return {
+        "period": period,
+        "from": start,
+        "to": end,
+        "timezone": timezone,
+        "events": events,
+        "by_activity": {a: sum(r.by_activity[a] for r in rollups) for a in ("lesson", "exercise", "quiz", "review")},
+        "xp_earned": sum(rollup.xp for rollup in rollups),
+        "average_score": round(score_sum / score_count, 2) if score_count else None,
+        "duration_seconds": sum(rollup.duration_seconds for rollup in rollups),
+        "hints_used": sum(rollup.hints_used for rollup in rollups),
+        "active_days": len(rollups) if active_days is None else active_days,
+        "topics": sorted({topic for rollup in rollups for topic in rollup.topics}),
+    }
+
+
 def statistics(state: LearnerState, events: list[LearningEvent], period: Period, now: datetime) -> dict[str, Any]:
+    """Figures for the day, ISO week or month (in the learner's zone) that ``now`` falls in, or for
+    everything recorded (``all``)."""
     start, end = period_bounds(period, today_in(state.timezone, now))
     dates = local_dates(events)
-    chosen = [e for e in events if (start is None or dates[e.event_id] >= start) and dates[e.event_id] <= end]
+    chosen = [e for e in events if period == "all" or start <= dates[e.event_id] <= end]  # type: ignore[operator]
     scores = [event.score for event in chosen if event.score is not None]
     counts = Counter(event.activity for event in chosen)
     return {
@@ -102,12 +167,13 @@ EXPORT_COLUMNS = (
 def export_rows(events: list[LearningEvent]) -> list[dict[str, Any]]:
     history = ordered(events)
     dates = local_dates(history)
-    return [
-        {
-            **{column: getattr(event, column) for column in EXPORT_COLUMNS[:1] + EXPORT_COLUMNS[3:10]},
-            "completed_at": event.completed_at.isoformat(),
-            "local_date": dates[event.event_id].isoformat(),
-            "xp": event_xp(event),
-        }
-        for event in history
-    ]
+    return [export_row(event, dates[event.event_id]) for event in history]
+
+
+def export_row(event: LearningEvent, day: date) -> dict[str, Any]:
+    return {
+        **{column: getattr(event, column) for column in EXPORT_COLUMNS[:1] + EXPORT_COLUMNS[3:10]},
+        "completed_at": event.completed_at.isoformat(),
+        "local_date": day.isoformat(),
+        "xp": event_xp(event),
+    }

@@ -5,30 +5,29 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from user_progress.domain.achievements import CATALOG
-from user_progress.domain.calendar import today_in
-from user_progress.domain.learner import LearnerRecord, LearnerState
+from user_progress.domain.calendar import iso_week, today_in
+from user_progress.domain.learner import LearnerState
 from user_progress.domain.streaks import streak_on
-from user_progress.domain.xp import event_xp, level_for
+from user_progress.domain.xp import level_for
 
 PROFICIENT = 71
+__all__ = ["PROFICIENT", "achievements_view", "iso_week", "learner_status"]
 
 
-def iso_week(moment: datetime) -> str:
-    """The UTC ISO week of a moment, e.g. ``2026-W47``: the weekly leaderboard's period."""
-    year, week, _ = moment.astimezone(UTC).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_xp(record: LearnerRecord, week: str) -> int:
-    return sum(event_xp(event) for event in record.events.values() if iso_week(event.completed_at) == week)
-
-
-def learner_status(record: LearnerRecord, state: LearnerState, now: datetime) -> dict[str, Any]:
-    streak = streak_on(state.active_days, today_in(state.timezone, now))
+def learner_status(
+    state: LearnerState,
+    announced: Mapping[str, datetime],
+    lessons_assigned: int,
+    weekly_xp: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """``announced``: achievements already announced; ``weekly_xp``: XP of the UTC week of ``now``."""
+    streak = streak_on(state.streak, today_in(state.timezone, now))
     level = level_for(state.xp)
     due = sorted((topic.card.due, name) for name, topic in state.topics.items() if topic.card.due <= now)
     recommended, reason = _recommendation(state, due)
@@ -66,19 +65,19 @@ def learner_status(record: LearnerRecord, state: LearnerState, now: datetime) ->
             }
             for name, topic in sorted(state.topics.items())
         ],
-        "achievements": achievements_view(record, state),
+        "achievements": achievements_view(state, announced),
         "reviews_due": [{"topic": name, "due": when} for when, name in due],
         "recommended_topic": recommended,
         "recommendation_reason": reason,
-        "lessons_assigned": len(record.lessons_assigned),
-        "weekly_xp": week_xp(record, iso_week(now)),
+        "lessons_assigned": lessons_assigned,
+        "weekly_xp": weekly_xp,
     }
 
 
-def achievements_view(record: LearnerRecord, state: LearnerState) -> dict[str, list[dict[str, Any]]]:
+def achievements_view(state: LearnerState, announced: Mapping[str, datetime]) -> dict[str, list[dict[str, Any]]]:
     """Unlocked: what was announced (never taken back, even if a late event lowers a metric) and
-    what the replay unlocks; locked: progress toward the rest."""
-    unlocked_at = {**state.unlocked, **record.announced}
+    what the state unlocks; locked: progress toward the rest."""
+    unlocked_at = {**state.unlocked, **announced}
     unlocked, locked = [], []
     for achievement in CATALOG:
         base = {"id": achievement.id, "title": achievement.title, "description": achievement.description}

@@ -24,35 +24,42 @@ class Streak:
     last_active_date: date | None = None
 
 
-def streak_through(active_days: Iterable[date]) -> Streak:
-    """The streak as it stands at the end of the last active day."""
-    current = longest = freezes = 0
-    previous: date | None = None
+def next_streak(streak: Streak, day: date) -> Streak:
+    """The streak once ``day`` (after ``streak.last_active_date``) is active too: one step of the fold."""
+    previous = streak.last_active_date
+    current, freezes = streak.current, streak.freezes_available
+    missed = (day - previous).days - 1 if previous else None
+    if previous is not None and day <= previous:
+        raise ValueError(f"{day} is not after the last active day {previous}")
+    if missed is None:
+        current = 1
+    elif missed == 0:
+        current += 1
+    elif missed <= freezes:
+        freezes -= missed
+        current += 1
+    else:
+        current = 1
+    if current % FREEZE_EVERY_DAYS == 0:
+        freezes = min(MAX_FREEZES, freezes + 1)
+    return Streak(current, max(streak.longest, current), freezes, day)
+
+
+def streak_through(active_days: Iterable[date], start: Streak = Streak()) -> Streak:
+    """The streak as it stands at the end of the last active day (``start``: the streak before them)."""
+    streak = start
     for day in sorted(set(active_days)):
-        missed = (day - previous).days - 1 if previous else None
-        if missed is None:
-            current = 1
-        elif missed == 0:
-            current += 1
-        elif missed <= freezes:
-            freezes -= missed
-            current += 1
-        else:
-            current = 1
-        if current % FREEZE_EVERY_DAYS == 0:
-            freezes = min(MAX_FREEZES, freezes + 1)
-        longest = max(longest, current)
-        previous = day
-    return Streak(current, longest, freezes, previous)
+        streak = next_streak(streak, day)
+    return streak
 
 
-def streak_on(active_days: Iterable[date], today: date) -> Streak:
-    """The streak as the learner sees it on ``today`` (their local date).
+def streak_on(through: Streak, today: date) -> Streak:
+    """The streak as the learner sees it on ``today`` (their local date), from the streak through
+    their last active day.
 
     Today not being active yet does not break it; each fully missed day since the last active
     day uses a freeze; more missed days than freezes break it (current 0).
     """
-    through = streak_through(active_days)
     if through.last_active_date is None:
         return through
     missed = (today - through.last_active_date).days - 1

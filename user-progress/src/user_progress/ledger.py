@@ -1,0 +1,370 @@
+"""How a learner's progress is laid out in actor state, and the change each request makes to it.
+
+Every value is bounded, whatever the learner's history (each key is per learner actor):
+
+==========================  ============================================================  ==========
+key                         what                                                          bound
+==========================  ============================================================  ==========
+``snapshot``                the fold (domain/fold.py) of every event, what was announced,  ~15 KB
+                            the late-event horizon, the months that have log/day/lesson
+                            values
+``checkpoint``              the fold of the events before the horizon                     ~15 KB
+``id-<sha256>``             one per event id: its fingerprint (idempotency, forever)      ~200 B
+``log-YYYY-MM-DD``          the events of one UTC day, in time order                      MAX_EVENTS_PER_DAY
+``logdays-YYYY-MM``         which UTC days of a month have a log value                    31 dates
+``days-YYYY-MM``            closed local days: rollup + XP total and streak after each    31 days
+``lessons-YYYY-MM``         lessons generated for the learner in a UTC month              MAX_LESSONS_PER_MONTH
+==========================  ============================================================  ==========
+
+An event in time order (the usual case) is folded onto the snapshot: a bounded read and write. An
+event up to LATE_HORIZON older than the learner's newest one is folded exactly by re-folding the
+checkpoint with the log from the horizon on (at most ~31 days of log). An older one is refused
+(``too-late``) unless it is a redelivery. As the newest event moves on, the horizon follows it and
+the checkpoint folds the days it leaves behind.
+
+The functions here are pure apart from reading values through a :class:`Reader`; they return the
+values to write, which the actor saves in one state transaction together with its outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal, Protocol
+
+from user_progress.domain.achievements import CATALOG, Achievement
+from user_progress.domain.events import LearningEvent, as_datetime
+from user_progress.domain.fold import ClosedDay, LearnerFold, fold_event, fold_events
+from user_progress.domain.learner import LearnerRecord
+
+SNAPSHOT_KEY = "snapshot"
+CHECKPOINT_KEY = "checkpoint"
+#: The first release kept every event of a learner in this one value; converted on first touch.
+LEGACY_RECORD_KEY = "record"
+LATE_HORIZON = timedelta(days=30)
+MAX_EVENTS_PER_DAY = 500
+MAX_LESSONS_PER_MONTH = 2000
+LAYOUT_VERSION = 2
+
+
+class Reader(Protocol):
+    async def get(self, key: str) -> Any | None: ...
+
+
+def id_key(event_id: str) -> str:
+    return f"id-{hashlib.sha256(event_id.encode()).hexdigest()[:40]}"
+
+
+def log_key(day: date) -> str:
+    return f"log-{day.isoformat()}"
+
+
+def log_index_key(month: str) -> str:
+    return f"logdays-{month}"
+
+
+def days_key(month: str) -> str:
+    return f"days-{month}"
+
+
+def lessons_key(month: str) -> str:
+    return f"lessons-{month}"
+
+
+def month_of(day: date) -> str:
+    return day.isoformat()[:7]
+
+
+def horizon_for(newest: datetime) -> datetime:
+    """Events before this (UTC midnight, LATE_HORIZON before the newest event's day) are too late."""
+    return datetime.combine(newest.astimezone(UTC).date() - LATE_HORIZON, time(), UTC)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    fold: LearnerFold
+    horizon: datetime
+    announced: dict[str, datetime] = field(default_factory=dict)
+    lessons_assigned: int = 0
+    log_months: tuple[str, ...] = ()
+    day_months: tuple[str, ...] = ()
+    lesson_months: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": LAYOUT_VERSION,
+            "fold": self.fold.to_dict(),
+            "horizon": self.horizon.isoformat(),
+            "announced": {key: value.isoformat() for key, value in self.announced.items()},
+            "lessons_assigned": self.lessons_assigned,
+            "log_months": list(self.log_months),
+            "day_months": list(self.day_months),
+            "lesson_months": list(self.lesson_months),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Snapshot:
+        return cls(
+            fold=LearnerFold.from_dict(data["fold"]),
+            horizon=as_datetime(data["horizon"]),
+            announced={key: as_datetime(value) for key, value in data["announced"].items()},
+            lessons_assigned=data["lessons_assigned"],
+            log_months=tuple(data["log_months"]),
+            day_months=tuple(data["day_months"]),
+            lesson_months=tuple(data["lesson_months"]),
+        )
+
+
+def _with(months: tuple[str, ...], month: str) -> tuple[str, ...]:
+    return months if month in months else tuple(sorted({*months, month}))
+
+
+class Overlay:
+    """Reads through pending changes first, so a plan sees its own writes."""
+
+    def __init__(self, reader: Reader, changes: dict[str, Any]) -> None:
+        self.reader, self.changes = reader, changes
+
+    async def get(self, key: str) -> Any | None:
+        if key in self.changes:
+            return self.changes[key]
+        return await self.reader.get(key)
+
+
+# ----------------------------------------------------------------------------------------- reading
+async def load_snapshot(reader: Reader) -> Snapshot | None:
+    raw = await reader.get(SNAPSHOT_KEY)
+    return Snapshot.from_dict(raw) if raw else None
+
+
+async def read_log(reader: Reader, snapshot: Snapshot, since: datetime | None = None) -> AsyncIterator[LearningEvent]:
+    """The learner's events in time order, one UTC day value at a time (``since``: from that instant)."""
+    first_day = since.astimezone(UTC).date() if since else date.min
+    for month in snapshot.log_months:
+        if month < month_of(first_day):
+            continue
+        for day in await reader.get(log_index_key(month)) or []:
+            if date.fromisoformat(day) < first_day:
+                continue
+            for raw in await reader.get(log_key(date.fromisoformat(day))) or []:
+                event = LearningEvent.from_log(snapshot.fold.learner_id, raw)
+                if since is None or event.completed_at >= since:
+                    yield event
+
+
+async def day_records(reader: Reader, snapshot: Snapshot, start: date, end: date) -> list[ClosedDay]:
+    """Every active local day in [start, end] with where the learner stood after it, plus the last
+    active day before ``start`` (if any): what history and statistics need, from at most a year's
+    day values."""
+    months = [month for month in snapshot.day_months if month_of(start) <= month <= month_of(end)]
+    earlier = [month for month in snapshot.day_months if month < month_of(start)]
+    records: list[ClosedDay] = []
+    for month in ([earlier[-1]] if earlier else []) + months:
+        chunk = await reader.get(days_key(month)) or {}
+        records += [ClosedDay.from_dict(raw) for raw in chunk.values()]
+    records += snapshot.fold.open_standings()
+    records.sort(key=lambda record: record.rollup.date)
+    before = [record for record in records if record.rollup.date < start]
+    return before[-1:] + [record for record in records if start <= record.rollup.date <= end]
+
+
+# ----------------------------------------------------------------------------------------- changes
+Outcome = Literal["recorded", "duplicate", "conflict", "too-late", "day-full"]
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What recording one event did: the outcome, the learner after it, and the values to write."""
+
+    outcome: Outcome
+    snapshot: Snapshot | None
+    before: LearnerFold | None = None
+    newly_unlocked: tuple[Achievement, ...] = ()
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+async def record(reader: Reader, learner_id: str, event: LearningEvent) -> Recording:
+    """Records one event. The same event again is a ``duplicate`` and writes nothing; the same id
+    with another body is a ``conflict``; an event before the horizon is ``too-late``."""
+    snapshot = await load_snapshot(reader)
+    seen = await reader.get(id_key(event.event_id))
+    if seen is not None:
+        outcome: Outcome = "duplicate" if seen["fingerprint"] == event.fingerprint() else "conflict"
+        return Recording(outcome, snapshot)
+    if snapshot is not None and event.completed_at < snapshot.horizon:
+        return Recording("too-late", snapshot)
+    changes: dict[str, Any] = {}
+    view = Overlay(reader, changes)
+    day = event.completed_at.astimezone(UTC).date()
+    chunk: list[dict[str, Any]] = list(await reader.get(log_key(day)) or [])
+    if len(chunk) >= MAX_EVENTS_PER_DAY:
+        return Recording("day-full", snapshot)
+    if snapshot is None or snapshot.fold.last_event is None:  # the first event (maybe after lessons)
+        start = snapshot or Snapshot(LearnerFold(learner_id), horizon_for(event.completed_at))
+        snapshot = replace(start, horizon=horizon_for(event.completed_at))
+        changes[CHECKPOINT_KEY] = {"until": snapshot.horizon.isoformat(), "fold": LearnerFold(learner_id).to_dict()}
+    before = snapshot.fold
+    changes[id_key(event.event_id)] = {"event_id": event.event_id, "fingerprint": event.fingerprint()}
+    snapshot = await _append_to_log(view, snapshot, event, chunk)
+    if before.follows(event):
+        step = fold_event(before, event)
+        snapshot = await _write_closed_days(view, snapshot, step.closed)
+    else:
+        checkpoint = LearnerFold.from_dict((await view.get(CHECKPOINT_KEY))["fold"])
+        window = [logged async for logged in read_log(view, snapshot, since=snapshot.horizon)]
+        step = fold_events(checkpoint, window)
+        snapshot = await _write_closed_days(
+            view, snapshot, step.closed, refolded_after=checkpoint.closed.streak.last_active_date or date.min
+        )
+    snapshot = replace(snapshot, fold=step.fold)
+    snapshot = await _advance_horizon(view, snapshot)
+    fresh = tuple(a for a in CATALOG if a.id in step.fold.unlocked and a.id not in snapshot.announced)
+    snapshot = replace(snapshot, announced={**snapshot.announced, **{a.id: step.fold.unlocked[a.id] for a in fresh}})
+    changes[SNAPSHOT_KEY] = snapshot.to_dict()
+    return Recording("recorded", snapshot, before, fresh, changes)
+
+
+async def _append_to_log(
+    view: Overlay, snapshot: Snapshot, event: LearningEvent, chunk: list[dict[str, Any]]
+) -> Snapshot:
+    day = event.completed_at.astimezone(UTC).date()
+    learner = snapshot.fold.learner_id
+    if not chunk or LearningEvent.from_log(learner, chunk[-1]).sort_key < event.sort_key:
+        view.changes[log_key(day)] = [*chunk, event.to_log()]  # in time order: the usual case
+    else:
+        events = sorted(
+            [LearningEvent.from_log(learner, raw) for raw in chunk] + [event], key=lambda logged: logged.sort_key
+        )
+        view.changes[log_key(day)] = [logged.to_log() for logged in events]
+    if chunk:
+        return snapshot
+    month = month_of(day)
+    index = list(await view.get(log_index_key(month)) or [])
+    view.changes[log_index_key(month)] = sorted({*index, day.isoformat()})
+    return replace(snapshot, log_months=_with(snapshot.log_months, month))
+
+
+async def _write_closed_days(
+    view: Overlay, snapshot: Snapshot, closed: Iterable[ClosedDay], refolded_after: date | None = None
+) -> Snapshot:
+    """Stores closed days in their month's value. After a re-fold, the days it closed replace
+    everything stored after ``refolded_after`` (the checkpoint's last closed day): a late event
+    can move later events to other local days."""
+    by_month: dict[str, dict[str, Any]] = {}
+    if refolded_after is not None:
+        cutoff = refolded_after.isoformat()
+        for month in snapshot.day_months:
+            if month >= month_of(refolded_after):
+                stored = await view.get(days_key(month)) or {}
+                by_month[month] = {day: raw for day, raw in stored.items() if day <= cutoff}
+    for record in closed:
+        month = month_of(record.rollup.date)
+        if month not in by_month:
+            by_month[month] = dict(await view.get(days_key(month)) or {})
+        by_month[month][record.rollup.date.isoformat()] = record.to_dict()
+    months = set(snapshot.day_months)
+    for month, days in by_month.items():
+        view.changes[days_key(month)] = dict(sorted(days.items())) if days else None
+        months = months | {month} if days else months - {month}
+    return replace(snapshot, day_months=tuple(sorted(months)))
+
+
+async def _advance_horizon(view: Overlay, snapshot: Snapshot) -> Snapshot:
+    """Moves the horizon up to the newest event: the checkpoint folds the log it leaves behind."""
+    assert snapshot.fold.last_event is not None
+    horizon = horizon_for(snapshot.fold.last_event.completed_at)
+    if horizon <= snapshot.horizon:
+        return snapshot
+    checkpoint = LearnerFold.from_dict((await view.get(CHECKPOINT_KEY))["fold"])
+    leaving = [e async for e in read_log(view, snapshot, since=snapshot.horizon) if e.completed_at < horizon]
+    checkpoint = fold_events(checkpoint, leaving).fold
+    view.changes[CHECKPOINT_KEY] = {"until": horizon.isoformat(), "fold": checkpoint.to_dict()}
+    return replace(snapshot, horizon=horizon)
+
+
+async def assign_lesson(
+    reader: Reader, learner_id: str, lesson_id: str, topic: str, at: datetime
+) -> tuple[Snapshot | None, dict[str, Any]]:
+    """Remembers a lesson generated for the learner (idempotent on lesson_id): the snapshot after
+    it and the values to write (none for a redelivery or a full month)."""
+    snapshot = await load_snapshot(reader)
+    month = month_of(at.astimezone(UTC).date())
+    lessons = dict(await reader.get(lessons_key(month)) or {})
+    if lesson_id in lessons or len(lessons) >= MAX_LESSONS_PER_MONTH:
+        return snapshot, {}
+    lessons[lesson_id] = {"topic": topic, "assigned_at": at.isoformat()}
+    if snapshot is None:
+        snapshot = Snapshot(LearnerFold(learner_id), datetime.min.replace(tzinfo=UTC))
+    snapshot = replace(
+        snapshot,
+        lessons_assigned=snapshot.lessons_assigned + 1,
+        lesson_months=_with(snapshot.lesson_months, month),
+    )
+    return snapshot, {lessons_key(month): lessons, SNAPSHOT_KEY: snapshot.to_dict()}
+
+
+async def read_lessons(reader: Reader, snapshot: Snapshot) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    for month in snapshot.lesson_months:
+        for lesson_id, lesson in (await reader.get(lessons_key(month)) or {}).items():
+            yield lesson_id, lesson
+
+
+# --------------------------------------------------------------------------------------- migration
+def migrate(legacy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A learner stored by the first release (one value with every event) in today's layout: the
+    values to write, in batches that each stay well under the sidecar's request limit. The last
+    batch writes the snapshot and removes the old value, so a migration cut short is redone."""
+    old = LearnerRecord.from_dict(dict(legacy))
+    events = sorted(old.events.values(), key=lambda event: event.sort_key)
+    batches: list[dict[str, Any]] = [{}]
+
+    def put(key: str, value: Any) -> None:
+        if len(batches[-1]) >= 400:
+            batches.append({})
+        batches[-1][key] = value
+
+    for event in events:
+        put(id_key(event.event_id), {"event_id": event.event_id, "fingerprint": event.fingerprint()})
+    by_day: dict[date, list[dict[str, Any]]] = {}
+    for event in events:
+        by_day.setdefault(event.completed_at.astimezone(UTC).date(), []).append(event.to_log())
+    for day, logged in by_day.items():
+        put(log_key(day), logged)
+    months: dict[str, list[str]] = {}
+    for day in by_day:
+        months.setdefault(month_of(day), []).append(day.isoformat())
+    for month, days in months.items():
+        put(log_index_key(month), sorted(days))
+    lessons: dict[str, dict[str, Any]] = {}
+    for lesson_id, lesson in old.lessons_assigned.items():
+        lessons.setdefault(month_of(as_datetime(lesson["assigned_at"]).astimezone(UTC).date()), {})[lesson_id] = lesson
+    for month, chunk in lessons.items():
+        put(lessons_key(month), chunk)
+    folded = fold_events(LearnerFold(old.learner_id), events) if events else None
+    fold = folded.fold if folded else LearnerFold(old.learner_id)
+    day_months: dict[str, dict[str, Any]] = {}
+    for closed in folded.closed if folded else ():
+        day_months.setdefault(month_of(closed.rollup.date), {})[closed.rollup.date.isoformat()] = closed.to_dict()
+    for month, days in day_months.items():
+        put(days_key(month), days)
+    horizon = horizon_for(events[-1].completed_at) if events else datetime.min.replace(tzinfo=UTC)
+    checkpoint = fold_events(LearnerFold(old.learner_id), [e for e in events if e.completed_at < horizon]).fold
+    snapshot = Snapshot(
+        fold=fold,
+        horizon=horizon,
+        announced=dict(old.announced),
+        lessons_assigned=len(old.lessons_assigned),
+        log_months=tuple(sorted(months)),
+        day_months=tuple(sorted(day_months)),
+        lesson_months=tuple(sorted(lessons)),
+    )
+    batches.append(
+        {
+            CHECKPOINT_KEY: {"until": horizon.isoformat(), "fold": checkpoint.to_dict()},
+            SNAPSHOT_KEY: snapshot.to_dict(),
+            LEGACY_RECORD_KEY: None,
+        }
+    )
+    return [batch for batch in batches if batch]

@@ -1,0 +1,43 @@
+"""What the read endpoints answer, from the stored snapshot and day values (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import date, datetime
+from typing import Any
+
+from user_progress.domain.calendar import iso_week, local_date
+from user_progress.domain.events import LearningEvent
+from user_progress.domain.fold import ClosedDay
+from user_progress.domain.reports import Period, export_row, history_from_days, period_bounds, statistics_from_days
+from user_progress.domain.status import learner_status
+from user_progress.ledger import Snapshot
+
+
+def status_of(snapshot: Snapshot, now: datetime) -> dict[str, Any]:
+    fold = snapshot.fold
+    return learner_status(
+        fold.state(), snapshot.announced, snapshot.lessons_assigned, fold.week_xp.get(iso_week(now), 0), now
+    )
+
+
+def history_of(records: list[ClosedDay], start: date, end: date) -> list[dict[str, Any]]:
+    return history_from_days(records, start, end)
+
+
+def statistics_of(snapshot: Snapshot, records: Iterable[ClosedDay], period: Period, today: date) -> dict[str, Any]:
+    """``records``: the active days of the period (ignored for ``all``, which the snapshot totals)."""
+    start, end = period_bounds(period, today)
+    fold = snapshot.fold
+    if period == "all":
+        return statistics_from_days([fold.totals], period, fold.timezone, start, end, active_days=fold.active_days)
+    rollups = [record.rollup for record in records if start is not None and start <= record.rollup.date <= end]
+    return statistics_from_days(rollups, period, fold.timezone, start, end)
+
+
+async def export_rows_of(events: AsyncIterator[LearningEvent]) -> AsyncIterator[dict[str, Any]]:
+    """Export rows from the log in time order, each on the local date the service counted it on."""
+    named: str | None = None
+    async for event in events:
+        yield export_row(event, local_date(event, named))
+        named = event.timezone or named

@@ -1,0 +1,211 @@
+"""The stored layout: exactly the replayed answers, bounded values, late events, idempotency, migration."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from user_progress import ledger
+from user_progress.domain.events import LearningEvent
+from user_progress.domain.learner import LearnerRecord, record_event, replay
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+MAX_VALUE_BYTES = 256 * 1024
+
+
+def run(coroutine: Any) -> Any:
+    """Runs a ledger coroutine over the DictStore, which never waits (no event loop needed)."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("the ledger waited on something other than the store")
+
+
+class DictStore:
+    """The actor's state as a dict: what the ledger reads, with its changes applied as the actor saves them."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    async def get(self, key: str) -> Any | None:
+        return self.values.get(key)
+
+    def apply(self, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if value is None:
+                self.values.pop(key, None)
+            else:
+                # stored as JSON, as the sidecar stores it
+                self.values[key] = json.loads(json.dumps(value))
+
+    def record(self, event: LearningEvent) -> ledger.Recording:
+        result = run(ledger.record(self, event.learner_id, event))
+        self.apply(result.changes)
+        return result
+
+    def snapshot(self) -> ledger.Snapshot:
+        snapshot = run(ledger.load_snapshot(self))
+        assert snapshot is not None
+        return snapshot
+
+    def log(self) -> list[LearningEvent]:
+        async def collect() -> list[LearningEvent]:
+            return [event async for event in ledger.read_log(self, self.snapshot())]
+
+        return run(collect())
+
+
+def _event(number: int, at: datetime, **fields: Any) -> LearningEvent:
+    activity = fields.pop("activity", ("lesson", "exercise", "quiz", "review")[number % 4])
+    return LearningEvent(
+        event_id=f"e{number:05d}",
+        learner_id="ada",
+        activity=activity,
+        topic=fields.pop("topic", ("variables", "loops", "functions")[number % 3]),
+        completed_at=at,
+        score=fields.pop("score", None if activity == "lesson" else 40 + number % 61),
+        **fields,
+    )
+
+
+@st.composite
+def arrivals(draw: st.DrawFn) -> list[LearningEvent]:
+    """Events over ~50 days arriving out of order by up to a few weeks, some redelivered."""
+    size = draw(st.integers(1, 40))
+    events = [
+        _event(
+            i,
+            T0 + timedelta(hours=draw(st.integers(0, 50 * 24))),
+            timezone=draw(st.sampled_from([None, "Europe/Berlin", "America/New_York", "Pacific/Kiritimati"])),
+            hints_used=draw(st.one_of(st.none(), st.integers(0, 3))),
+        )
+        for i in range(size)
+    ]
+    ordered = sorted(events, key=lambda event: event.sort_key)
+    # arrival: time order, each event held back by up to 25 days of later events
+    delays = [draw(st.integers(0, 25 * 24)) for _ in ordered]
+    arrival = sorted(range(len(ordered)), key=lambda i: ordered[i].completed_at + timedelta(hours=delays[i]))
+    redelivered = draw(st.lists(st.sampled_from(range(len(ordered))), max_size=5))
+    return [ordered[i] for i in arrival + redelivered]
+
+
+@settings(max_examples=60, deadline=None)
+@given(events=arrivals())
+def test_late_and_redelivered_events_give_the_replayed_state(events: list[LearningEvent]) -> None:
+    store = DictStore()
+    outcomes = [store.record(event).outcome for event in events]
+
+    accepted = {event.event_id: event for event, outcome in zip(events, outcomes, strict=True) if outcome == "recorded"}
+    assert set(outcomes) <= {"recorded", "duplicate"}
+    assert store.snapshot().fold.state() == replay("ada", accepted.values())
+    assert [event.event_id for event in store.log()] == sorted(accepted, key=lambda i: accepted[i].sort_key)
+
+
+@settings(max_examples=30, deadline=None)
+@given(events=arrivals())
+def test_achievements_are_announced_once_whatever_the_arrival_order(events: list[LearningEvent]) -> None:
+    store = DictStore()
+    announced = [a.id for event in events for a in store.record(event).newly_unlocked]
+
+    assert len(announced) == len(set(announced))
+    assert set(announced) == set(store.snapshot().announced)
+
+
+def test_an_event_older_than_the_horizon_is_too_late_but_its_redelivery_is_a_duplicate() -> None:
+    store = DictStore()
+    old = _event(1, T0)
+    store.record(old)
+    store.record(_event(2, T0 + timedelta(days=40)))
+
+    assert store.record(_event(3, T0 + timedelta(days=5))).outcome == "too-late"
+    assert store.record(old).outcome == "duplicate"
+    assert store.snapshot().horizon == datetime(2026, 3, 11, tzinfo=UTC)
+
+
+def test_an_event_just_inside_the_horizon_is_folded_exactly() -> None:
+    store = DictStore()
+    newest = _event(1, T0 + timedelta(days=30, hours=12))
+    store.record(newest)
+    late = _event(2, T0 + timedelta(minutes=1))
+
+    assert store.record(late).outcome == "recorded"
+    assert store.snapshot().fold.state() == replay("ada", [newest, late])
+
+
+def test_the_same_event_id_with_another_body_is_a_conflict_even_on_another_day() -> None:
+    store = DictStore()
+    store.record(_event(1, T0))
+
+    assert store.record(_event(1, T0 + timedelta(days=3))).outcome == "conflict"
+    assert store.snapshot().fold.events == 1
+
+
+def test_the_same_instant_written_with_another_offset_is_the_same_event() -> None:
+    store = DictStore()
+    store.record(_event(1, T0))
+
+    again = _event(1, T0.astimezone(ZoneInfo("Europe/Paris")))
+
+    assert store.record(again).outcome == "duplicate"
+
+
+def test_a_day_holds_at_most_its_limit_of_events() -> None:
+    store = DictStore()
+    for number in range(ledger.MAX_EVENTS_PER_DAY):
+        assert store.record(_event(number, T0 + timedelta(seconds=number))).outcome == "recorded"
+
+    assert store.record(_event(99_999, T0 + timedelta(hours=1))).outcome == "day-full"
+    assert store.record(_event(99_998, T0 + timedelta(days=1))).outcome == "recorded"
+
+
+def test_a_learner_of_the_first_release_is_converted_with_the_same_answers() -> None:
+    events = [_event(i, T0 + timedelta(hours=7 * i)) for i in range(300)]
+    record: LearnerRecord | None = None
+    for event in events:
+        record = record_event(record, event).record
+    assert record is not None
+    legacy = {**record.to_dict(), "lessons_assigned": {"l1": {"topic": "loops", "assigned_at": T0.isoformat()}}}
+    store = DictStore()
+    for batch in ledger.migrate(legacy):
+        store.apply(batch)
+
+    snapshot = store.snapshot()
+    assert snapshot.fold.state() == replay("ada", events)
+    assert snapshot.announced == record.announced
+    assert snapshot.lessons_assigned == 1
+    assert [event.event_id for event in store.log()] == [event.event_id for event in events]
+    assert store.record(events[5]).outcome == "duplicate"
+    assert store.record(_event(9999, T0 + timedelta(hours=7 * 300))).outcome == "recorded"
+    assert ledger.LEGACY_RECORD_KEY not in store.values
+
+
+@pytest.mark.parametrize("events_per_day", [20, 200])
+def test_no_stored_value_passes_256_kb_for_a_learner_of_20000_events(events_per_day: int) -> None:
+    store = DictStore()
+    largest: dict[str, int] = {}
+    for number in range(20_000):
+        at = T0 + timedelta(minutes=(24 * 60 // events_per_day) * number)
+        result = store.record(
+            _event(
+                number,
+                at,
+                timezone="America/New_York",
+                lesson_id=f"lesson-{number:036d}",
+                duration_seconds=300,
+                hints_used=1,
+            )
+        )
+        assert result.outcome == "recorded"
+        for key, value in result.changes.items():
+            kind = key.split("-")[0]
+            largest[kind] = max(largest.get(kind, 0), len(json.dumps(value)))
+
+    assert store.snapshot().fold.events == 20_000
+    assert max(largest.values()) < MAX_VALUE_BYTES, largest

@@ -12,7 +12,7 @@ from dapr.actor.runtime._type_information import ActorTypeInformation
     "actor_type",
     [
         "user_progress.adapters.actors:LearnerProgressActor",
-        "user_progress.adapters.actors:LeaderboardActor",
+        "user_progress.adapters.leaderboard:LeaderboardActor",
         "course_agent.adapters.actors:LearnerPlanActor",
     ],
 )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from learnflow_common.events import ProgressUpdatedV1
-from learnflow_common.subscriptions import UndeliverableEvent, parse_event
+from learnflow_common.subscriptions import UndeliverableEvent, deliver_to_actor, parse_event
 
 VALID_DATA = {
     "learner_id": "ada",
@@ -55,3 +57,34 @@ def test_valid_delivery_parses_to_its_model() -> None:
 def test_malformed_delivery_is_undeliverable(body: dict[str, object]) -> None:
     with pytest.raises(UndeliverableEvent):
         parse_event(body)
+
+
+class _RecordingSidecar:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str, Any]] = []
+
+    async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
+        self.calls.append((actor_type, actor_id, method, data))
+        return None
+
+
+async def test_delivery_goes_to_the_actor_named_by_a_field_of_its_data() -> None:
+    sidecar = _RecordingSidecar()
+
+    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, "Plan", "Apply", "learner_id")  # type: ignore[arg-type]
+
+    assert answer == {"status": "SUCCESS"}
+    assert sidecar.calls[0][:3] == ("Plan", "ada", "Apply")
+    assert sidecar.calls[0][3]["event_id"] == "1"
+
+
+async def test_delivery_goes_to_the_actor_id_computed_from_its_data() -> None:
+    sidecar = _RecordingSidecar()
+
+    def shard(data: ProgressUpdatedV1) -> str:
+        return f"{data.week}.{len(data.learner_id):02d}"
+
+    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, "Board", "Record", shard)  # type: ignore[arg-type]
+
+    assert answer == {"status": "SUCCESS"}
+    assert sidecar.calls[0][:3] == ("Board", "2026-W01.03", "Record")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -111,11 +111,13 @@ def test_event_without_a_zone_uses_the_zone_of_the_latest_earlier_event_that_nam
     assert dates["c"] == date(2026, 6, 1)
 
 
-def test_events_before_any_named_zone_use_the_first_later_named_zone() -> None:
-    unnamed = _event("a", datetime(2026, 6, 1, 12, 0, tzinfo=UTC), None)  # June 2, 02:00 in Kiritimati
+def test_events_before_any_named_zone_fall_on_the_date_of_their_own_utc_offset() -> None:
+    # 23:30 on June 1 at UTC-07:00 is June 2 in UTC (06:30) and in Kiritimati (20:30), named only later.
+    unnamed = _event("a", datetime.fromisoformat("2026-06-01T23:30:00-07:00"), None)
     named = _event("b", datetime(2026, 6, 3, 12, 0, tzinfo=UTC), KIRITIMATI)
 
-    assert local_dates([named, unnamed])["a"] == date(2026, 6, 2)
+    assert local_dates([named, unnamed])["a"] == date(2026, 6, 1)
+    assert local_dates([unnamed])["a"] == date(2026, 6, 1)
 
 
 def test_events_without_any_named_zone_use_utc() -> None:
@@ -153,6 +155,15 @@ def test_learner_timezone_is_utc_when_no_event_names_one() -> None:
     assert learner_timezone([]) == "UTC"
 
 
+def test_learner_timezone_without_a_named_zone_is_the_utc_offset_of_the_latest_event() -> None:
+    earlier = _event("a", datetime.fromisoformat("2026-06-01T09:00:00-07:00"), None)
+    latest = _event("b", datetime.fromisoformat("2026-06-02T09:00:00+05:30"), None)
+
+    assert learner_timezone([latest, earlier]) == "UTC+05:30"
+    assert learner_timezone([earlier]) == "UTC-07:00"
+    assert today_in("UTC+05:30", datetime(2026, 6, 1, 19, 0, tzinfo=UTC)) == date(2026, 6, 2)
+
+
 def test_today_in_is_the_local_date_of_now_in_that_zone() -> None:
     now = datetime(2026, 6, 1, 10, 30, tzinfo=UTC)
 
@@ -162,14 +173,20 @@ def test_today_in_is_the_local_date_of_now_in_that_zone() -> None:
 
 
 ZONES = st.sampled_from([None, "UTC", KIRITIMATI, PAGO_PAGO, BERLIN, NEW_YORK])
+#: the UTC offset a timestamp is written with (which decides the date only before any zone was named)
+OFFSETS = st.sampled_from([timedelta(0), timedelta(hours=-7), timedelta(hours=5, minutes=30), timedelta(hours=13)])
 EVENTS = st.lists(
-    st.tuples(st.integers(0, 60 * 24 * 20), ZONES),
+    st.tuples(st.integers(0, 60 * 24 * 20), ZONES, OFFSETS),
     min_size=1,
     max_size=12,
 ).map(
     lambda rows: [
-        _event(f"e{i}", datetime(2026, 3, 20, tzinfo=UTC) + timedelta(minutes=minutes), zone)
-        for i, (minutes, zone) in enumerate(rows)
+        _event(
+            f"e{i}",
+            (datetime(2026, 3, 20, tzinfo=UTC) + timedelta(minutes=minutes)).astimezone(timezone(offset)),
+            zone,
+        )
+        for i, (minutes, zone, offset) in enumerate(rows)
     ]
 )
 
@@ -191,3 +208,13 @@ def test_an_event_naming_its_zone_falls_on_its_local_date_in_that_zone(events: l
     for event in events:
         if event.timezone:
             assert dates[event.event_id] == today_in(event.timezone, event.completed_at)
+
+
+@given(events=EVENTS)
+def test_an_event_before_any_named_zone_falls_on_the_date_of_its_own_utc_offset(events: list[LearningEvent]) -> None:
+    dates = local_dates(events)
+    first_named = min((event.sort_key for event in events if event.timezone), default=None)
+
+    for event in events:
+        if event.timezone is None and (first_named is None or event.sort_key < first_named):
+            assert dates[event.event_id] == event.completed_at.date()

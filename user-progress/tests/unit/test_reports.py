@@ -177,16 +177,18 @@ def test_statistics_day_counts_only_the_learners_today() -> None:
     assert (stats["from"], stats["to"], stats["events"]) == (date(2026, 3, 4), date(2026, 3, 4), 1)
 
 
-def test_statistics_all_covers_everything_up_to_the_learners_today() -> None:
+def test_statistics_all_covers_everything_recorded() -> None:
+    # Everything recorded, even an event dated after the learner's today (a clock ahead of ours).
     events = [
-        _event("long-ago", datetime(2024, 1, 1, 12, 0, tzinfo=UTC)),
+        _event("long-ago", datetime(2024, 1, 1, 12, 0, tzinfo=UTC), "quiz", 100),
         _event("today", datetime(2026, 3, 4, 12, 0, tzinfo=UTC)),
         _event("tomorrow", datetime(2026, 3, 5, 12, 0, tzinfo=UTC)),
     ]
 
     stats = statistics(replay("ada", events), events, "all", datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
 
-    assert (stats["from"], stats["to"], stats["events"]) == (None, date(2026, 3, 4), 2)
+    assert (stats["from"], stats["to"], stats["events"]) == (None, date(2026, 3, 4), 3)
+    assert (stats["xp_earned"], stats["active_days"]) == (20 + 10 + 10, 3)
 
 
 def test_statistics_sums_the_chosen_events() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from user_progress.domain.achievements import CATALOG
 from user_progress.domain.events import Activity, LearningEvent
-from user_progress.domain.learner import LearnerRecord, LearnerState, assign_lesson, record_event, replay
+from user_progress.domain.learner import LearnerRecord, LearnerState, assign_lesson, record_event, replay, week_xp
 from user_progress.domain.mastery import level_of
 from user_progress.domain.status import PROFICIENT, achievements_view, iso_week, learner_status
 
@@ -49,9 +49,15 @@ def _state(record: LearnerRecord) -> LearnerState:
     return replay(record.learner_id, record.events.values())
 
 
+def _status_of(record: LearnerRecord, state: LearnerState, now: datetime) -> dict[str, Any]:
+    """The status of a learner stored the reference way: every event, announced achievements, lessons."""
+    weekly_xp = week_xp(record.events.values(), iso_week(now))
+    return learner_status(state, record.announced, len(record.lessons_assigned), weekly_xp, now)
+
+
 def _status(events: list[LearningEvent], now: datetime) -> dict[str, Any]:
     record = _record(events)
-    return learner_status(record, _state(record), now)
+    return _status_of(record, _state(record), now)
 
 
 def _mastered(topic: str, start: datetime) -> list[LearningEvent]:
@@ -126,7 +132,7 @@ def test_reviews_due_lists_the_topics_whose_review_is_due_by_now_oldest_first() 
     state = _state(record)
     strings_due = state.topics["strings"].card.due
 
-    status = learner_status(record, state, strings_due)
+    status = _status_of(record, state, strings_due)
 
     assert [item["topic"] for item in status["reviews_due"]] == ["loops", "strings"]
     assert all(item["due"] <= strings_due for item in status["reviews_due"])
@@ -200,7 +206,7 @@ def test_topics_are_listed_by_name_with_their_next_review() -> None:
     record = _record(events)
     state = _state(record)
 
-    status = learner_status(record, state, T0)
+    status = _status_of(record, state, T0)
 
     assert [topic["topic"] for topic in status["topics"]] == ["functions", "loops", "strings"]
     assert status["topics"][1]["next_review_at"] == state.topics["loops"].card.due
@@ -247,7 +253,7 @@ def test_status_counts_lessons_assigned_once_per_lesson_id() -> None:
     record = assign_lesson(record, "ada", "lesson-1", "loops", T0 + timedelta(hours=1))
     record = assign_lesson(record, "ada", "lesson-2", "strings", T0)
 
-    status = learner_status(record, _state(record), T0)
+    status = _status_of(record, _state(record), T0)
 
     assert status["lessons_assigned"] == 2
     assert record.lessons_assigned["lesson-1"]["assigned_at"] == T0.isoformat()
@@ -257,7 +263,7 @@ def test_achievements_view_shows_unlock_times_and_progress_towards_locked_ones()
     lessons = [_event(f"l{i}", T0 + timedelta(minutes=i)) for i in range(4)]
     record = _record(lessons)
 
-    view = achievements_view(record, _state(record))
+    view = achievements_view(_state(record), record.announced)
 
     unlocked = {item["id"]: item for item in view["unlocked"]}
     locked = {item["id"]: item for item in view["locked"]}
@@ -271,7 +277,7 @@ def test_achievements_view_shows_unlock_times_and_progress_towards_locked_ones()
 def test_new_learner_status_has_no_streak_no_reviews_and_no_recommendation() -> None:
     record = LearnerRecord(learner_id="ada")
 
-    status = learner_status(record, _state(record), T0)
+    status = _status_of(record, _state(record), T0)
 
     assert (status["xp"], status["level"], status["events_recorded"]) == (0, 1, 0)
     assert status["streak"]["current"] == 0
@@ -291,7 +297,7 @@ def test_reviews_due_are_exactly_the_topics_due_by_now(scores: list[tuple[str, i
     state = _state(record)
     now = T0 + timedelta(hours=hours_later)
 
-    status = learner_status(record, state, now)
+    status = _status_of(record, state, now)
 
     due = [item["topic"] for item in status["reviews_due"]]
     assert set(due) == {name for name, topic in state.topics.items() if topic.card.due <= now}
@@ -310,7 +316,7 @@ def test_an_announced_achievement_stays_unlocked_when_a_late_event_lowers_its_me
     assert "first-mastery" in record.announced
     late = record_event(record, _event("late", T0 - timedelta(hours=1), activity="quiz", score=0)).record
 
-    view = achievements_view(late, _state(late))
+    view = achievements_view(_state(late), late.announced)
 
     assert "first-mastery" in {item["id"] for item in view["unlocked"]}
     assert "first-mastery" not in {item["id"] for item in view["locked"]}

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
+from user_progress.domain.calendar import local_dates
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import LearnerRecord, record_event, replay
 from user_progress.domain.streaks import FREEZE_EVERY_DAYS, MAX_FREEZES, Streak, streak_on, streak_through
@@ -110,41 +111,41 @@ def test_bridged_run_keeps_earning_freezes_at_multiples_of_seven() -> None:
 
 # --------------------------------------------------------------------------------------- streak_on
 def test_streak_on_with_no_history_is_zero() -> None:
-    assert streak_on([], D0).current == 0
+    assert streak_on(streak_through([]), D0).current == 0
 
 
 def test_streak_on_an_active_today_is_the_streak_through_today() -> None:
     days = _run(0, 3)
 
-    assert streak_on(days, _day(2)) == streak_through(days)
+    assert streak_on(streak_through(days), _day(2)) == streak_through(days)
 
 
 def test_streak_on_does_not_break_when_today_is_not_yet_active() -> None:
-    assert streak_on(_run(0, 3), _day(3)).current == 3
+    assert streak_on(streak_through(_run(0, 3)), _day(3)).current == 3
 
 
 def test_streak_on_breaks_after_a_fully_missed_day_without_a_freeze() -> None:
-    streak = streak_on(_run(0, 3), _day(4))
+    streak = streak_on(streak_through(_run(0, 3)), _day(4))
 
     assert streak == Streak(current=0, longest=3, freezes_available=0, last_active_date=_day(2))
 
 
 def test_streak_on_uses_a_freeze_for_each_fully_missed_day() -> None:
-    one_missed = streak_on(_run(0, 7), _day(8))
-    two_missed = streak_on(_run(0, 14), _day(16))
+    one_missed = streak_on(streak_through(_run(0, 7)), _day(8))
+    two_missed = streak_on(streak_through(_run(0, 14)), _day(16))
 
     assert (one_missed.current, one_missed.freezes_available) == (7, 0)
     assert (two_missed.current, two_missed.freezes_available) == (14, 0)
 
 
 def test_streak_on_breaks_when_more_days_are_missed_than_freezes() -> None:
-    streak = streak_on(_run(0, 7), _day(9))
+    streak = streak_on(streak_through(_run(0, 7)), _day(9))
 
     assert (streak.current, streak.longest) == (0, 7)
 
 
 def test_streak_on_a_day_before_the_last_active_day_is_the_streak_through_it() -> None:
-    assert streak_on(_run(0, 3), _day(0)) == streak_through(_run(0, 3))
+    assert streak_on(streak_through(_run(0, 3)), _day(0)) == streak_through(_run(0, 3))
 
 
 # ------------------------------------------------------------------------ learner's own zone, DST
@@ -201,31 +202,27 @@ def test_streak_survives_dst_change_fall_back_in_berlin() -> None:
 
 def test_23_hour_day_with_events_at_both_ends_counts_as_one_day() -> None:
     # 00:00 and 23:59 on Berlin's spring-forward day, then 00:01 on the next day.
-    state = replay(
-        "ada",
-        [
-            _event("a", datetime(2026, 3, 28, 23, 0, tzinfo=UTC), "Europe/Berlin"),
-            _event("b", datetime(2026, 3, 29, 21, 59, tzinfo=UTC), "Europe/Berlin"),
-            _event("c", datetime(2026, 3, 29, 22, 1, tzinfo=UTC), "Europe/Berlin"),
-        ],
-    )
+    events = [
+        _event("a", datetime(2026, 3, 28, 23, 0, tzinfo=UTC), "Europe/Berlin"),
+        _event("b", datetime(2026, 3, 29, 21, 59, tzinfo=UTC), "Europe/Berlin"),
+        _event("c", datetime(2026, 3, 29, 22, 1, tzinfo=UTC), "Europe/Berlin"),
+    ]
+    state = replay("ada", events)
 
-    assert state.active_days == {date(2026, 3, 29), date(2026, 3, 30)}
-    assert state.streak.current == 2
+    assert set(local_dates(events).values()) == {date(2026, 3, 29), date(2026, 3, 30)}
+    assert (state.streak.current, state.streak.last_active_date) == (2, date(2026, 3, 30))
 
 
 def test_25_hour_day_with_events_more_than_24_hours_apart_counts_as_one_day() -> None:
     # 00:05 CEST and 23:55 CET on Berlin's fall-back day: 24 h 50 min apart, same date.
-    state = replay(
-        "ada",
-        [
-            _event("a", datetime(2026, 10, 24, 22, 5, tzinfo=UTC), "Europe/Berlin"),
-            _event("b", datetime(2026, 10, 25, 22, 55, tzinfo=UTC), "Europe/Berlin"),
-        ],
-    )
+    events = [
+        _event("a", datetime(2026, 10, 24, 22, 5, tzinfo=UTC), "Europe/Berlin"),
+        _event("b", datetime(2026, 10, 25, 22, 55, tzinfo=UTC), "Europe/Berlin"),
+    ]
+    state = replay("ada", events)
 
-    assert state.active_days == {date(2026, 10, 25)}
-    assert state.streak.current == 1
+    assert set(local_dates(events).values()) == {date(2026, 10, 25)}
+    assert (state.streak.current, state.streak.last_active_date) == (1, date(2026, 10, 25))
 
 
 def test_streak_survives_both_dst_changes_in_new_york() -> None:
@@ -301,7 +298,7 @@ def test_streak_depends_only_on_the_set_of_active_days(days: list[date], data: s
 def test_streak_on_is_either_the_streak_through_or_broken(days: list[date], later: int) -> None:
     through = streak_through(days)
 
-    seen = streak_on(days, max(days) + timedelta(days=later))
+    seen = streak_on(through, max(days) + timedelta(days=later))
 
     assert seen.current in (through.current, 0)
     assert seen.longest == through.longest

@@ -100,7 +100,8 @@ class LearnerProgressActor(
         await self._snapshot()
         result = await ledger.record(StateReader(self), self.id.id, learning_event)
         if result.outcome == "recorded":
-            assert result.snapshot is not None and result.before is not None
+            assert result.snapshot is not None
+            assert result.before is not None
             await self._stage(result.changes)
             await self.stage_events(
                 PROGRESS_EVENTS_TOPIC,

@@ -1,0 +1,114 @@
+"""The sharded weekly leaderboard through the real stack: deliveries as the sidecar makes them, in any
+order and more than once, and the values the shard actors leave in PostgreSQL.
+
+Each test plays in a week of its own (a far-future year nobody else uses), so exact answers hold
+whatever else the stack has seen.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import httpx
+
+from devstack.testing import RunningStack
+from user_progress.domain.leaderboard import bucket_of, shard_of
+
+
+def _unplayed_week() -> str:
+    return f"{random.randint(3000, 9999)}-W{random.randint(1, 52):02d}"
+
+
+def _progress_event(learner: str, week: str, week_xp: int) -> dict[str, Any]:
+    """A learnflow.progress.updated.v1 CloudEvent as the sidecar hands it to the app."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "user-progress",
+        "type": "learnflow.progress.updated.v1",
+        "subject": learner,
+        "datacontenttype": "application/json",
+        "data": {
+            "learner_id": learner,
+            "source_event_id": f"evt-{uuid.uuid4()}",
+            "activity": "quiz",
+            "topic": "variables",
+            "score": 100,
+            "completed_at": "2026-11-18T10:00:00Z",
+            "events_recorded": 1,
+            "xp_earned": 20,
+            "xp_total": week_xp,
+            "level": 1,
+            "topic_mastery": 50,
+            "topic_level": "Learning",
+            "topic_next_review_at": "2026-11-19T10:00:00Z",
+            "week": week,
+            "week_xp": week_xp,
+        },
+    }
+
+
+def _deliver(stack: RunningStack, http: httpx.Client, event: dict[str, Any]) -> None:
+    response = http.post(
+        f"{stack.app_url('user-progress')}/events/progress-events", json=event, headers=stack.app_headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "SUCCESS"}
+
+
+def test_redelivered_and_out_of_order_progress_events_keep_each_learners_highest_week_xp(
+    stack: RunningStack, http: httpx.Client, new_learner: Any
+) -> None:
+    week = _unplayed_week()
+    ada, bob, carol = sorted(new_learner() for _ in range(3))
+    newest = _progress_event(ada, week, 60)
+
+    _deliver(stack, http, newest)
+    _deliver(stack, http, _progress_event(ada, week, 20))  # an older event arriving late
+    _deliver(stack, http, newest)  # redelivered
+    _deliver(stack, http, _progress_event(bob, week, 40))
+    _deliver(stack, http, _progress_event(carol, week, 40))
+    _deliver(stack, http, _progress_event(carol, week, 10))  # older again
+    board = http.get(f"{stack.app_url('user-progress')}/leaderboard", params={"week": week, "learner_id": carol}).json()
+
+    assert board == {
+        "week": week,
+        "learners": 3,
+        "entries": [
+            {"rank": 1, "learner_id": ada, "xp": 60},
+            {"rank": 2, "learner_id": bob, "xp": 40},
+            {"rank": 2, "learner_id": carol, "xp": 40},
+        ],
+        "learner": {"rank": 2, "learner_id": carol, "xp": 40},
+    }
+
+
+def test_a_week_nobody_played_has_no_learners_and_no_entries(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    week = _unplayed_week()
+
+    board = http.get(
+        f"{stack.app_url('user-progress')}/leaderboard", params={"week": week, "learner_id": learner}
+    ).json()
+
+    assert board == {"week": week, "learners": 0, "entries": [], "learner": None}
+
+
+def test_a_learners_week_xp_is_stored_in_their_shards_bucket_histogram_and_top_list(
+    stack: RunningStack, http: httpx.Client, pg: Any, learner: str
+) -> None:
+    week = _unplayed_week()
+    _deliver(stack, http, _progress_event(learner, week, 30))
+    _deliver(stack, http, _progress_event(learner, week, 50))
+
+    prefix = f"user-progress||LeaderboardActor||{week}.{shard_of(learner):02d}||"
+    rows = pg.execute("select key, value from state where key like %s", (f"{prefix}%",)).fetchall()
+
+    assert {key.removeprefix(prefix): value for key, value in rows} == {
+        f"bucket-{bucket_of(learner):02d}": {learner: 50},
+        "histogram": {"50": 1},
+        "top": {"entries": [[learner, 50]]},
+    }

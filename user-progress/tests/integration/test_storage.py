@@ -1,0 +1,114 @@
+"""The bounded storage through the real stack: late events, the horizon, conversion of first-release learners."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+
+from devstack.testing import RunningStack
+from user_progress import ledger
+from user_progress.domain.events import LearningEvent
+from user_progress.domain.fold import LearnerFold, fold_events
+from user_progress.domain.learner import LearnerRecord, record_event, replay
+from user_progress.views import status_of
+
+NOW = datetime.now(UTC)
+
+
+def _post(stack: RunningStack, http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    return http.post(f"{stack.app_url('user-progress')}/update-progress", json=body)
+
+
+def _status(stack: RunningStack, http: httpx.Client, learner: str) -> dict[str, Any]:
+    response = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def test_a_late_event_within_the_horizon_gives_the_same_status_as_in_order_delivery(
+    stack: RunningStack, http: httpx.Client, new_learner: Any, learning_event: Any
+) -> None:
+    in_order, late_first = new_learner(), new_learner()
+    shapes = [
+        {"completed_at": (NOW - timedelta(days=days)).isoformat(), "activity": "exercise", "score": 40 + 2 * days}
+        for days in (20, 12, 11, 10, 3, 1)
+    ]
+    for shape in shapes:
+        assert _post(stack, http, learning_event(in_order, **shape, timezone="Asia/Tokyo")).status_code == 200
+    for shape in [*shapes[1:], shapes[0]]:  # the oldest one arrives last
+        assert _post(stack, http, learning_event(late_first, **shape, timezone="Asia/Tokyo")).status_code == 200
+
+    expected, actual = _status(stack, http, in_order), _status(stack, http, late_first)
+
+    for field in ("xp", "level", "streak", "topics", "events_recorded", "activity_counts"):
+        assert actual[field] == expected[field], field
+    assert [a["id"] for a in actual["achievements"]["unlocked"]] == [
+        a["id"] for a in expected["achievements"]["unlocked"]
+    ]
+
+
+def test_an_event_older_than_the_horizon_is_a_422_too_late_problem_and_changes_nothing(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    assert _post(stack, http, learning_event(learner)).status_code == 200
+    before = _status(stack, http, learner)
+
+    response = _post(stack, http, learning_event(learner, completed_at=(NOW - timedelta(days=45)).isoformat()))
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/too-late")
+    assert response.json()["errors"][0]["field"] == "completed_at"
+    assert "retry-after" not in response.headers
+    assert _status(stack, http, learner) == before
+
+
+def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    events = [
+        LearningEvent(
+            event_id=f"old-{number}",
+            learner_id=learner,
+            activity=("lesson", "exercise", "quiz", "review")[number % 4],
+            topic=("variables", "loops")[number % 2],
+            completed_at=NOW - timedelta(days=60) + timedelta(hours=9 * number),
+            score=None if number % 4 == 0 else 60 + number % 40,
+            timezone="Europe/Berlin",
+        )
+        for number in range(120)
+    ]
+    record: LearnerRecord | None = None
+    for event in events:
+        record = record_event(record, event).record
+    assert record is not None
+    key = f"user-progress||LearnerProgressActor||{learner}||{ledger.LEGACY_RECORD_KEY}"
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        connection.execute(
+            "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+            (key, json.dumps(record.to_dict())),
+        )
+
+    status = _status(stack, http, learner)
+    redelivered = _post(stack, http, {**events[7].to_dict(), "completed_at": events[7].completed_at.isoformat()})
+
+    expected = status_of(
+        ledger.Snapshot(
+            fold=fold_events(LearnerFold(learner), events).fold,
+            horizon=NOW,
+            announced=record.announced,
+        ),
+        datetime.now(UTC),
+    )
+    assert status["events_recorded"] == 120
+    assert status["xp"] == replay(learner, events).xp == expected["xp"]
+    assert status["streak"]["longest"] == expected["streak"]["longest"]
+    assert redelivered.status_code == 200
+    assert redelivered.json()["events_recorded"] == 120
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        rows = connection.execute("SELECT count(*) FROM state WHERE key = %s", (key,)).fetchone()
+    assert rows == (0,)

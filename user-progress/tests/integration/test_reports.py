@@ -33,6 +33,22 @@ def test_history_has_one_snapshot_per_day_of_the_range(
     assert history["days"][-1]["xp_total"] == 2 * 19
 
 
+def test_history_pages_follow_the_cursor_to_the_end_of_the_range(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    _record(stack, http, learning_event, learner, completed_at="2026-11-01T12:00:00+00:00")
+    _record(stack, http, learning_event, learner, completed_at="2026-11-03T12:00:00+00:00")
+    url, params = f"{stack.app_url('user-progress')}/history", {"learner_id": learner, "to": "2026-11-04", "limit": 3}
+
+    first = http.get(url, params={**params, "from": "2026-11-01"}).json()
+    second = http.get(url, params={**params, "from": first["next_cursor"]}).json()
+
+    assert [day["date"] for day in first["days"]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert first["next_cursor"] == "2026-11-04"
+    assert [(day["date"], day["xp_total"]) for day in second["days"]] == [("2026-11-04", 2 * 19)]
+    assert second["next_cursor"] is None
+
+
 def test_statistics_for_all_time_count_every_event(
     stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
 ) -> None:

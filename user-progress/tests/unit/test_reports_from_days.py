@@ -52,7 +52,9 @@ OFFSETS = [
 
 # ------------------------------------------------------------------------------------ strategies
 @st.composite
-def events(draw: st.DrawFn, event_id: str, start: datetime, days: int) -> LearningEvent:
+def events(
+    draw: st.DrawFn, event_id: str, start: datetime, days: int, zones: list[str | None], offsets: list[timedelta]
+) -> LearningEvent:
     activity = draw(st.sampled_from(["lesson", "exercise", "quiz", "review"]))
     at = start + timedelta(minutes=draw(st.integers(0, days * 24 * 60)))
     return LearningEvent(
@@ -60,21 +62,25 @@ def events(draw: st.DrawFn, event_id: str, start: datetime, days: int) -> Learni
         learner_id="ada",
         activity=activity,
         topic=draw(st.sampled_from(["variables", "loops", "strings"])),
-        completed_at=at.astimezone(timezone(draw(st.sampled_from(OFFSETS)))),
+        completed_at=at.astimezone(timezone(draw(st.sampled_from(offsets)))),
         score=draw(st.integers(0, 100)) if activity in GRADED else draw(st.one_of(st.none(), st.integers(0, 100))),
         hints_used=draw(st.one_of(st.none(), st.integers(0, 4))),
         duration_seconds=draw(st.one_of(st.none(), st.integers(0, 600))),
-        timezone=draw(st.sampled_from(ZONES)),
+        timezone=draw(st.sampled_from(zones)),
     )
 
 
 @st.composite
 def histories(draw: st.DrawFn, max_size: int = 50) -> tuple[datetime, int, list[LearningEvent]]:
-    """(start, days, events): dense (streaks, freezes) or sparse (broken streaks), across month ends."""
+    """(start, days, events): dense (streaks, freezes) or sparse (broken streaks), across month ends. A
+    learner uses a few zones and offsets: often none named for a while, then one named far from the
+    offsets, which re-dates the unnamed events after it (and a late one re-dates stored days)."""
     start = draw(st.sampled_from(STARTS))
     days = draw(st.integers(1, 75))
+    zones = draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=3, unique=True))
+    offsets = draw(st.lists(st.sampled_from(OFFSETS), min_size=1, max_size=3, unique=True))
     size = draw(st.integers(1, max_size))
-    return start, days, [draw(events(f"e{i:03d}", start, days)) for i in range(size)]
+    return start, days, [draw(events(f"e{i:03d}", start, days, zones, offsets)) for i in range(size)]
 
 
 @st.composite

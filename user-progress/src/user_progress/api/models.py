@@ -162,6 +162,9 @@ class History(BaseModel):
     from_date: date = Field(serialization_alias="from")
     to_date: date = Field(serialization_alias="to")
     days: list[DailySnapshot]
+    next_cursor: date | None = Field(
+        default=None, description="more days follow: pass this as `from` (same `to`, `limit`) for the next page"
+    )
 
 
 class Statistics(BaseModel):

@@ -63,7 +63,9 @@ async def get_history(
         date | None, Query(alias="from", description="first local date (default: 29 days ago)")
     ] = None,
     to_date: Annotated[date | None, Query(alias="to", description="last local date (default: today)")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_HISTORY_DAYS, description="days per page")] = MAX_HISTORY_DAYS,
 ) -> Any:
+    """Pages of at most ``limit`` days from ``from``; ``next_cursor`` is the ``from`` of the next page."""
     for name, value in (("from", from_date), ("to", to_date)):
         if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
             raise _invalid(name, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
@@ -75,8 +77,17 @@ async def get_history(
         raise _invalid("from", "'from' must not be after 'to'")
     if (end - start).days + 1 > MAX_HISTORY_DAYS:
         raise _invalid("from", f"at most {MAX_HISTORY_DAYS} days per request")
-    days = history_of(await _days(sidecar, learner_id, start, end), start, end)
-    return {"learner_id": learner_id, "timezone": timezone, "from_date": start, "to_date": end, "days": days}
+    page_end = min(end, start + timedelta(days=limit - 1))
+    days = history_of(await _days(sidecar, learner_id, start, page_end), start, page_end)
+    next_cursor = page_end + timedelta(days=1) if page_end < end else None
+    return {
+        "learner_id": learner_id,
+        "timezone": timezone,
+        "from_date": start,
+        "to_date": end,
+        "days": days,
+        "next_cursor": next_cursor,
+    }
 
 
 @router.get("/statistics", response_model=Statistics, response_model_by_alias=True, summary="Statistics by period")

@@ -14,6 +14,8 @@ if [ "${1:-}" = containers ]; then
   command -v podman >/dev/null || missing+=(podman)
   command -v runc >/dev/null || missing+=(runc)
   command -v debootstrap >/dev/null || missing+=(debootstrap)
+  # podman builds its pod infra (pause) image from catatonit; a fresh podman install may lack it
+  command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

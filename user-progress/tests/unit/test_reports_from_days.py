@@ -236,3 +236,47 @@ def test_history_and_statistics_through_the_ledger_equal_the_reference_whatever_
 
     assert history_answer == daily_history(events, start, end)
     assert statistics_answer == statistics(replay("ada", events), events, period, now)
+
+
+def test_a_late_event_naming_a_zone_moves_stored_days_and_history_and_statistics_follow() -> None:
+    # 20:00 at UTC-07:00 on June 2-7, no zone named: active June 2-7, and June 2 and 3 are closed and stored.
+    unnamed = [
+        LearningEvent(
+            event_id=f"u{day}",
+            learner_id="ada",
+            activity="quiz",
+            topic="loops",
+            completed_at=datetime.fromisoformat(f"2026-06-0{day}T20:00:00-07:00"),
+            score=90,
+        )
+        for day in range(2, 8)
+    ]
+    # Then a late event on June 1 names Kiritimati (UTC+14): each of those is 17:00 on the next day there.
+    late = LearningEvent(
+        event_id="named",
+        learner_id="ada",
+        activity="lesson",
+        topic="loops",
+        completed_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
+        timezone="Pacific/Kiritimati",
+    )
+    store = DictStore()
+    for event in [*unnamed, late]:
+        recording = run(ledger.record(store, "ada", event))
+        assert recording.outcome == "recorded"
+        store.apply(recording.changes)
+    snapshot = run(ledger.load_snapshot(store))
+    start, end = date(2026, 6, 1), date(2026, 6, 10)
+    events = [*unnamed, late]
+
+    history = views.history_of(run(ledger.day_records(store, snapshot, start, end)), start, end)
+    month = period_bounds("month", date(2026, 6, 10))
+    month_records = run(ledger.day_records(store, snapshot, *month))
+    now = datetime(2026, 6, 9, 12, 0, tzinfo=UTC)  # June 10 in Kiritimati
+
+    assert history == daily_history(events, start, end)
+    assert [day["events"] for day in history] == [1, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert [day["streak"] for day in history] == [1, 1, 1, 2, 3, 4, 5, 6, 6, 0]
+    assert views.statistics_of(snapshot, month_records, "month", date(2026, 6, 10)) == statistics(
+        replay("ada", events), events, "month", now
+    )

@@ -11,6 +11,7 @@ values the service stores returns exactly those records, also after late events 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, get_args
 
@@ -141,12 +142,7 @@ def _stored(folded: Folded) -> tuple[DictStore, ledger.Snapshot]:
     for record in folded.closed:
         by_month.setdefault(ledger.month_of(record.rollup.date), {})[record.rollup.date.isoformat()] = record.to_dict()
     store = DictStore({ledger.days_key(month): days for month, days in by_month.items()})
-    snapshot = ledger.Snapshot(
-        fold=folded.fold,
-        horizon=ledger.horizon_for(folded.fold.last_event.completed_at),  # type: ignore[union-attr]
-        day_months=tuple(sorted(by_month)),
-    )
-    return store, snapshot
+    return store, replace(_snapshot(folded.fold), day_months=tuple(sorted(by_month)))
 
 
 # ------------------------------------------------------------------------------------- properties

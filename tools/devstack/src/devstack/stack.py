@@ -454,6 +454,14 @@ class Stack:
                 env=self.sidecar_env(),
             )
             pairs.append((app, app_process, sidecar))
+            # One sidecar at a time initialises its components: on a new database two PostgreSQL
+            # state stores creating their tables at once can collide ("type dapr_metadata already
+            # exists") and the loser exits. Outbound health means its components are ready.
+            self._wait(
+                f"{app.app_id} sidecar components",
+                sidecar,
+                lambda app=app: self._http_ok(f"{app.dapr_url}/v1.0/healthz/outbound"),
+            )
         for app, app_process, sidecar in pairs:
             self._wait(
                 f"{app.app_id} sidecar on {app.dapr_url}",

@@ -20,7 +20,6 @@ import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import psycopg
@@ -31,16 +30,6 @@ from user_progress.domain.events import LearningEvent
 
 ACTOR_KEY = "user-progress||LearnerProgressActor||{learner}||{key}"
 EVENTS_PER_DAY = 20
-
-
-class MemoryStore:
-    """The learner's actor state while seeding: what the ledger reads, its changes applied."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    async def get(self, key: str) -> Any | None:
-        return self.values.get(key)
 
 
 def _event(learner: str, number: int, at: datetime) -> LearningEvent:
@@ -59,17 +48,13 @@ def _event(learner: str, number: int, at: datetime) -> LearningEvent:
 
 
 async def seed(learner: str, size: int, dsn: str) -> None:
-    store = MemoryStore()
+    store = ledger.MemoryStore()
     end = datetime.now(UTC) - timedelta(hours=1)
     step = timedelta(days=1) / EVENTS_PER_DAY
     for number in range(size):
         result = await ledger.record(store, learner, _event(learner, number, end - step * (size - number)))
         assert result.outcome == "recorded", result.outcome
-        for key, value in result.changes.items():
-            if value is None:
-                store.values.pop(key, None)
-            else:
-                store.values[key] = value
+        store.apply(result.changes)
     rows = [
         (ACTOR_KEY.format(learner=learner, key=key), json.dumps(value), False) for key, value in store.values.items()
     ]

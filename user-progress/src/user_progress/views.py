@@ -9,7 +9,7 @@ from typing import Any
 from user_progress.domain.calendar import iso_week, local_date
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
-from user_progress.domain.reports import Period, export_row, history_from_days, period_bounds, statistics_from_days
+from user_progress.domain.reports import Period, export_row, period_bounds, statistics_from_days
 from user_progress.domain.status import learner_status
 from user_progress.ledger import Snapshot
 
@@ -19,10 +19,6 @@ def status_of(snapshot: Snapshot, now: datetime) -> dict[str, Any]:
     return learner_status(
         fold.state(), snapshot.announced, snapshot.lessons_assigned, fold.week_xp.get(iso_week(now), 0), now
     )
-
-
-def history_of(records: list[ClosedDay], start: date, end: date) -> list[dict[str, Any]]:
-    return history_from_days(records, start, end)
 
 
 def statistics_of(snapshot: Snapshot, records: Iterable[ClosedDay], period: Period, today: date) -> dict[str, Any]:

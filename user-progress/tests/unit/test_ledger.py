@@ -28,22 +28,8 @@ def run(coroutine: Any) -> Any:
     raise AssertionError("the ledger waited on something other than the store")
 
 
-class DictStore:
-    """The actor's state as a dict: what the ledger reads, with its changes applied as the actor saves them."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, Any] = {}
-
-    async def get(self, key: str) -> Any | None:
-        return self.values.get(key)
-
-    def apply(self, changes: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                self.values.pop(key, None)
-            else:
-                # stored as JSON, as the sidecar stores it
-                self.values[key] = json.loads(json.dumps(value))
+class DictStore(ledger.MemoryStore):
+    """The actor's state in memory, with shortcuts to record an event and read the learner back."""
 
     def record(self, event: LearningEvent) -> ledger.Recording:
         result = run(ledger.record(self, event.learner_id, event))

@@ -2,7 +2,7 @@
 
 The service never reads a learner's whole log for ``GET /history`` or ``GET /statistics``: it reads
 the closed days' rollups (with where the learner stood after each) that ``ledger.day_records`` returns,
-and the snapshot. These properties hold ``views.history_of`` and ``views.statistics_of`` to
+and the snapshot. These properties hold ``reports.history_from_days`` and ``views.statistics_of`` to
 ``reports.daily_history`` and ``reports.statistics`` for random histories in several zones (DST,
 half-hour shifts, fixed offsets, zones named late), and check that ``ledger.day_records`` over the
 values the service stores returns exactly those records, also after late events were re-folded.
@@ -10,7 +10,6 @@ values the service stores returns exactly those records, also after late events 
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, get_args
@@ -23,7 +22,7 @@ from user_progress.domain.calendar import today_in
 from user_progress.domain.events import GRADED, LearningEvent
 from user_progress.domain.fold import ClosedDay, Folded, LearnerFold, fold_events
 from user_progress.domain.learner import replay
-from user_progress.domain.reports import Period, daily_history, period_bounds, statistics
+from user_progress.domain.reports import Period, daily_history, history_from_days, period_bounds, statistics
 
 PERIODS: tuple[Period, ...] = get_args(Period)
 #: spring: the US (March 8) and EU (March 29) spring-forward and Lord Howe's / Chatham's fall-back (April 5);
@@ -110,7 +109,7 @@ def _snapshot(fold: LearnerFold) -> ledger.Snapshot:
 
 
 def run(coroutine: Any) -> Any:
-    """Runs a ledger coroutine over the DictStore, which never waits (no event loop needed)."""
+    """Runs a ledger coroutine over the ledger.MemoryStore, which never waits (no event loop needed)."""
     try:
         coroutine.send(None)
     except StopIteration as done:
@@ -118,30 +117,12 @@ def run(coroutine: Any) -> Any:
     raise AssertionError("the ledger waited on something other than the store")
 
 
-class DictStore:
-    """The actor's state as a dict, values stored as JSON as the sidecar stores them."""
-
-    def __init__(self, values: dict[str, Any] | None = None) -> None:
-        self.values: dict[str, Any] = {}
-        self.apply(values or {})
-
-    async def get(self, key: str) -> Any | None:
-        return self.values.get(key)
-
-    def apply(self, changes: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                self.values.pop(key, None)
-            else:
-                self.values[key] = json.loads(json.dumps(value))
-
-
-def _stored(folded: Folded) -> tuple[DictStore, ledger.Snapshot]:
+def _stored(folded: Folded) -> tuple[ledger.MemoryStore, ledger.Snapshot]:
     """The day values as the service writes them (``days-YYYY-MM``: date -> closed day) and the snapshot."""
     by_month: dict[str, dict[str, Any]] = {}
     for record in folded.closed:
         by_month.setdefault(ledger.month_of(record.rollup.date), {})[record.rollup.date.isoformat()] = record.to_dict()
-    store = DictStore({ledger.days_key(month): days for month, days in by_month.items()})
+    store = ledger.MemoryStore({ledger.days_key(month): days for month, days in by_month.items()})
     return store, replace(_snapshot(folded.fold), day_months=tuple(sorted(by_month)))
 
 
@@ -155,7 +136,7 @@ def test_history_from_the_day_records_equals_the_daily_history_of_the_events(
     start, end = data.draw(windows(first, days))
     folded = fold_events(LearnerFold("ada"), events)
 
-    assert views.history_of(_day_records(folded, start, end), start, end) == daily_history(events, start, end)
+    assert history_from_days(_day_records(folded, start, end), start, end) == daily_history(events, start, end)
 
 
 @settings(max_examples=200, deadline=None)
@@ -212,7 +193,7 @@ def test_history_and_statistics_through_the_ledger_equal_the_reference_whatever_
     data: st.DataObject, history: tuple[datetime, int, list[LearningEvent]], period: Period
 ) -> None:
     first, days, arriving = history
-    store = DictStore()
+    store = ledger.MemoryStore()
     accepted: dict[str, LearningEvent] = {}
     for event in arriving:
         recording = run(ledger.record(store, "ada", event))
@@ -227,7 +208,7 @@ def test_history_and_statistics_through_the_ledger_equal_the_reference_whatever_
     period_start, period_end = period_bounds(period, today)
     period_records = run(ledger.day_records(store, snapshot, period_start, period_end)) if period_start else []
 
-    history_answer = views.history_of(run(ledger.day_records(store, snapshot, start, end)), start, end)
+    history_answer = history_from_days(run(ledger.day_records(store, snapshot, start, end)), start, end)
     statistics_answer = views.statistics_of(snapshot, period_records, period, today)
 
     assert history_answer == daily_history(events, start, end)
@@ -256,7 +237,7 @@ def test_a_late_event_naming_a_zone_moves_stored_days_and_history_and_statistics
         completed_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
         timezone="Pacific/Kiritimati",
     )
-    store = DictStore()
+    store = ledger.MemoryStore()
     for event in [*unnamed, late]:
         recording = run(ledger.record(store, "ada", event))
         assert recording.outcome == "recorded"
@@ -265,7 +246,7 @@ def test_a_late_event_naming_a_zone_moves_stored_days_and_history_and_statistics
     start, end = date(2026, 6, 1), date(2026, 6, 10)
     events = [*unnamed, late]
 
-    history = views.history_of(run(ledger.day_records(store, snapshot, start, end)), start, end)
+    history = history_from_days(run(ledger.day_records(store, snapshot, start, end)), start, end)
     month = period_bounds("month", date(2026, 6, 10))
     month_records = run(ledger.day_records(store, snapshot, *month))
     now = datetime(2026, 6, 9, 12, 0, tzinfo=UTC)  # June 10 in Kiritimati

@@ -66,8 +66,23 @@ class SidecarActor(Actor, Remindable):
         cls.sidecar = sidecar
         cls.settings = settings
 
+    async def state_or_none(self, key: str) -> Any | None:
+        """A state value, or ``None`` when the actor has none under ``key``."""
+        found, value = await self._state_manager.try_get_state(key)
+        return value if found else None
+
+    async def commit_state(self) -> None:
+        """Commits the staged values in one actor state transaction. The SDK marks values saved
+        before it sends them, so after a failed save its cache would answer with values never
+        stored: forget them all, and the next call reloads what is really stored."""
+        try:
+            await self._state_manager.save_state()
+        except BaseException:
+            await self._state_manager.clear_cache()
+            raise
+
     async def stage_events(self, topic: str, events: list[CloudEvent]) -> None:
-        """Adds events to the outbox; they are committed by the caller's ``save_state()``."""
+        """Adds events to the outbox; they are committed by the caller's :meth:`commit_state`."""
         pending: list[dict[str, Any]] = await self._state_manager.get_or_add_state(OUTBOX_KEY, [])
         staged = [
             {"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events
@@ -98,7 +113,7 @@ class SidecarActor(Actor, Remindable):
             published += 1
         if published:
             await self._state_manager.set_state(OUTBOX_KEY, pending[published:])
-            await self._state_manager.save_state()
+            await self.commit_state()
         remaining = len(pending) - published
         if remaining:
             await self._ensure_retry_reminder()

@@ -51,14 +51,13 @@ class LearnerProgressActions(ActorInterface):
 
 
 class StateReader:
-    """A ledger reader over the actor's state manager (which caches what it loaded)."""
+    """A ledger reader over the actor's state (the SDK's state manager caches what it loaded)."""
 
     def __init__(self, actor: LearnerProgressActor) -> None:
-        self._manager = actor._state_manager
+        self._actor = actor
 
     async def get(self, key: str) -> Any | None:
-        found, value = await self._manager.try_get_state(key)
-        return value if found else None
+        return await self._actor.state_or_none(key)
 
 
 class LearnerProgressActor(
@@ -69,8 +68,8 @@ class LearnerProgressActor(
         snapshot = await ledger.load_snapshot(StateReader(self))
         if snapshot is not None:
             return snapshot
-        found, legacy = await self._state_manager.try_get_state(ledger.LEGACY_RECORD_KEY)
-        if not found:
+        legacy = await self.state_or_none(ledger.LEGACY_RECORD_KEY)
+        if legacy is None:
             return None
         for batch in ledger.migrate(legacy):
             await self._save(batch)
@@ -85,13 +84,9 @@ class LearnerProgressActor(
                 await self._state_manager.set_state(key, value)
 
     async def _save(self, changes: dict[str, Any]) -> None:
-        """Writes staged values in one transaction; a failed save leaves nothing unsaved in the cache."""
+        """Stages ``changes`` and commits everything staged in one transaction."""
         await self._stage(changes)
-        try:
-            await self._state_manager.save_state()
-        except BaseException:
-            await self._state_manager.clear_cache()
-            raise
+        await self.commit_state()
 
     async def record_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """Returns ``{"outcome": "recorded" | "duplicate" | "conflict" | "too-late" | "day-full", ...}``

@@ -65,10 +65,6 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
     def _shard(self) -> int:
         return int(self.id.id.rsplit(".", 1)[1])
 
-    async def _load(self, key: str) -> Any:
-        found, raw = await self._state_manager.try_get_state(key)
-        return raw if found else None
-
     async def record_week_xp(self, delivery: dict[str, Any]) -> dict[str, Any]:
         """``delivery``: ``{"event_id", "data": <progress.updated.v1 data>}``; keeps the max week_xp.
 
@@ -80,9 +76,9 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
             raise ValueError(f"learner {learner!r} belongs to shard {shard_of(learner)}, not to {self.id.id}")
         key = bucket_key(bucket_of(learner))
         change = record(
-            Bucket.from_dict(await self._load(key)),
-            Histogram.from_dict(await self._load(HISTOGRAM_KEY)),
-            TopList.from_dict(await self._load(TOP_KEY)),
+            Bucket.from_dict(await self.state_or_none(key)),
+            Histogram.from_dict(await self.state_or_none(HISTOGRAM_KEY)),
+            TopList.from_dict(await self.state_or_none(TOP_KEY)),
             learner,
             xp,
         )
@@ -95,12 +91,7 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
         for name, value in written.items():
             await self._state_manager.set_state(name, value)
         if written:
-            try:
-                await self._state_manager.save_state()
-            except BaseException:
-                # the SDK marks values saved before it sends them: forget them, the next call reloads
-                await self._state_manager.clear_cache()
-                raise
+            await self.commit_state()
         return {"written": list(written)}
 
     async def standings(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -112,10 +103,12 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
         learner_id = query.get("learner_id")
         learner_xp = None
         if learner_id is not None and shard_of(learner_id) == self._shard:
-            learner_xp = Bucket.from_dict(await self._load(bucket_key(bucket_of(learner_id)))).scores.get(learner_id)
+            learner_xp = Bucket.from_dict(await self.state_or_none(bucket_key(bucket_of(learner_id)))).scores.get(
+                learner_id
+            )
         answer = shard_standings(
-            Histogram.from_dict(await self._load(HISTOGRAM_KEY)),
-            TopList.from_dict(await self._load(TOP_KEY)),
+            Histogram.from_dict(await self.state_or_none(HISTOGRAM_KEY)),
+            TopList.from_dict(await self.state_or_none(TOP_KEY)),
             int(query["limit"]),
             learner_xp=learner_xp,
             than=query.get("xp"),

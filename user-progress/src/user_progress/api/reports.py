@@ -26,10 +26,10 @@ from user_progress.api.progress import Sidecar, learner_not_found
 from user_progress.domain.calendar import today_in
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
-from user_progress.domain.reports import EXPORT_COLUMNS, MAX_HISTORY_DAYS, Period, period_bounds
+from user_progress.domain.reports import EXPORT_COLUMNS, MAX_HISTORY_DAYS, Period, history_from_days, period_bounds
 from user_progress.domain.status import achievements_view
 from user_progress.ledger import Snapshot
-from user_progress.views import export_rows_of, history_of, statistics_of, status_of
+from user_progress.views import export_rows_of, statistics_of, status_of
 
 router = APIRouter(tags=["reports"])
 Learner = Annotated[LearnerId, Query()]
@@ -78,7 +78,7 @@ async def get_history(
     if (end - start).days + 1 > MAX_HISTORY_DAYS:
         raise _invalid("from", f"at most {MAX_HISTORY_DAYS} days per request")
     page_end = min(end, start + timedelta(days=limit - 1))
-    days = history_of(await _days(sidecar, learner_id, start, page_end), start, page_end)
+    days = history_from_days(await _days(sidecar, learner_id, start, page_end), start, page_end)
     next_cursor = page_end + timedelta(days=1) if page_end < end else None
     return {
         "learner_id": learner_id,

@@ -19,9 +19,6 @@ from zoneinfo import ZoneInfo
 from user_progress.domain.events import LearningEvent
 
 UTC_ZONE = "UTC"
-#: The widest UTC offsets in use anywhere (Baker Island -12:00, Kiribati +14:00).
-MAX_OFFSET_WEST = timedelta(hours=-12)
-MAX_OFFSET_EAST = timedelta(hours=14)
 
 
 @lru_cache(maxsize=512)

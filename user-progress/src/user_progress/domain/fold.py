@@ -326,7 +326,8 @@ def fold_events(fold: LearnerFold, events: Iterable[LearningEvent]) -> Folded:
     closed: list[ClosedDay] = []
     for event in sorted(events, key=lambda event: event.sort_key):
         step = fold_event(fold, event)
-        fold, closed = step.fold, closed + list(step.closed)
+        fold = step.fold
+        closed.extend(step.closed)
     return Folded(fold, tuple(closed))
 
 

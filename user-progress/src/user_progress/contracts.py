@@ -48,7 +48,7 @@ def progress_events(
                 level=level_for(state.xp).level,
                 topic_mastery=topic.mastery.score,
                 topic_level=topic.mastery.level,
-                topic_next_review_at=topic.card.due,
+                topic_next_review_at=topic.card.due if topic.card else None,
                 week=week,
                 week_xp=after.week_xp.get(week, 0),
             ),

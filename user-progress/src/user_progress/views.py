@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from user_progress.domain.calendar import iso_week, local_date
+from user_progress.domain.calendar import local_date, today_in, week_of
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
 from user_progress.domain.reports import Period, export_row, period_bounds, statistics_from_days
@@ -16,8 +16,10 @@ from user_progress.ledger import Snapshot
 
 def status_of(snapshot: Snapshot, now: datetime) -> dict[str, Any]:
     fold = snapshot.fold
+    state = fold.state()
+    this_week = week_of(today_in(state.timezone, now))
     return learner_status(
-        fold.state(), snapshot.announced, snapshot.lessons_assigned, fold.week_xp.get(iso_week(now), 0), now
+        state, snapshot.announced, snapshot.lessons_assigned, fold.local_week_xp.get(this_week, 0), now
     )
 
 

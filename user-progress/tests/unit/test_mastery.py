@@ -12,7 +12,11 @@ from user_progress.domain.mastery import (
     RECENCY_DECAY,
     WEIGHTS,
     Attempt,
+    Mastery,
+    ceiling,
     level_of,
+    missing_evidence,
+    score_of,
     topic_mastery,
 )
 
@@ -58,7 +62,7 @@ def test_consistency_is_capped_at_the_consistency_days() -> None:
 
 
 def test_consistency_grows_with_the_streak() -> None:
-    assert topic_mastery([], 3).consistency == round(3 / CONSISTENCY_DAYS, 4)
+    assert topic_mastery([], 3).consistency == pytest.approx(3 / CONSISTENCY_DAYS)
 
 
 def test_perfect_everything_is_100_and_mastered() -> None:
@@ -85,15 +89,15 @@ def test_ungraded_exercises_are_ignored() -> None:
 
 @pytest.mark.parametrize(("count", "completion"), [(1, 0.3333), (2, 0.6667), (3, 1.0), (5, 1.0)])
 def test_one_exercise_is_not_full_completion(count: int, completion: float) -> None:
-    assert topic_mastery(_exercises(*[100] * count), 0).exercise == completion
+    assert topic_mastery(_exercises(*[100] * count), 0).exercise == pytest.approx(completion, abs=1e-4)
 
 
 def test_newest_attempt_weighs_most_by_recency_decay() -> None:
     old_fail = topic_mastery(_quizzes(0, 100), 0)
     new_fail = topic_mastery(_quizzes(100, 0), 0)
 
-    assert old_fail.quiz == round(1 / (1 + RECENCY_DECAY), 4)
-    assert new_fail.quiz == round(RECENCY_DECAY / (1 + RECENCY_DECAY), 4)
+    assert old_fail.quiz == pytest.approx(1 / (1 + RECENCY_DECAY))
+    assert new_fail.quiz == pytest.approx(RECENCY_DECAY / (1 + RECENCY_DECAY))
 
 
 def test_recent_bad_score_lowers_mastery_more_than_an_old_one() -> None:
@@ -115,7 +119,7 @@ def test_hints_lower_code_quality_but_not_completion() -> None:
     with_hints = topic_mastery(_exercises(100, 100, 100, hints=2), 0)
 
     assert with_hints.exercise == unaided.exercise
-    assert with_hints.quality == round(1 / 1.5, 4)
+    assert with_hints.quality == pytest.approx(1 / 1.5)
     assert with_hints.score < unaided.score
 
 
@@ -180,3 +184,55 @@ def test_more_hints_never_raise_mastery(attempts: list[Attempt], streak: int, ex
 @given(attempts=ATTEMPTS, streak=STREAKS)
 def test_longer_streak_never_lowers_mastery(attempts: list[Attempt], streak: int) -> None:
     assert topic_mastery(attempts, streak + 1).score >= topic_mastery(attempts, streak).score
+
+
+# ------------------------------------------------------------------- rounding, decay, missing evidence
+def test_score_rounds_half_up_at_the_learning_boundary() -> None:
+    # 0.4 x 0.0125 + 0.3 x 1 + 0.1 x 1 = 0.405: 40.5 rounds to 41 (Learning), not to even 40 (Beginner)
+    mastery = score_of(Mastery(0, "Beginner", exercise=0.0125, quiz=1.0, quality=0.0, consistency=1.0))
+
+    assert (mastery.score, mastery.level) == (41, "Learning")
+
+
+@pytest.mark.parametrize(("score", "level"), [(40, "Beginner"), (41, "Learning"), (70, "Learning"), (71, "Proficient")])
+def test_level_boundaries(score: int, level: str) -> None:
+    assert level_of(score) == level
+
+
+def test_consistency_decays_to_zero_when_the_streak_breaks() -> None:
+    mastered = topic_mastery([*_exercises(100, 100, 100), *_quizzes(100)], CONSISTENCY_DAYS)
+
+    later = mastered.as_of(current_streak=0)
+
+    assert (mastered.score, mastered.level) == (100, "Mastered")
+    assert (later.consistency, later.score, later.level) == (0.0, 90, "Proficient")
+
+
+def test_as_of_keeps_the_evidence_components() -> None:
+    mastery = topic_mastery([*_exercises(80, 90), *_quizzes(70)], 2)
+
+    later = mastery.as_of(5)
+
+    assert (later.exercise, later.quiz, later.quality) == (mastery.exercise, mastery.quiz, mastery.quality)
+    assert later.consistency == pytest.approx(5 / CONSISTENCY_DAYS)
+
+
+@pytest.mark.parametrize(
+    ("counts", "missing", "top"),
+    [
+        ({"quiz": 3}, ["exercise", "quality"], 40),
+        ({"review": 1}, ["exercise", "quality"], 40),
+        ({"exercise": 3}, ["quiz"], 70),
+        ({"exercise": 1, "quiz": 1}, [], 100),
+        ({"lesson": 2}, ["exercise", "quality", "quiz"], 10),
+    ],
+)
+def test_missing_evidence_caps_the_reachable_mastery(counts: dict[str, int], missing: list[str], top: int) -> None:
+    assert missing_evidence(counts) == missing
+    assert ceiling(missing) == top
+
+
+def test_quiz_only_topic_is_capped_at_its_ceiling() -> None:
+    perfect = topic_mastery(_quizzes(*[100] * 10), 10 * CONSISTENCY_DAYS)
+
+    assert perfect.score == ceiling(missing_evidence({"quiz": 10})) == 40

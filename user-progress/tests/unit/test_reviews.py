@@ -112,16 +112,16 @@ def test_review_does_not_change_the_card_it_was_given() -> None:
     assert card == before
 
 
-def test_lesson_introduces_the_topic_card_without_reviewing_it() -> None:
+def test_lesson_gives_the_topic_no_card_so_nothing_is_due() -> None:
     state = replay("ada", [_event("a", T0, "lesson", None)])
 
-    assert state.topics["loops"].card == reviews.new_card("loops", T0)
+    assert state.topics["loops"].card is None
 
 
 def test_scored_lesson_is_not_a_review_of_the_topic_card() -> None:
     state = replay("ada", [_event("a", T0, "lesson", 100)])
 
-    assert state.topics["loops"].card == reviews.new_card("loops", T0)
+    assert state.topics["loops"].card is None
 
 
 def test_learner_topic_card_is_the_review_of_each_graded_event_in_time_order() -> None:
@@ -129,9 +129,63 @@ def test_learner_topic_card_is_the_review_of_each_graded_event_in_time_order() -
     exercise = _event("b", T0 + timedelta(hours=1), "exercise", 60)
     quiz = _event("c", T0 + timedelta(days=2), "quiz", 95)
     expected = reviews.review(
-        reviews.review(reviews.new_card("loops", T0), 60, exercise.completed_at), 95, quiz.completed_at
+        reviews.review(reviews.new_card("loops", exercise.completed_at), 60, exercise.completed_at),
+        95,
+        quiz.completed_at,
     )
 
     state = replay("ada", [quiz, lesson, exercise])
 
     assert state.topics["loops"].card == expected
+
+
+# ------------------------------------------------------------------------ one review per local day
+def _interval_days(state_card: Card, last: datetime) -> int:
+    return (state_card.due - last).days
+
+
+@pytest.mark.parametrize("attempts", [1, 5, 10, 20])
+def test_one_long_session_moves_the_schedule_once(attempts: int) -> None:
+    # the review: 1 exercise scored 95 gave 8 days, 5 gave 43, 10 gave 194, 20 gave 1,222
+    events = [_event(f"e{i}", T0 + timedelta(minutes=i), "exercise", 95) for i in range(attempts)]
+
+    card = replay("ada", events).topics["loops"].card
+
+    assert card is not None
+    assert card == reviews.review(reviews.new_card("loops", T0), 95, T0)
+    assert _interval_days(card, T0) <= 8
+
+
+def test_the_days_weakest_result_rates_its_review() -> None:
+    good_then_bad = [_event("a", T0, "exercise", 95), _event("b", T0 + timedelta(hours=2), "exercise", 30)]
+
+    card = replay("ada", good_then_bad).topics["loops"].card
+
+    assert card == reviews.review(reviews.new_card("loops", T0), 30, T0 + timedelta(hours=2))
+
+
+def test_attempts_on_two_local_days_are_two_reviews() -> None:
+    events = [_event("a", T0, "exercise", 80), _event("b", T0 + timedelta(days=1), "exercise", 80)]
+
+    card = replay("ada", events).topics["loops"].card
+
+    first = reviews.review(reviews.new_card("loops", T0), 80, T0)
+    assert card == reviews.review(first, 80, T0 + timedelta(days=1))
+
+
+_attempts = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 100)), min_size=1, max_size=12)
+
+
+@given(_attempts)
+def test_the_folded_daily_review_equals_the_schedule_from_all_attempts(raw: list[tuple[int, int]]) -> None:
+    attempts = [
+        reviews.GradedAttempt((T0 + timedelta(days=day)).date(), score, T0 + timedelta(days=day, minutes=i))
+        for i, (day, score) in enumerate(sorted(raw, key=lambda pair: pair[0]))
+    ]
+    folded: reviews.DailyReview | None = None
+    for attempt in attempts:
+        folded = reviews.next_review(folded, "loops", attempt)
+
+    assert folded is not None
+    assert folded.card == reviews.schedule("loops", attempts)
+    assert reviews.DailyReview.from_dict(folded.to_dict()) == folded

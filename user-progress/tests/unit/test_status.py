@@ -10,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from user_progress.domain.achievements import CATALOG
+from user_progress.domain.calendar import iso_week, today_in, week_of
 from user_progress.domain.events import Activity, LearningEvent
-from user_progress.domain.learner import LearnerRecord, LearnerState, assign_lesson, record_event, replay, week_xp
+from user_progress.domain.learner import LearnerRecord, LearnerState, assign_lesson, local_week_xp, record_event, replay
 from user_progress.domain.mastery import level_of
-from user_progress.domain.status import PROFICIENT, achievements_view, iso_week, learner_status
+from user_progress.domain.reports import statistics
+from user_progress.domain.status import PROFICIENT, achievements_view, learner_status
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -51,7 +53,7 @@ def _state(record: LearnerRecord) -> LearnerState:
 
 def _status_of(record: LearnerRecord, state: LearnerState, now: datetime) -> dict[str, Any]:
     """The status of a learner stored the reference way: every event, announced achievements, lessons."""
-    weekly_xp = week_xp(record.events.values(), iso_week(now))
+    weekly_xp = local_week_xp(record.events.values(), week_of(today_in(state.timezone, now)))
     return learner_status(state, record.announced, len(record.lessons_assigned), weekly_xp, now)
 
 
@@ -237,7 +239,7 @@ def test_leaderboard_week_is_the_utc_iso_week(moment: datetime, week: str) -> No
     assert iso_week(moment) == week
 
 
-def test_weekly_xp_counts_only_events_in_the_current_utc_iso_week() -> None:
+def test_weekly_xp_counts_only_events_in_the_learners_current_iso_week() -> None:
     sunday = _event("sun", datetime(2026, 11, 22, 23, 30, tzinfo=UTC), "quiz", 100)
     monday = _event("mon", datetime(2026, 11, 23, 0, 30, tzinfo=UTC), "quiz", 50)
 
@@ -320,3 +322,56 @@ def test_an_announced_achievement_stays_unlocked_when_a_late_event_lowers_its_me
 
     assert "first-mastery" in {item["id"] for item in view["unlocked"]}
     assert "first-mastery" not in {item["id"] for item in view["locked"]}
+
+
+# ------------------------------------------------------------------------------ issue 9 rules
+def test_weekly_xp_and_week_statistics_agree_for_a_utc_plus_14_learner() -> None:
+    # 11:00 UTC on Sunday 2026-11-22 is 01:00 on Monday 2026-11-23 in Kiritimati: local week W48
+    event = _event("k", datetime(2026, 11, 22, 11, 0, tzinfo=UTC), "quiz", 100, timezone="Pacific/Kiritimati")
+    now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    record = _record([event])
+    state = _state(record)
+
+    status = _status_of(record, state, now)
+    week = statistics(state, [event], "week", now)
+
+    assert status["weekly_xp"] == week["xp_earned"] == 20
+
+
+def test_mastered_topic_is_no_longer_mastered_400_days_after_the_streak_broke() -> None:
+    record = _record(_mastered("loops", T0))
+    state = _state(record)
+
+    fresh = _status_of(record, state, T0 + timedelta(hours=1))["topics"][0]
+    stale = _status_of(record, state, T0 + timedelta(days=400))
+
+    assert fresh["components"]["consistency"] == pytest.approx(1 / 7, abs=1e-4)
+    assert stale["streak"]["current"] == 0
+    assert stale["topics"][0]["components"]["consistency"] == 0.0
+    assert stale["topics"][0]["mastery"] < fresh["mastery"]
+
+
+def test_status_names_missing_evidence_and_the_ceiling_it_implies() -> None:
+    events = [_event("q", T0, "quiz", 100, "loops"), _event("e", T0, "exercise", 100, "strings")]
+
+    topics = {topic["topic"]: topic for topic in _status(events, T0)["topics"]}
+
+    assert (topics["loops"]["missing_evidence"], topics["loops"]["mastery_ceiling"]) == (["exercise", "quality"], 40)
+    assert (topics["strings"]["missing_evidence"], topics["strings"]["mastery_ceiling"]) == (["quiz"], 70)
+
+
+def test_topic_with_only_a_lesson_is_not_due_and_has_no_review_time() -> None:
+    status = _status([_event("l", T0, "lesson")], T0 + timedelta(minutes=1))
+
+    assert status["reviews_due"] == []
+    assert status["topics"][0]["next_review_at"] is None
+    assert status["recommendation_reason"] != "review due (spaced repetition)"
+
+
+def test_scored_lesson_earns_no_score_xp_and_is_not_averaged() -> None:
+    events = [_event("l", T0, "lesson", 100), _event("e", T0 + timedelta(minutes=1), "exercise", 20)]
+
+    status = _status(events, T0 + timedelta(minutes=2))
+
+    assert status["xp"] == 10 + (10 + 2)
+    assert status["topics"][0]["average_score"] == 20

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from user_progress.domain.calendar import local_dates
@@ -79,15 +79,17 @@ def test_fourteen_day_run_earns_two_freezes() -> None:
     assert streak_through(_run(0, 2 * FREEZE_EVERY_DAYS)).freezes_available == 2
 
 
-def test_freezes_are_capped_at_max_freezes() -> None:
+def test_at_most_max_freezes_are_available_however_many_are_banked() -> None:
+    streak = streak_through(_run(0, 5 * FREEZE_EVERY_DAYS))
+
     assert MAX_FREEZES == 2
-    assert streak_through(_run(0, 5 * FREEZE_EVERY_DAYS)).freezes_available == MAX_FREEZES
+    assert (streak.freezes_banked, streak.freezes_available) == (5, MAX_FREEZES)
 
 
 def test_missed_day_is_bridged_by_a_freeze_and_does_not_count_as_a_streak_day() -> None:
     streak = streak_through([*_run(0, 7), _day(8)])
 
-    assert streak == Streak(current=8, longest=8, freezes_available=0, last_active_date=_day(8))
+    assert streak == Streak(current=8, longest=8, freezes_banked=0, last_active_date=_day(8))
 
 
 def test_two_missed_days_are_bridged_by_two_freezes() -> None:
@@ -100,6 +102,26 @@ def test_more_missed_days_than_freezes_break_the_streak() -> None:
     streak = streak_through([*_run(0, 7), _day(9)])
 
     assert (streak.current, streak.longest) == (1, 7)
+
+
+def test_a_broken_streak_forfeits_its_banked_freezes() -> None:
+    # days 0-6 earn a freeze; two missed days break the run: the freeze goes with it
+    streak = streak_through([*_run(0, 7), _day(9)])
+
+    assert (streak.current, streak.freezes_banked) == (1, 0)
+
+
+def test_no_more_than_max_freezes_bridge_one_gap_even_with_more_banked() -> None:
+    streak = streak_through([*_run(0, 4 * FREEZE_EVERY_DAYS), _day(4 * FREEZE_EVERY_DAYS + 3)])
+
+    assert streak.current == 1
+
+
+def test_a_late_active_day_does_not_lower_the_current_streak() -> None:
+    # the review's case: {0-6, 9-12, 14, 15} gave current 6, and adding day 8 gave 2
+    days = [*_run(0, 7), *_run(9, 4), _day(14), _day(15)]
+
+    assert streak_through(days).current == streak_through([*days, _day(8)]).current == 2
 
 
 def test_bridged_run_keeps_earning_freezes_at_multiples_of_seven() -> None:
@@ -127,7 +149,7 @@ def test_streak_on_does_not_break_when_today_is_not_yet_active() -> None:
 def test_streak_on_breaks_after_a_fully_missed_day_without_a_freeze() -> None:
     streak = streak_on(streak_through(_run(0, 3)), _day(4))
 
-    assert streak == Streak(current=0, longest=3, freezes_available=0, last_active_date=_day(2))
+    assert streak == Streak(current=0, longest=3, freezes_banked=0, last_active_date=_day(2))
 
 
 def test_streak_on_uses_a_freeze_for_each_fully_missed_day() -> None:
@@ -142,6 +164,14 @@ def test_streak_on_breaks_when_more_days_are_missed_than_freezes() -> None:
     streak = streak_on(streak_through(_run(0, 7)), _day(9))
 
     assert (streak.current, streak.longest) == (0, 7)
+
+
+def test_streak_on_spends_freezes_day_by_day_and_forfeits_them_when_it_breaks() -> None:
+    through = streak_through(_run(0, 14))  # two freezes banked
+
+    seen = [(streak_on(through, _day(d)).current, streak_on(through, _day(d)).freezes_available) for d in range(14, 18)]
+
+    assert seen == [(14, 2), (14, 1), (14, 0), (0, 0)]
 
 
 def test_streak_on_a_day_before_the_last_active_day_is_the_streak_through_it() -> None:
@@ -303,3 +333,42 @@ def test_streak_on_is_either_the_streak_through_or_broken(days: list[date], late
     assert seen.current in (through.current, 0)
     assert seen.longest == through.longest
     assert seen.current <= seen.longest
+
+
+# ------------------------------------------------------------------------------ freeze properties
+_days = st.sets(st.integers(min_value=0, max_value=120), min_size=1, max_size=100)
+
+
+@settings(max_examples=400)
+@given(_days, st.integers(min_value=0, max_value=120))
+def test_adding_an_active_day_never_lowers_the_current_streak_through_the_same_last_day(
+    days: set[int], extra: int
+) -> None:
+    last = max(days)
+    added = min(extra, last)
+    before = streak_through(_day(d) for d in days)
+    after = streak_through(_day(d) for d in {*days, added})
+
+    assert after.last_active_date == before.last_active_date
+    assert after.current >= before.current
+
+
+@settings(max_examples=400)
+@given(_days, st.integers(min_value=0, max_value=120), st.integers(min_value=0, max_value=10))
+def test_adding_an_active_day_never_lowers_the_streak_the_learner_sees_later(
+    days: set[int], extra: int, days_later: int
+) -> None:
+    last = max(days)
+    today = _day(last + days_later)
+    before = streak_on(streak_through(_day(d) for d in days), today)
+    after = streak_on(streak_through(_day(d) for d in {*days, min(extra, last)}), today)
+
+    assert after.current >= before.current
+
+
+@given(_days)
+def test_freezes_are_never_negative_and_at_most_max_are_available(days: set[int]) -> None:
+    streak = streak_through(_day(d) for d in days)
+
+    assert streak.freezes_banked >= 0
+    assert 0 <= streak.freezes_available <= MAX_FREEZES

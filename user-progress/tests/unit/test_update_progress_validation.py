@@ -55,3 +55,18 @@ def test_status_needs_a_learner_id(client: TestClient) -> None:
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "learner_id"
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Berlin"])
+def test_zone_names_that_are_not_iana_zones_are_422(client: TestClient, zone: str) -> None:
+    response = client.post("/update-progress", json={**VALID, "timezone": zone})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["timezone"]
+
+
+def test_review_without_a_score_is_422_because_it_could_review_nothing(client: TestClient) -> None:
+    response = client.post("/update-progress", json={**VALID, "activity": "review"})
+
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json()["errors"]] == ["score"]

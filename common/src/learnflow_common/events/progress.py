@@ -34,7 +34,9 @@ class ProgressUpdatedV1(BaseModel):
     level: int = Field(ge=1)
     topic_mastery: int = Field(ge=0, le=100, description="Mastery of `topic` after this event.")
     topic_level: MasteryLevel
-    topic_next_review_at: datetime = Field(description="When the topic is next due for review (FSRS).")
+    topic_next_review_at: datetime | None = Field(
+        description="When the topic is next due for review (FSRS); null while it has no graded attempt (lessons only)."
+    )
     week: str = Field(pattern=r"^\d{4}-W\d{2}$", description="UTC ISO week of completed_at (leaderboard period).")
     week_xp: int = Field(ge=0, description="The learner's XP in `week`, this event included.")
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.validation import LearnerId, TopicSlug
-from user_progress.domain.events import Activity, LearningEvent
+from user_progress.domain.calendar import is_iana_zone
+from user_progress.domain.events import GRADED, Activity, LearningEvent
 
 #: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -27,7 +28,12 @@ class ProgressUpdate(BaseModel):
     activity: Activity
     topic: TopicSlug
     score: int | None = Field(
-        default=None, ge=0, le=100, validate_default=True, description="0-100; required for exercise and quiz"
+        default=None,
+        ge=0,
+        le=100,
+        validate_default=True,
+        description="0-100; required for exercise, quiz and review. A lesson is not graded: a score sent "
+        "with one is kept but earns no XP, is not averaged and reviews nothing.",
     )
     duration_seconds: int | None = Field(default=None, ge=0, le=24 * 3600)
     hints_used: int | None = Field(default=None, ge=0, le=1000)
@@ -38,12 +44,8 @@ class ProgressUpdate(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        if value is not None and not is_iana_zone(value):
+            raise ValueError(f"unknown IANA time zone {value!r}")
         return value
 
     @field_validator("topic")
@@ -66,7 +68,7 @@ class ProgressUpdate(BaseModel):
     @classmethod
     def _score_where_graded(cls, value: int | None, info: ValidationInfo) -> int | None:
         activity = info.data.get("activity")
-        if value is None and activity in ("exercise", "quiz"):
+        if value is None and activity in GRADED:
             raise ValueError(f"score is required for activity '{activity}'")
         return value
 
@@ -75,9 +77,11 @@ class ProgressUpdate(BaseModel):
 
 
 class StreakView(BaseModel):
-    current: int
+    current: int = Field(description="Consecutive active local days as of today (0 once broken)")
     longest: int
-    freezes_available: int
+    freezes_available: int = Field(
+        description="Days in a row the learner may miss now without breaking the streak (at most 2)"
+    )
     last_active_date: date | None
 
 
@@ -85,7 +89,7 @@ class MasteryComponents(BaseModel):
     exercise: float
     quiz: float
     quality: float
-    consistency: float
+    consistency: float = Field(description="The learner's current streak / 7, capped at 1, as of now")
 
 
 class TopicView(BaseModel):
@@ -93,10 +97,18 @@ class TopicView(BaseModel):
     mastery: int = Field(ge=0, le=100)
     level: str
     components: MasteryComponents
+    missing_evidence: list[Literal["exercise", "quiz", "quality"]] = Field(
+        description="Components with no evidence yet: they count 0 (the formula is not renormalised)"
+    )
+    mastery_ceiling: int = Field(
+        ge=0,
+        le=100,
+        description="The highest mastery reachable until the missing evidence exists (40 quiz-only, 70 exercise-only)",
+    )
     counts: dict[str, int]
-    average_score: float | None
+    average_score: float | None = Field(description="Mean score of the graded attempts (lessons are not graded)")
     last_activity_at: datetime
-    next_review_at: datetime
+    next_review_at: datetime | None = Field(description="FSRS due time; null until the first graded attempt")
 
 
 class UnlockedAchievement(BaseModel):
@@ -142,7 +154,9 @@ class LearnerStatus(BaseModel):
     recommended_topic: str | None
     recommendation_reason: str | None
     lessons_assigned: int
-    weekly_xp: int
+    weekly_xp: int = Field(
+        description="XP earned in the learner's current local ISO week (Monday to Sunday in their zone)"
+    )
 
 
 class DailySnapshot(BaseModel):

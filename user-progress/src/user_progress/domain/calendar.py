@@ -13,12 +13,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from functools import lru_cache
-from zoneinfo import ZoneInfo
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from user_progress.domain.events import LearningEvent
 
 UTC_ZONE = "UTC"
+
+
+#: In the zone database's folder but not zones a learner lives in: the host's own zone, the
+#: template of POSIX rules, the "no zone" placeholder, and the leap-second / POSIX copies of the tree.
+NOT_IANA_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+NOT_IANA_PREFIXES = ("right/", "posix/")
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(
+        name for name in available_timezones() if name not in NOT_IANA_ZONES and not name.startswith(NOT_IANA_PREFIXES)
+    )
+
+
+def is_iana_zone(name: str) -> bool:
+    """An IANA zone name (``Europe/Berlin``, ``UTC``), not just any file zoneinfo can load."""
+    return name in iana_zones()
 
 
 @lru_cache(maxsize=512)
@@ -70,7 +88,13 @@ def learner_timezone(events: Iterable[LearningEvent]) -> str:
 
 def iso_week(moment: datetime) -> str:
     """The UTC ISO week of a moment, e.g. ``2026-W47``: the weekly leaderboard's period."""
-    year, week, _ = moment.astimezone(UTC).isocalendar()
+    return week_of(moment.astimezone(UTC).date())
+
+
+def week_of(day: date) -> str:
+    """The ISO week of a (local) date, e.g. ``2026-W47``: a learner's own week runs Monday to
+    Sunday in their zone (``status.weekly_xp`` and ``/statistics?period=week``)."""
+    year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
 
 

@@ -36,6 +36,12 @@ class LearningEvent:
     lesson_id: str | None = None
 
     @property
+    def graded_score(self) -> int | None:
+        """The score, when the activity is graded. A lesson is not graded: a score sent with one is
+        kept in the log (and the export) but earns no XP, is not averaged and reviews nothing."""
+        return self.score if self.activity in GRADED else None
+
+    @property
     def sort_key(self) -> tuple[datetime, str]:
         """The canonical order of a learner's history: by time, ties broken by id, never by arrival."""
         return (self.completed_at, self.event_id)

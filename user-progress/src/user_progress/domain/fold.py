@@ -9,7 +9,8 @@ module keeps what the rules actually need and updates it with one event at a tim
   days more than ``OPEN_DAYS`` before the newest are closed for good and folded into the streak;
 - per topic: counts, score sums, the last ``RECENCY_WINDOW`` exercise and quiz scores (all that
   mastery weighs), the FSRS card and the mastery at its last event;
-- unlocked achievements, the zone the learner last named, the XP of the recent UTC weeks.
+- unlocked achievements, the zone the learner last named, the XP of the recent UTC weeks (the
+  leaderboard's) and of the recent local weeks (the learner's own).
 
 Its size does not depend on how many events were folded. A day's rollup (counts, XP, scores) is
 handed out as a :class:`ClosedDay` when the day closes, for history and statistics to read later.
@@ -28,7 +29,7 @@ from fsrs import Card
 
 from user_progress.domain import reviews
 from user_progress.domain.achievements import CATALOG
-from user_progress.domain.calendar import iso_week, local_date, offset_zone
+from user_progress.domain.calendar import iso_week, local_date, offset_zone, week_of
 from user_progress.domain.events import ACTIVITIES, LearningEvent, as_datetime
 from user_progress.domain.learner import LearnerState, TopicState, metrics_of
 from user_progress.domain.mastery import RECENCY_WINDOW, Attempt, Mastery, topic_mastery
@@ -61,8 +62,8 @@ class DayRollup:
             events=self.events + 1,
             by_activity={**self.by_activity, event.activity: self.by_activity[event.activity] + 1},
             xp=self.xp + event_xp(event),
-            score_sum=self.score_sum + (event.score or 0),
-            score_count=self.score_count + (event.score is not None),
+            score_sum=self.score_sum + (event.graded_score or 0),
+            score_count=self.score_count + (event.graded_score is not None),
             duration_seconds=self.duration_seconds + (event.duration_seconds or 0),
             hints_used=self.hints_used + (event.hints_used or 0),
             topics=tuple(sorted({*self.topics, event.topic})),
@@ -121,7 +122,8 @@ class ClosedDay:
 @dataclass(frozen=True)
 class TopicFold:
     topic: str
-    card: Card
+    #: the FSRS card and today's review (None until the topic's first graded attempt)
+    review: reviews.DailyReview | None
     mastery: Mastery
     last_activity_at: datetime
     counts: dict[str, int]
@@ -131,6 +133,10 @@ class TopicFold:
     exercises: tuple[tuple[int, int | None], ...] = ()
     quizzes: tuple[int, ...] = ()
 
+    @property
+    def card(self) -> Card | None:
+        return self.review.card if self.review else None
+
     def attempts(self) -> list[Attempt]:
         return [Attempt("exercise", score, hints) for score, hints in self.exercises] + [
             Attempt("quiz", score) for score in self.quizzes
@@ -139,7 +145,7 @@ class TopicFold:
     def to_dict(self) -> dict[str, Any]:
         return {
             "topic": self.topic,
-            "card": self.card.to_dict(),
+            "review": self.review.to_dict() if self.review else None,
             "mastery": self.mastery.__dict__,
             "last_activity_at": self.last_activity_at.isoformat(),
             "counts": self.counts,
@@ -153,7 +159,7 @@ class TopicFold:
     def from_dict(cls, data: dict[str, Any]) -> TopicFold:
         return cls(
             topic=data["topic"],
-            card=Card.from_dict(data["card"]),
+            review=reviews.DailyReview.from_dict(data["review"]) if data["review"] else None,
             mastery=Mastery(**data["mastery"]),
             last_activity_at=as_datetime(data["last_activity_at"]),
             counts=dict(data["counts"]),
@@ -179,7 +185,10 @@ class LearnerFold:
     open_days: tuple[DayRollup, ...] = ()
     topics: dict[str, TopicFold] = field(default_factory=dict)
     unlocked: dict[str, datetime] = field(default_factory=dict)
+    #: XP per UTC ISO week (the leaderboard's weeks), the newest WEEKS_KEPT
     week_xp: dict[str, int] = field(default_factory=dict)
+    #: XP per local ISO week (the learner's weeks: status and statistics), the newest WEEKS_KEPT
+    local_week_xp: dict[str, int] = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -253,6 +262,7 @@ class LearnerFold:
             "topics": {name: topic.to_dict() for name, topic in self.topics.items()},
             "unlocked": {key: value.isoformat() for key, value in self.unlocked.items()},
             "week_xp": self.week_xp,
+            "local_week_xp": self.local_week_xp,
         }
 
     @classmethod
@@ -273,6 +283,7 @@ class LearnerFold:
             topics={name: TopicFold.from_dict(topic) for name, topic in data["topics"].items()},
             unlocked={key: as_datetime(value) for key, value in data["unlocked"].items()},
             week_xp=dict(data["week_xp"]),
+            local_week_xp=dict(data["local_week_xp"]),
         )
 
 
@@ -296,15 +307,16 @@ def fold_event(fold: LearnerFold, event: LearningEvent) -> Folded:
     streak = streak_through(open_days, fold.closed.streak)
     xp = fold.xp + event_xp(event)
     counts = {**fold.counts, event.activity: fold.counts[event.activity] + 1}
-    topics = {**fold.topics, event.topic: _fold_topic(fold.topics.get(event.topic), event, streak)}
+    topics = {**fold.topics, event.topic: _fold_topic(fold.topics.get(event.topic), event, day, streak)}
     perfect = fold.perfect_quizzes + (event.activity == "quiz" and event.score == 100)
     metrics = metrics_of(xp, counts, perfect, streak, topics)
     unlocked = dict(fold.unlocked)
     for achievement in CATALOG:
         if achievement.id not in unlocked and metrics[achievement.metric] >= achievement.threshold:
             unlocked[achievement.id] = event.completed_at
-    week = iso_week(event.completed_at)
+    week, local_week = iso_week(event.completed_at), week_of(day)
     weeks = {**fold.week_xp, week: fold.week_xp.get(week, 0) + event_xp(event)}
+    local_weeks = {**fold.local_week_xp, local_week: fold.local_week_xp.get(local_week, 0) + event_xp(event)}
     folded = replace(
         fold,
         last_event=event,
@@ -317,6 +329,7 @@ def fold_event(fold: LearnerFold, event: LearningEvent) -> Folded:
         topics=topics,
         unlocked=unlocked,
         week_xp={key: weeks[key] for key in sorted(weeks)[-WEEKS_KEPT:]},
+        local_week_xp={key: local_weeks[key] for key in sorted(local_weeks)[-WEEKS_KEPT:]},
     )
     return _close_days(folded)
 
@@ -348,10 +361,11 @@ def _close_days(fold: LearnerFold) -> Folded:
     )
 
 
-def _fold_topic(previous: TopicFold | None, event: LearningEvent, streak: Streak) -> TopicFold:
-    card = previous.card if previous else reviews.new_card(event.topic, event.completed_at)
-    if event.score is not None and event.activity != "lesson":
-        card = reviews.review(card, event.score, event.completed_at)
+def _fold_topic(previous: TopicFold | None, event: LearningEvent, day: date, streak: Streak) -> TopicFold:
+    review = previous.review if previous else None
+    if event.graded_score is not None:
+        attempt = reviews.GradedAttempt(day, event.graded_score, event.completed_at)
+        review = reviews.next_review(review, event.topic, attempt)
     exercises = previous.exercises if previous else ()
     quizzes = previous.quizzes if previous else ()
     if event.activity == "exercise" and event.score is not None:
@@ -362,12 +376,12 @@ def _fold_topic(previous: TopicFold | None, event: LearningEvent, streak: Streak
     counts[event.activity] = counts.get(event.activity, 0) + 1
     topic = TopicFold(
         topic=event.topic,
-        card=card,
+        review=review,
         mastery=Mastery(0, "Beginner", 0, 0, 0, 0),
         last_activity_at=event.completed_at,
         counts=counts,
-        score_sum=(previous.score_sum if previous else 0) + (event.score or 0),
-        score_count=(previous.score_count if previous else 0) + (event.score is not None),
+        score_sum=(previous.score_sum if previous else 0) + (event.graded_score or 0),
+        score_count=(previous.score_count if previous else 0) + (event.graded_score is not None),
         exercises=exercises,
         quizzes=quizzes,
     )

@@ -21,7 +21,7 @@ from fsrs import Card
 
 from user_progress.domain import reviews
 from user_progress.domain.achievements import CATALOG, Achievement
-from user_progress.domain.calendar import iso_week, learner_timezone, local_dates
+from user_progress.domain.calendar import iso_week, learner_timezone, local_dates, week_of
 from user_progress.domain.events import ACTIVITIES, EventConflict, LearningEvent, as_datetime
 from user_progress.domain.mastery import Attempt, Mastery, topic_mastery
 from user_progress.domain.streaks import Streak, streak_through
@@ -68,7 +68,8 @@ class TopicState:
     counts: dict[str, int]
     average_score: float | None
     last_activity_at: datetime
-    card: Card
+    #: None while the topic has no graded attempt (lessons only)
+    card: Card | None
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,15 @@ class LearnerState:
 
 
 def week_xp(events: Iterable[LearningEvent], week: str) -> int:
-    """XP earned in one UTC ISO week."""
+    """XP earned in one UTC ISO week (the leaderboard's week)."""
     return sum(event_xp(event) for event in events if iso_week(event.completed_at) == week)
+
+
+def local_week_xp(events: Iterable[LearningEvent], week: str) -> int:
+    """XP earned in one of the learner's own ISO weeks (by the local date of each event)."""
+    history = ordered(events)
+    dates = local_dates(history)
+    return sum(event_xp(event) for event in history if week_of(dates[event.event_id]) == week)
 
 
 def ordered(events: Iterable[LearningEvent]) -> list[LearningEvent]:
@@ -115,7 +123,7 @@ def replay(learner_id: str, events: Iterable[LearningEvent]) -> LearnerState:
             streak = streak_through(days)
         attempts.setdefault(event.topic, []).append(Attempt(event.activity, event.score, event.hints_used))
         topic_events.setdefault(event.topic, []).append(event)
-        topics[event.topic] = _topic_state(event, topic_events[event.topic], attempts[event.topic], topics, streak)
+        topics[event.topic] = _topic_state(event, topic_events[event.topic], attempts[event.topic], dates, streak)
         metrics = metrics_of(xp, counts, perfect_quizzes, streak, topics)
         for achievement in CATALOG:
             if achievement.id not in unlocked and metrics[achievement.metric] >= achievement.threshold:
@@ -137,19 +145,20 @@ def _topic_state(
     event: LearningEvent,
     events: Sequence[LearningEvent],
     attempts: Sequence[Attempt],
-    topics: dict[str, TopicState],
+    dates: Mapping[str, date],
     streak: Streak,
 ) -> TopicState:
-    previous = topics.get(event.topic)
-    card = previous.card if previous else reviews.new_card(event.topic, event.completed_at)
-    if event.score is not None and event.activity != "lesson":
-        card = reviews.review(card, event.score, event.completed_at)
-    scores = [e.score for e in events if e.score is not None]
+    graded = [e for e in events if e.graded_score is not None]
+    card = reviews.schedule(
+        event.topic,
+        [reviews.GradedAttempt(dates[e.event_id], e.graded_score, e.completed_at) for e in graded],  # type: ignore[arg-type]
+    )
+    scores = [e.graded_score for e in graded]
     return TopicState(
         topic=event.topic,
         mastery=topic_mastery(attempts, streak.current),
         counts=dict(Counter(e.activity for e in events)),
-        average_score=round(sum(scores) / len(scores), 2) if scores else None,
+        average_score=round(sum(scores) / len(scores), 2) if scores else None,  # type: ignore[arg-type]
         last_activity_at=event.completed_at,
         card=card,
     )

@@ -9,7 +9,14 @@ How each component (0..1) is computed from a topic's events, oldest to newest:
 - quiz scores: the recency-weighted mean quiz (and review) score / 100;
 - code quality: the recency-weighted mean over exercises of score / 100 x 1 / (1 + HINT_COST x hints),
   i.e. solving without hints;
-- consistency: min(1, streak on the topic's latest active day / CONSISTENCY_DAYS).
+- consistency: min(1, the learner's current streak / CONSISTENCY_DAYS). Folded, it is the streak
+  on the topic's latest active day; a status read takes it as of the moment asked
+  (:meth:`Mastery.as_of`), so it decays to 0 when the learner stops and the streak breaks.
+
+The formula is not renormalised over the evidence present: a topic practised only with quizzes
+reaches at most 40 (quiz 30 + consistency 10), one practised only with exercises at most 70.
+:func:`missing_evidence` and :func:`ceiling` say so, and the status reports both. The score is
+rounded half up (40.5 -> 41, Learning), so a boundary is never decided by banker's rounding.
 
 Recency: the newest attempt has weight 1, the one before RECENCY_DECAY, then RECENCY_DECAY**2, ...
 Weights go by position, not by age, so the same history always gives the same mastery. Only the
@@ -20,8 +27,9 @@ stored state stay the same size for a learner's whole life.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 WEIGHTS = {"exercise": 0.40, "quiz": 0.30, "quality": 0.20, "consistency": 0.10}
@@ -43,12 +51,40 @@ class Attempt:
 
 @dataclass(frozen=True)
 class Mastery:
+    """The score and its components (0..1, unrounded: the score is computed from them)."""
+
     score: int
     level: MasteryLevel
     exercise: float
     quiz: float
     quality: float
     consistency: float
+
+    def as_of(self, current_streak: int) -> Mastery:
+        """The same mastery with consistency taken from the learner's current streak."""
+        return score_of(replace(self, consistency=consistency_of(current_streak)))
+
+
+def round_half_up(value: float) -> int:
+    """40.5 -> 41. The float sum of weighted components is rounded to 9 places first, so 40.5
+    computed as 40.49999999999999 still rounds up."""
+    return math.floor(round(value, 9) + 0.5)
+
+
+def consistency_of(streak: int) -> float:
+    return min(1.0, streak / CONSISTENCY_DAYS)
+
+
+def score_of(mastery: Mastery) -> Mastery:
+    """The mastery with its score and level recomputed from its components."""
+    total = (
+        WEIGHTS["exercise"] * mastery.exercise
+        + WEIGHTS["quiz"] * mastery.quiz
+        + WEIGHTS["quality"] * mastery.quality
+        + WEIGHTS["consistency"] * mastery.consistency
+    )
+    score = max(0, min(100, round_half_up(total * 100)))
+    return replace(mastery, score=score, level=level_of(score))
 
 
 def level_of(score: int) -> MasteryLevel:
@@ -75,12 +111,20 @@ def topic_mastery(attempts: Sequence[Attempt], streak_on_last_active_day: int) -
     exercise = _recency_mean([a.score / 100 for a in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)  # type: ignore[operator]
     quiz = _recency_mean([a.score / 100 for a in quizzes])  # type: ignore[operator]
     quality = _recency_mean([(a.score / 100) / (1 + HINT_COST * (a.hints_used or 0)) for a in exercises])  # type: ignore[operator]
-    consistency = min(1.0, streak_on_last_active_day / CONSISTENCY_DAYS)
-    total = (
-        WEIGHTS["exercise"] * exercise
-        + WEIGHTS["quiz"] * quiz
-        + WEIGHTS["quality"] * quality
-        + WEIGHTS["consistency"] * consistency
-    )
-    score = max(0, min(100, round(total * 100)))
-    return Mastery(score, level_of(score), round(exercise, 4), round(quiz, 4), round(quality, 4), round(consistency, 4))
+    return score_of(Mastery(0, "Beginner", exercise, quiz, quality, consistency_of(streak_on_last_active_day)))
+
+
+def missing_evidence(counts: dict[str, int]) -> list[str]:
+    """The components a topic has no evidence for yet, from its activity counts (graded attempts:
+    exercises feed exercise and quality; quizzes and reviews feed quiz)."""
+    missing = []
+    if not counts.get("exercise"):
+        missing += ["exercise", "quality"]
+    if not (counts.get("quiz") or counts.get("review")):
+        missing.append("quiz")
+    return missing
+
+
+def ceiling(missing: Sequence[str]) -> int:
+    """The highest score reachable while those components have no evidence."""
+    return round_half_up(100 * (1 - sum(WEIGHTS[name] for name in missing)))

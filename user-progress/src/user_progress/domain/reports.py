@@ -38,7 +38,7 @@ def daily_history(events: list[LearningEvent], start: date, end: date) -> list[d
         xp_today = sum(event_xp(event) for event in todays)
         xp_total += xp_today
         streak = streak_on(streak_through(d for d in active_days if d <= day), day)
-        scores = [event.score for event in todays if event.score is not None]
+        scores = [event.graded_score for event in todays if event.graded_score is not None]
         snapshots.append(
             {
                 "date": day,
@@ -131,7 +131,7 @@ def statistics(state: LearnerState, events: list[LearningEvent], period: Period,
     start, end = period_bounds(period, today_in(state.timezone, now))
     dates = local_dates(events)
     chosen = [e for e in events if period == "all" or start <= dates[e.event_id] <= end]  # type: ignore[operator]
-    scores = [event.score for event in chosen if event.score is not None]
+    scores = [event.graded_score for event in chosen if event.graded_score is not None]
     counts = Counter(event.activity for event in chosen)
     return {
         "period": period,

@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from user_progress.domain.achievements import CATALOG
-from user_progress.domain.calendar import iso_week, today_in
-from user_progress.domain.learner import LearnerState
+from user_progress.domain.calendar import today_in
+from user_progress.domain.learner import LearnerState, TopicState
+from user_progress.domain.mastery import Mastery, ceiling, missing_evidence
 from user_progress.domain.streaks import streak_on
 from user_progress.domain.xp import level_for
 
 PROFICIENT = 71
-__all__ = ["PROFICIENT", "achievements_view", "iso_week", "learner_status"]
 
 
 def learner_status(
@@ -26,11 +26,13 @@ def learner_status(
     weekly_xp: int,
     now: datetime,
 ) -> dict[str, Any]:
-    """``announced``: achievements already announced; ``weekly_xp``: XP of the UTC week of ``now``."""
+    """``announced``: achievements already announced; ``weekly_xp``: XP of the learner's local ISO
+    week of ``now``. Topic mastery is taken as of ``now``: its consistency is today's streak."""
     streak = streak_on(state.streak, today_in(state.timezone, now))
     level = level_for(state.xp)
-    due = sorted((topic.card.due, name) for name, topic in state.topics.items() if topic.card.due <= now)
-    recommended, reason = _recommendation(state, due)
+    mastery = {name: topic.mastery.as_of(streak.current) for name, topic in state.topics.items()}
+    due = sorted((topic.card.due, name) for name, topic in state.topics.items() if topic.card and topic.card.due <= now)
+    recommended, reason = _recommendation(mastery, due)
     return {
         "learner_id": state.learner_id,
         "timezone": state.timezone,
@@ -47,24 +49,7 @@ def learner_status(
             "freezes_available": streak.freezes_available,
             "last_active_date": streak.last_active_date,
         },
-        "topics": [
-            {
-                "topic": name,
-                "mastery": topic.mastery.score,
-                "level": topic.mastery.level,
-                "components": {
-                    "exercise": topic.mastery.exercise,
-                    "quiz": topic.mastery.quiz,
-                    "quality": topic.mastery.quality,
-                    "consistency": topic.mastery.consistency,
-                },
-                "counts": topic.counts,
-                "average_score": topic.average_score,
-                "last_activity_at": topic.last_activity_at,
-                "next_review_at": topic.card.due,
-            }
-            for name, topic in sorted(state.topics.items())
-        ],
+        "topics": [_topic_view(topic, mastery[name]) for name, topic in sorted(state.topics.items())],
         "achievements": achievements_view(state, announced),
         "reviews_due": [{"topic": name, "due": when} for when, name in due],
         "recommended_topic": recommended,
@@ -96,11 +81,32 @@ def achievements_view(state: LearnerState, announced: Mapping[str, datetime]) ->
     return {"unlocked": unlocked, "locked": locked}
 
 
-def _recommendation(state: LearnerState, due: list[tuple[datetime, str]]) -> tuple[str | None, str | None]:
+def _topic_view(topic: TopicState, mastery: Mastery) -> dict[str, Any]:
+    missing = missing_evidence(topic.counts)
+    return {
+        "topic": topic.topic,
+        "mastery": mastery.score,
+        "level": mastery.level,
+        "components": {
+            "exercise": round(mastery.exercise, 4),
+            "quiz": round(mastery.quiz, 4),
+            "quality": round(mastery.quality, 4),
+            "consistency": round(mastery.consistency, 4),
+        },
+        "missing_evidence": missing,
+        "mastery_ceiling": ceiling(missing),
+        "counts": topic.counts,
+        "average_score": topic.average_score,
+        "last_activity_at": topic.last_activity_at,
+        "next_review_at": topic.card.due if topic.card else None,
+    }
+
+
+def _recommendation(mastery: Mapping[str, Mastery], due: list[tuple[datetime, str]]) -> tuple[str | None, str | None]:
     if due:
         return due[0][1], "review due (spaced repetition)"
-    weak = [topic for topic in state.topics.values() if topic.mastery.score < PROFICIENT]
+    weak = [(value.score, name) for name, value in mastery.items() if value.score < PROFICIENT]
     if weak:
-        weakest = min(weak, key=lambda topic: (topic.mastery.score, topic.topic))
-        return weakest.topic, f"mastery {weakest.mastery.score} is below Proficient"
+        score, name = min(weak)
+        return name, f"mastery {score} is below Proficient"
     return None, None

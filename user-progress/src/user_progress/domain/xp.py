@@ -1,6 +1,7 @@
 """Experience points and levels.
 
-Each event earns its activity's base XP plus one point per 10 score points (a 95% quiz: 10 + 9).
+Each event earns its activity's base XP plus, for a graded activity (exercise, quiz, review), one
+point per 10 score points (a 95% quiz: 10 + 9). A lesson earns its base XP only, score or not.
 Level L starts at LEVEL_STEP x L x (L - 1) / 2 XP: 0, 100, 300, 600, 1000, ... so each level takes
 LEVEL_STEP more XP than the one before.
 """
@@ -17,7 +18,8 @@ LEVEL_STEP = 100
 
 
 def event_xp(event: LearningEvent) -> int:
-    return BASE_XP[event.activity] + (event.score // 10 if event.score is not None else 0)
+    score = event.graded_score
+    return BASE_XP[event.activity] + (score // 10 if score is not None else 0)
 
 
 def level_start(level: int) -> int:

@@ -47,7 +47,9 @@ LEGACY_RECORD_KEY = "record"
 LATE_HORIZON = timedelta(days=30)
 MAX_EVENTS_PER_DAY = 500
 MAX_LESSONS_PER_MONTH = 2000
-LAYOUT_VERSION = 2
+#: The stored form and the rules it was folded under: a snapshot of another version is folded again
+#: from the log on first touch (3: the rules of issue 9 - daily reviews, banked freezes, ungraded lessons).
+LAYOUT_VERSION = 3
 
 
 class Reader(Protocol):
@@ -332,7 +334,68 @@ async def read_lessons(reader: Reader, snapshot: Snapshot) -> AsyncIterator[tupl
             yield lesson_id, lesson
 
 
-# --------------------------------------------------------------------------------------- migration
+# --------------------------------------------------------------------------------------- conversion
+async def conversion(reader: Reader) -> list[dict[str, Any]]:
+    """The writes that bring a learner stored in an earlier form up to date, in batches (none when
+    the learner is current or unknown): a learner of the first release (one value with every event),
+    or a snapshot folded under earlier rules, which is folded again from the log."""
+    raw = await reader.get(SNAPSHOT_KEY)
+    if raw is not None:
+        return [] if raw.get("version") == LAYOUT_VERSION else await refold(reader, raw)
+    legacy = await reader.get(LEGACY_RECORD_KEY)
+    return migrate(legacy) if legacy is not None else []
+
+
+async def refold(reader: Reader, raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A snapshot written under earlier rules (or layout version), folded again from the learner's
+    log: the snapshot, the checkpoint and every closed day are derived again; the log, the ids and the
+    lessons stay; achievements already announced stay announced. The snapshot goes last, so a
+    refold cut short is redone."""
+    learner_id = raw["fold"]["learner_id"]
+    stored = Snapshot(
+        fold=LearnerFold(learner_id),
+        horizon=as_datetime(raw["horizon"]),
+        announced={key: as_datetime(value) for key, value in raw["announced"].items()},
+        lessons_assigned=raw["lessons_assigned"],
+        log_months=tuple(raw["log_months"]),
+        day_months=tuple(raw["day_months"]),
+        lesson_months=tuple(raw["lesson_months"]),
+    )
+    events = [event async for event in read_log(reader, stored)]
+    batches = _derived(learner_id, events, stored)
+    batches[-1].update({days_key(month): None for month in stored.day_months if month not in _day_months(batches)})
+    return batches
+
+
+def _day_months(batches: list[dict[str, Any]]) -> set[str]:
+    return {key.removeprefix("days-") for batch in batches for key in batch if key.startswith("days-")}
+
+
+def _derived(learner_id: str, events: list[LearningEvent], base: Snapshot) -> list[dict[str, Any]]:
+    """Everything derived from a learner's events (in time order): the closed days by month, then
+    the checkpoint and the snapshot (``base`` gives what is not derived: announced, lessons, months)."""
+    horizon = horizon_for(events[-1].completed_at) if events else base.horizon
+    before = fold_events(LearnerFold(learner_id), [event for event in events if event.completed_at < horizon])
+    after = fold_events(before.fold, [event for event in events if event.completed_at >= horizon])
+    day_months: dict[str, dict[str, Any]] = {}
+    for closed in (*before.closed, *after.closed):
+        day_months.setdefault(month_of(closed.rollup.date), {})[closed.rollup.date.isoformat()] = closed.to_dict()
+    batches: list[dict[str, Any]] = [{}]
+    for month, days in sorted(day_months.items()):
+        if len(batches[-1]) >= 12:
+            batches.append({})
+        batches[-1][days_key(month)] = days
+    # announced stays as stored: an achievement the rules unlock now is announced by the next event
+    snapshot = replace(base, fold=after.fold, horizon=horizon, day_months=tuple(sorted(day_months)))
+    batches.append(
+        {
+            CHECKPOINT_KEY: {"until": horizon.isoformat(), "fold": before.fold.to_dict()},
+            SNAPSHOT_KEY: snapshot.to_dict(),
+        }
+    )
+    return [batch for batch in batches if batch]
+
+
 def migrate(legacy: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A learner stored by the first release (one value with every event) in today's layout: the
     values to write, in batches that each stay well under the sidecar's request limit. The last
@@ -363,29 +426,14 @@ def migrate(legacy: Mapping[str, Any]) -> list[dict[str, Any]]:
         lessons.setdefault(month_of(as_datetime(lesson["assigned_at"]).astimezone(UTC).date()), {})[lesson_id] = lesson
     for month, chunk in lessons.items():
         put(lessons_key(month), chunk)
-    folded = fold_events(LearnerFold(old.learner_id), events) if events else None
-    fold = folded.fold if folded else LearnerFold(old.learner_id)
-    day_months: dict[str, dict[str, Any]] = {}
-    for closed in folded.closed if folded else ():
-        day_months.setdefault(month_of(closed.rollup.date), {})[closed.rollup.date.isoformat()] = closed.to_dict()
-    for month, days in day_months.items():
-        put(days_key(month), days)
-    horizon = horizon_for(events[-1].completed_at) if events else datetime.min.replace(tzinfo=UTC)
-    checkpoint = fold_events(LearnerFold(old.learner_id), [e for e in events if e.completed_at < horizon]).fold
-    snapshot = Snapshot(
-        fold=fold,
-        horizon=horizon,
+    base = Snapshot(
+        fold=LearnerFold(old.learner_id),
+        horizon=datetime.min.replace(tzinfo=UTC),
         announced=dict(old.announced),
         lessons_assigned=len(old.lessons_assigned),
         log_months=tuple(sorted(months)),
-        day_months=tuple(sorted(day_months)),
         lesson_months=tuple(sorted(lessons)),
     )
-    batches.append(
-        {
-            CHECKPOINT_KEY: {"until": horizon.isoformat(), "fold": checkpoint.to_dict()},
-            SNAPSHOT_KEY: snapshot.to_dict(),
-            LEGACY_RECORD_KEY: None,
-        }
-    )
-    return [batch for batch in batches if batch]
+    derived = _derived(old.learner_id, events, base)
+    derived[-1][LEGACY_RECORD_KEY] = None
+    return [batch for batch in batches if batch] + derived

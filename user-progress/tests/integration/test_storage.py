@@ -112,3 +112,60 @@ def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
     with psycopg.connect(stack.postgres_dsn) as connection:
         rows = connection.execute("SELECT count(*) FROM state WHERE key = %s", (key,)).fetchone()
     assert rows == (0,)
+
+
+def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    events = [
+        LearningEvent(
+            event_id=f"v2-{number}",
+            learner_id=learner,
+            activity=("lesson", "exercise", "quiz", "review")[number % 4],
+            topic=("variables", "loops")[number % 2],
+            completed_at=NOW - timedelta(days=50) + timedelta(hours=7 * number),
+            score=None if number % 4 == 0 else 50 + number % 50,
+        )
+        for number in range(150)
+    ]
+    store = ledger.MemoryStore()
+    for event in events:
+        store.apply(_recorded(store, event))
+    expected = ledger.Snapshot.from_dict(store.values[ledger.SNAPSHOT_KEY])
+    old = dict(store.values)
+    old[ledger.SNAPSHOT_KEY] = {
+        **old[ledger.SNAPSHOT_KEY],
+        "version": ledger.LAYOUT_VERSION - 1,
+        "fold": {**old[ledger.SNAPSHOT_KEY]["fold"], "topics": {"loops": "folded by other rules"}},
+    }
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        for key, value in old.items():
+            connection.execute(
+                "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+                (f"user-progress||LearnerProgressActor||{learner}||{key}", json.dumps(value)),
+            )
+
+    status = _status(stack, http, learner)
+
+    want = status_of(expected, datetime.now(UTC))
+    assert status["events_recorded"] == 150
+    assert (status["xp"], status["streak"]["longest"]) == (want["xp"], want["streak"]["longest"])
+    assert [(t["topic"], t["mastery"], t["counts"]) for t in status["topics"]] == [
+        (t["topic"], t["mastery"], t["counts"]) for t in want["topics"]
+    ]
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        row = connection.execute(
+            "SELECT value->>'version' FROM state WHERE key = %s",
+            (f"user-progress||LearnerProgressActor||{learner}||{ledger.SNAPSHOT_KEY}",),
+        ).fetchone()
+    assert row == (str(ledger.LAYOUT_VERSION),)
+
+
+def _recorded(store: ledger.MemoryStore, event: LearningEvent) -> dict[str, Any]:
+    """The values one event writes (the ledger never waits on a MemoryStore: no event loop needed)."""
+    coroutine = ledger.record(store, event.learner_id, event)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return dict(done.value.changes)
+    raise AssertionError("the ledger waited")

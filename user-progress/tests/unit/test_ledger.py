@@ -159,7 +159,7 @@ def test_a_learner_of_the_first_release_is_converted_with_the_same_answers() -> 
     assert record is not None
     legacy = {**record.to_dict(), "lessons_assigned": {"l1": {"topic": "loops", "assigned_at": T0.isoformat()}}}
     store = DictStore()
-    for batch in ledger.migrate(legacy):
+    for batch in run(ledger.conversion(DictStore({ledger.LEGACY_RECORD_KEY: legacy}))):
         store.apply(batch)
 
     snapshot = store.snapshot()
@@ -170,6 +170,35 @@ def test_a_learner_of_the_first_release_is_converted_with_the_same_answers() -> 
     assert store.record(events[5]).outcome == "duplicate"
     assert store.record(_event(9999, T0 + timedelta(hours=7 * 300))).outcome == "recorded"
     assert ledger.LEGACY_RECORD_KEY not in store.values
+
+
+def test_a_learner_folded_under_earlier_rules_is_folded_again_from_the_log() -> None:
+    events = [_event(i, T0 + timedelta(hours=5 * i)) for i in range(400)]
+    current = DictStore()
+    for event in events:
+        current.record(event)
+    old = DictStore(current.values)
+    derived = {key for key in old.values if key.startswith("days-")}
+    snapshot = old.values[ledger.SNAPSHOT_KEY]
+    snapshot["version"] = ledger.LAYOUT_VERSION - 1
+    snapshot["fold"]["topics"] = {"loops": "folded by other rules"}
+    snapshot["day_months"] = [*snapshot["day_months"], "1999-01"]
+    old.apply({key: {"stale": True} for key in derived} | {"days-1999-01": {"stale": True}})
+    old.apply({ledger.CHECKPOINT_KEY: {"stale": True}})
+
+    for batch in run(ledger.conversion(old)):
+        old.apply(batch)
+
+    assert old.values == current.values
+    assert run(ledger.conversion(old)) == []
+
+
+def test_a_current_learner_needs_no_conversion() -> None:
+    store = DictStore()
+    store.record(_event(1, T0))
+
+    assert run(ledger.conversion(store)) == []
+    assert run(ledger.conversion(DictStore())) == []
 
 
 @pytest.mark.parametrize("events_per_day", [20, 200])

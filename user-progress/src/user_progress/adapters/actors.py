@@ -64,16 +64,13 @@ class LearnerProgressActor(
     SidecarActor, LearnerProgressActions, Remindable
 ):  # Remindable must be a direct base for the SDK
     async def _snapshot(self) -> ledger.Snapshot | None:
-        """The learner's snapshot; a learner stored by the first release is converted first."""
-        snapshot = await ledger.load_snapshot(StateReader(self))
-        if snapshot is not None:
-            return snapshot
-        legacy = await self.state_or_none(ledger.LEGACY_RECORD_KEY)
-        if legacy is None:
-            return None
-        for batch in ledger.migrate(legacy):
-            await self._save(batch)
-        await self._state_manager.clear_cache()
+        """The learner's snapshot; a learner stored in an earlier form (the first release's one
+        value, or a snapshot folded under earlier rules) is converted first."""
+        batches = await ledger.conversion(StateReader(self))
+        if batches:
+            for batch in batches:
+                await self._save(batch)
+            await self._state_manager.clear_cache()
         return await ledger.load_snapshot(StateReader(self))
 
     async def _stage(self, changes: dict[str, Any]) -> None:

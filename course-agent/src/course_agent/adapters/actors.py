@@ -24,12 +24,12 @@ from course_agent.schemas import load_schema
 from learnflow_common.dapr import SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.validation import LESSON_ID_SEPARATOR
 
 KNOWLEDGE_KEY = "knowledge"
 INDEX_KEY = "lessons"
 REQUESTS_KEY = "requests"
 ACTOR_TYPE = "LearnerPlanActor"
-LESSON_ID_SEPARATOR = "~"
 NAMESPACE = uuid.UUID("0b7e3c0e-4a55-4f7a-9a3e-7d2f1c9e5b21")
 USER_PROGRESS_APP_ID = "user-progress"
 #: What GET /lessons lists for each lesson (the full document is GET /lessons/{lesson_id}).
@@ -51,12 +51,6 @@ def planned_topics(index: list[dict[str, Any]], knowledge: LearnerKnowledge | No
 
 def lesson_key(lesson_id: str) -> str:
     return f"lesson:{lesson_id}"
-
-
-def learner_of(lesson_id: str) -> str | None:
-    """Lesson ids are ``<learner_id>~<32 hex>``: the owner's actor is found without a global lookup."""
-    learner, separator, _ = lesson_id.rpartition(LESSON_ID_SEPARATOR)
-    return learner if separator and learner else None
 
 
 class LearnerPlanActions(ActorInterface):

@@ -146,6 +146,19 @@ OUTAGES = [
         "failed to invoke, id: user-progress, err: dial tcp 127.0.0.1:8002: connect: connection refused",
     ),
     ("sidecar not ready", 500, "ERR_HEALTH_NOT_READY", "dapr is not ready: [placement]"),
+    (
+        "placement lookup timed out",
+        500,
+        "ERR_ACTOR_INVOKE_METHOD",
+        "error invoke actor method: failed to lookup actor: context deadline exceeded",
+    ),
+    (
+        "actor host unreachable",
+        500,
+        "ERR_ACTOR_INVOKE_METHOD",
+        "error invoke actor method: failed to invoke target 10.0.0.7:50002 after 3 retries. Error: rpc error",
+    ),
+    ("actor moved to another host", 500, "ERR_ACTOR_INVOKE_METHOD", "error invoke actor method: remote actor moved"),
     ("an unrecognised 5xx stays an outage", 500, "ERR_UNKNOWN", ""),
     ("app token refused", 401, "ERR_UNKNOWN", "invalid api token"),
 ]

@@ -90,6 +90,8 @@ TOO_LARGE_MARKERS = ("stream too large", "request body too large", "message too 
 #: cannot connect now), 58 system error. Every other class (22 data exception such as 22P05
 #: "unsupported Unicode escape sequence", 23 integrity, 42 syntax, 54 limit exceeded) is permanent.
 TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "55", "57", "58"})
+#: How daprd words a failure the actor's own code answered (the app's actor route said 500).
+ACTOR_RAISED = "error from actor service"
 _SQLSTATE = re.compile(r"SQLSTATE ([0-9A-Z]{5})")
 _INNER_CODE = re.compile(r'"errorCode":\s*"([A-Z_]+)"')
 
@@ -107,13 +109,16 @@ def classify_sidecar_error(status: int, code: str, message: str) -> SidecarUnava
 
     An actor call that failed inside the actor (``ERR_ACTOR_INVOKE_METHOD``) is judged by the
     Dapr error inside it (the actor's own state call); an actor method that raised anything else
-    is a bug: :class:`ActorMethodFailed` is raised. Unrecognised 5xx stay outages, as before.
+    is a bug: :class:`ActorMethodFailed` is raised. An actor call daprd could not deliver (no
+    placement table, host unreachable) is judged by its message. Unrecognised 5xx stay outages.
     """
     if code == "ERR_ACTOR_INVOKE_METHOD":
         inner = _INNER_CODE.search(message)
-        if not (inner and inner.group(1).startswith("ERR_")):
+        if inner and inner.group(1).startswith("ERR_"):
+            code = inner.group(1)
+        elif ACTOR_RAISED in message:
             raise ActorMethodFailed(message[:300])
-        code = inner.group(1)
+        # else daprd never reached the actor (placement lookup, host unreachable): judged below
     summary = f"{code}: {message[:300]}"
     lowered = message.lower()
     if status == 413 or any(marker in lowered for marker in TOO_LARGE_MARKERS):

@@ -21,7 +21,7 @@ from course_agent.domain.knowledge import LearnerKnowledge, apply_progress, from
 from course_agent.domain.lesson import Lesson
 from course_agent.domain.prompt import SYSTEM_PROMPT, parse_reply, user_prompt
 from course_agent.schemas import load_schema
-from learnflow_common.dapr import SidecarUnavailable
+from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.validation import LESSON_ID_SEPARATOR
@@ -160,7 +160,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
                 params={"learner_id": self.id.id},
                 timeout_seconds=self.settings.sidecar_timeout_seconds,
             )
-        except SidecarUnavailable as error:
+        except (SidecarUnavailable, SidecarRefused) as error:  # a lesson from the beginning beats no lesson
             log.warning("no knowledge of %s and user-progress unreachable: %s", self.id.id, error)
             return None, "learner progress unavailable: starting from the beginning"
         if response.status_code == 404:

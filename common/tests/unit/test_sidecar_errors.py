@@ -189,3 +189,9 @@ def test_an_actor_method_that_raised_is_a_bug_not_an_outage() -> None:
 def test_refusals_name_the_dependency_they_came_from() -> None:
     assert classify_sidecar_error(500, "ERR_STATE_SAVE", NUL_IN_JSONB).dependency == "state-store"
     assert classify_sidecar_error(400, "ERR_PUBSUB_CLOUD_EVENTS_SER", "bad event").dependency == "pubsub"
+
+
+def test_outages_name_the_dependency_that_is_down() -> None:
+    assert classify_sidecar_error(500, "ERR_STATE_SAVE", "context deadline exceeded").dependency == "state-store"
+    assert classify_sidecar_error(404, "ERR_ACTOR_NO_ADDRESS", "did not find address").dependency == "placement"
+    assert classify_sidecar_error(404, "ERR_PUBSUB_NOT_FOUND", "pubsub not found").dependency == "pubsub"

@@ -97,6 +97,8 @@ _INNER_CODE = re.compile(r'"errorCode":\s*"([A-Z_]+)"')
 
 
 def dependency_of(error_code: str) -> str:
+    if error_code in ("ERR_ACTOR_NO_ADDRESS", "ERR_ACTOR_NO_PLACEMENT"):
+        return "placement"
     if error_code.startswith("ERR_PUBSUB"):
         return "pubsub"
     if error_code.startswith("ERR_STATE") or error_code.startswith("ERR_ACTOR"):

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from learnflow_common.dapr.errors import SidecarUnavailable
+from learnflow_common.dapr.errors import SidecarRefused, SidecarUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://learnflow.dev/problems/"
@@ -65,6 +65,13 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     return Problem(422, "validation-error", "Request validation failed", f"Invalid field(s): {names}", errors=fields)
 
 
+def invalid_field(field: str, message: str) -> Problem:
+    """A 422 for one field, in the shape request validation gives (``errors[].field``)."""
+    return Problem(
+        422, "validation-error", "Request validation failed", message, errors=[{"field": field, "message": message}]
+    )
+
+
 def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:
     return Problem(
         503,
@@ -72,6 +79,26 @@ def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:
         "A dependency is unavailable",
         f"{error}. Retry after the time in Retry-After.",
         headers={"Retry-After": str(retry_after)},
+        dependency=error.dependency,
+    )
+
+
+def refused_problem(error: SidecarRefused) -> Problem:
+    """A refusal that would happen again: 413 for a request over a size limit, else 500; never
+    Retry-After (see ``learnflow_common.dapr.errors``)."""
+    if error.status == 413:
+        return Problem(
+            413,
+            "payload-too-large",
+            "Request too large",
+            "The request is too large to be stored or passed on; sending it again will not help.",
+            dependency=error.dependency,
+        )
+    return Problem(
+        500,
+        "dependency-refused",
+        "The request could not be processed",
+        "A dependency refused this request as such; sending it again will not help.",
         dependency=error.dependency,
     )
 
@@ -89,6 +116,11 @@ def install_problem_handlers(app: FastAPI, retry_after_seconds: int) -> None:
     async def _unavailable(request: Request, exc: SidecarUnavailable) -> JSONResponse:
         log.warning("dependency unavailable on %s: %s", request.url.path, exc)
         return problem_response(unavailable_problem(exc, retry_after_seconds), request.url.path)
+
+    @app.exception_handler(SidecarRefused)
+    async def _refused(request: Request, exc: SidecarRefused) -> JSONResponse:
+        log.error("dependency refused the request on %s: %s", request.url.path, exc)
+        return problem_response(refused_problem(exc), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
 from learnflow_common.app import create_dapr_app
-from learnflow_common.dapr import SidecarUnavailable
+from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.settings import DaprAppSettings
 
 router = APIRouter()
@@ -28,6 +28,16 @@ async def create_thing(body: Body) -> dict[str, str]:
 @router.get("/down")
 async def down() -> None:
     raise SidecarUnavailable("state store gone", "state-store")
+
+
+@router.get("/refused")
+async def refused() -> None:
+    raise SidecarRefused("ERR_STATE_SAVE: unsupported Unicode escape sequence (SQLSTATE 22P05)", "state-store")
+
+
+@router.get("/refused-too-large")
+async def refused_too_large() -> None:
+    raise SidecarRefused("ERR_BAD_REQUEST: stream too large", "dapr-sidecar", 413)
 
 
 @router.post("/events/demo")
@@ -93,6 +103,24 @@ def test_unavailable_dependency_is_503_with_retry_after(client: TestClient) -> N
     assert response.status_code == 503
     assert response.headers["retry-after"] == "7"
     assert response.json()["dependency"] == "state-store"
+
+
+def test_a_refused_request_is_500_problem_without_retry_after(client: TestClient) -> None:
+    response = client.get("/refused")
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "retry-after" not in response.headers
+    assert response.json()["type"].endswith("/dependency-refused")
+    assert response.json()["dependency"] == "state-store"
+
+
+def test_a_request_over_the_sidecars_limit_is_413_problem_without_retry_after(client: TestClient) -> None:
+    response = client.get("/refused-too-large")
+
+    assert response.status_code == 413
+    assert "retry-after" not in response.headers
+    assert response.json()["type"].endswith("/payload-too-large")
 
 
 def test_unknown_route_is_404_problem(client: TestClient) -> None:

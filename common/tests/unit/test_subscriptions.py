@@ -88,3 +88,43 @@ async def test_delivery_goes_to_the_actor_id_computed_from_its_data() -> None:
 
     assert answer == {"status": "SUCCESS"}
     assert sidecar.calls[0][:3] == ("Board", "2026-W01.03", "Record")
+
+
+UNSAFE_IDS = ["e\u00001", "e\n1", "e 1", "-e1", "", "e" * 129, "é1"]
+
+
+@pytest.mark.parametrize("event_id", UNSAFE_IDS)
+async def test_an_event_whose_cloudevent_id_is_not_a_safe_id_is_dropped_before_any_actor_stores_it(
+    event_id: str,
+) -> None:
+    sidecar = _RecordingSidecar()
+
+    answer = await deliver_to_actor(_envelope(id=event_id), sidecar, ProgressUpdatedV1, "Plan", "Apply", "learner_id")  # type: ignore[arg-type]
+
+    assert answer == {"status": "DROP"}
+    assert sidecar.calls == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"source_event_id": "e\u00001"},
+        {"learner_id": "ada\u0000"},
+        {"lesson_id": "ada~" + "0" * 31 + "\u0000"},
+        {"lesson_id": "lesson 1"},
+        {"topic": "variables\u0000"},
+        {"week": "٢٠٢٦-W01"},
+        {"week": "2026-W54"},
+    ],
+    ids=["nul-event-id", "nul-learner", "nul-lesson", "spaced-lesson", "nul-topic", "arabic-digits-week", "week-54"],
+)
+async def test_an_event_whose_data_carries_an_unsafe_id_is_dropped_before_any_actor_stores_it(
+    change: dict[str, str],
+) -> None:
+    sidecar = _RecordingSidecar()
+    body = _envelope(data={**VALID_DATA, **change})
+
+    answer = await deliver_to_actor(body, sidecar, ProgressUpdatedV1, "Plan", "Apply", "learner_id")  # type: ignore[arg-type]
+
+    assert answer == {"status": "DROP"}
+    assert sidecar.calls == []

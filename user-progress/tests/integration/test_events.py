@@ -85,7 +85,7 @@ def test_lesson_generated_event_is_tracked_for_the_learner_once(
     stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
 ) -> None:
     http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
-    lesson = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}")
+    lesson = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}")
 
     _publish(stack, http, "lesson-events", lesson, learner)
     _publish(stack, http, "lesson-events", {**lesson, "id": str(uuid.uuid4())}, learner)  # a redelivery

@@ -18,7 +18,7 @@ from user_progress.domain.leaderboard import bucket_of, shard_of
 
 
 def _unplayed_week() -> str:
-    return f"{random.randint(3000, 9999)}-W{random.randint(1, 52):02d}"
+    return f"{random.randint(2100, 2999)}-W{random.randint(1, 52):02d}"  # GET /leaderboard takes 2000-2999
 
 
 def _progress_event(learner: str, week: str, week_xp: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -42,6 +43,35 @@ def test_reusing_an_event_id_for_a_different_event_is_a_conflict(
     )
 
 
+def test_the_same_instant_written_with_another_offset_is_a_duplicate_not_a_conflict(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    moment = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    event = learning_event(learner, completed_at=moment.isoformat())
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    first = http.post(url, json=event)
+
+    again = http.post(url, json={**event, "completed_at": moment.astimezone(timezone(timedelta(hours=1))).isoformat()})
+
+    assert first.status_code == again.status_code == 200
+    assert again.json()["events_recorded"] == 1
+
+
+def test_an_event_id_is_unique_per_learner_so_two_learners_may_use_the_same_one(
+    stack: RunningStack, http: httpx.Client, new_learner: Any, learning_event: Any
+) -> None:
+    ada, bob = new_learner(), new_learner()
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    shared_id = f"shared-{ada}"
+
+    for_ada = http.post(url, json=learning_event(ada, event_id=shared_id, score=90))
+    for_bob = http.post(url, json=learning_event(bob, event_id=shared_id, score=40))
+
+    assert for_ada.status_code == for_bob.status_code == 200
+    assert for_ada.json()["events_recorded"] == for_bob.json()["events_recorded"] == 1
+    assert for_bob.json()["topics"][0]["average_score"] == 40
+
+
 def test_status_reports_the_contract_fields(
     stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
 ) -> None:
@@ -61,6 +91,7 @@ def test_status_reports_the_contract_fields(
     assert status["streak"]["current"] == 1
     assert set(status["streak"]) == {"current", "longest", "freezes_available", "last_active_date"}
     [topic] = status["topics"]
+    assert (topic["missing_evidence"], topic["mastery_ceiling"]) == (["quiz"], 70)
     assert topic["topic"] == "variables"
     assert 0 <= topic["mastery"] <= 100
     assert topic["level"] in {"Beginner", "Learning", "Proficient", "Mastered"}

@@ -70,3 +70,81 @@ def test_review_without_a_score_is_422_because_it_could_review_nothing(client: T
 
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["score"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("event_id", "evt-\u0000-1"),
+        ("event_id", "evt\t1"),
+        ("event_id", "evt 1"),
+        ("event_id", "x" * 129),
+        ("lesson_id", "ada~" + "0" * 31 + "\u0000"),
+        ("lesson_id", "lesson\u00001"),
+        ("learner_id", "ada\u0000"),
+    ],
+    ids=[
+        "nul-event-id",
+        "tab-event-id",
+        "space-event-id",
+        "long-event-id",
+        "nul-lesson-id",
+        "free-lesson-id",
+        "nul-learner",
+    ],
+)
+def test_event_id_with_nul_is_refused_before_anything_is_stored(client: TestClient, field: str, value: str) -> None:
+    """No sidecar runs here: a 422 proves the request never reached it (it would be 503)."""
+    response = client.post("/update-progress", json={**VALID, field: value})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"from": "9999-12-31", "to": "9999-12-31"}, "from"),
+        ({"to": "0001-01-05"}, "to"),
+        ({"from": "0001-01-01"}, "from"),
+        ({"from": "1999-12-31", "to": "2000-01-10"}, "from"),
+        ({"from": "2026-01-01", "to": "3000-01-01"}, "to"),
+        ({"from": "10000-01-01"}, "from"),
+    ],
+)
+def test_history_dates_outside_2000_to_2999_are_422_naming_the_field(
+    client: TestClient, query: dict[str, str], field: str
+) -> None:
+    response = client.get("/history", params={"learner_id": "ada", **query})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.parametrize("week", ["0000-W01", "9999-W52", "1999-W52", "3000-W02", "2026-W00", "2026-W54", "2025-W53"])
+def test_a_leaderboard_week_that_does_not_exist_or_is_out_of_range_is_422_naming_week(
+    client: TestClient, week: str
+) -> None:
+    response = client.get("/leaderboard", params={"week": week})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "week"
+
+
+@pytest.mark.parametrize("week", ["٢٠٢٦-W47", "2026-W4²", "2026-w47", "2026-W47\n"])
+def test_a_leaderboard_week_in_other_digits_or_shapes_is_422(client: TestClient, week: str) -> None:
+    response = client.get("/leaderboard", params={"week": week})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "week"
+
+
+@pytest.mark.parametrize(
+    "completed_at", ["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "1999-12-31T23:59:59+00:00"]
+)
+def test_extreme_completed_at_is_422_naming_it(client: TestClient, completed_at: str) -> None:
+    response = client.post("/update-progress", json={**VALID, "completed_at": completed_at})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "completed_at"

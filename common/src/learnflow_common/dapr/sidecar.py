@@ -1,19 +1,19 @@
 """An async client for the sidecar's HTTP API: state, pub/sub, invocation, metadata.
 
 Plain httpx rather than the SDK's clients: it never blocks the event loop, and every failure
-maps to one of two exceptions the apps know how to answer (see ``errors``).
+maps to an exception the apps know how to answer: an outage (503 + Retry-After) or a refusal that
+would happen again (413 / 500), decided in one place, ``errors.classify_sidecar_error``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from learnflow_common.dapr.errors import ActorMethodFailed, EtagMismatch, SidecarUnavailable
+from learnflow_common.dapr.errors import EtagMismatch, SidecarUnavailable, classify_sidecar_error
 from learnflow_common.events import CloudEvent
 
 
@@ -22,14 +22,6 @@ class StateEntry:
     key: str
     value: Any
     etag: str | None
-
-
-def _dependency_for(error_code: str) -> str:
-    if error_code.startswith("ERR_PUBSUB"):
-        return "pubsub"
-    if error_code.startswith("ERR_STATE") or error_code.startswith("ERR_ACTOR"):
-        return "state-store"
-    return "dapr-sidecar"
 
 
 class DaprSidecar:
@@ -50,40 +42,30 @@ class DaprSidecar:
         await self._client.aclose()
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """The sidecar's answer; a transport failure, 401 or 5xx raises what
+        :func:`classify_sidecar_error` makes of it (4xx are left to the caller)."""
         try:
             response = await self._client.request(method, url, **kwargs)
         except (httpx.TransportError, httpx.TimeoutException) as error:
             raise SidecarUnavailable(f"Dapr sidecar unreachable ({type(error).__name__})", "dapr-sidecar") from error
-        if response.status_code == 401:
-            raise SidecarUnavailable("Dapr sidecar rejected this app's API token", "dapr-sidecar")
-        if response.status_code >= 500:
-            code, message = self._error_of(response)
-            if code == "ERR_ACTOR_INVOKE_METHOD":
-                code = self._actor_failure_code(message)
-            raise SidecarUnavailable(f"{code}: {message}", _dependency_for(code))
+        if response.status_code == 401 or response.status_code >= 500:
+            raise classify_sidecar_error(response.status_code, *self._error_of(response))
         return response
 
     @staticmethod
-    def _actor_failure_code(message: str) -> str:
-        """An actor call failed: a Dapr error inside (state store down) is a dependency failure;
-        anything else is a bug in the actor and must surface as such, not as "retry later"."""
-        inner = re.search(r'"errorCode":\s*"([A-Z_]+)"', message)
-        if inner and inner.group(1).startswith("ERR_"):
-            return inner.group(1)
-        raise ActorMethodFailed(message)
-
-    @staticmethod
     def _error_of(response: httpx.Response) -> tuple[str, str]:
+        """daprd's ``errorCode`` and the whole ``message`` (the classification reads all of it)."""
         try:
             body = response.json()
         except ValueError:
-            return "ERR_UNKNOWN", response.text[:300]
-        return str(body.get("errorCode", "ERR_UNKNOWN")), str(body.get("message", ""))[:300]
+            return "ERR_UNKNOWN", response.text[:2000]
+        if not isinstance(body, dict):
+            return "ERR_UNKNOWN", response.text[:2000]
+        return str(body.get("errorCode", "ERR_UNKNOWN")), str(body.get("message", ""))
 
     def _raise_for_client_error(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
-            code, message = self._error_of(response)
-            raise RuntimeError(f"sidecar answered {response.status_code} {code}: {message}")
+            raise classify_sidecar_error(response.status_code, *self._error_of(response))
 
     # ------------------------------------------------------------------ state
     async def get_state(self, store: str, key: str) -> StateEntry | None:
@@ -120,10 +102,7 @@ class DaprSidecar:
             content=event.model_dump_json(exclude_none=True),
             headers={"content-type": "application/cloudevents+json"},
         )
-        if response.status_code == 404:
-            code, message = self._error_of(response)
-            raise SidecarUnavailable(f"{code}: {message}", "pubsub")
-        self._raise_for_client_error(response)
+        self._raise_for_client_error(response)  # 404 ERR_PUBSUB_NOT_FOUND: not loaded yet, an outage
 
     # ------------------------------------------------------------------ actors
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from learnflow_common.events.lesson import LessonGeneratedV1
 from learnflow_common.events.progress import AchievementUnlockedV1, ProgressUpdatedV1, StreakUpdatedV1
+from learnflow_common.validation import SafeId
 
 PROGRESS_EVENTS_TOPIC = "progress-events"
 LESSON_EVENTS_TOPIC = "lesson-events"
@@ -53,7 +54,7 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     specversion: str = "1.0"
-    id: str = Field(description="Stable per event: consumers deduplicate on it.")
+    id: SafeId = Field(description="Stable per event: consumers deduplicate on it (and store it).")
     source: str = Field(description="The app id of the publisher.")
     type: str
     subject: str | None = Field(default=None, description="The learner id the event is about.")

@@ -7,6 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from learnflow_common.validation import LearnerId, LessonId, TopicSlug
+
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 
 
@@ -16,9 +18,9 @@ class LessonGeneratedV1(BaseModel):
     EVENT_TYPE: ClassVar[str] = "learnflow.lesson.generated.v1"
     model_config = ConfigDict(extra="forbid", title="learnflow.lesson.generated.v1")
 
-    lesson_id: str = Field(min_length=1, max_length=128)
-    learner_id: str = Field(min_length=1, max_length=128)
-    topic: str = Field(min_length=1, max_length=64)
+    lesson_id: LessonId
+    learner_id: LearnerId
+    topic: TopicSlug
     difficulty: Difficulty
     title: str
     rationale: str = Field(description="Why this topic and difficulty were chosen for the learner.")

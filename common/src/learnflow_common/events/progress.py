@@ -7,6 +7,8 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from learnflow_common.validation import IsoWeek, LearnerId, LessonRef, SafeId, TopicSlug
+
 Activity = Literal["lesson", "exercise", "quiz", "review"]
 MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
 
@@ -17,16 +19,14 @@ class ProgressUpdatedV1(BaseModel):
     EVENT_TYPE: ClassVar[str] = "learnflow.progress.updated.v1"
     model_config = ConfigDict(extra="forbid", title="learnflow.progress.updated.v1")
 
-    learner_id: str = Field(min_length=1, max_length=128)
-    source_event_id: str = Field(
-        min_length=1, max_length=128, description="The event_id given to POST /update-progress."
-    )
+    learner_id: LearnerId
+    source_event_id: SafeId = Field(description="The event_id given to POST /update-progress.")
     activity: Activity
-    topic: str = Field(min_length=1, max_length=64, description="Curriculum topic slug.")
+    topic: TopicSlug = Field(description="Curriculum topic slug.")
     score: int | None = Field(default=None, ge=0, le=100)
     duration_seconds: int | None = Field(default=None, ge=0)
     hints_used: int | None = Field(default=None, ge=0)
-    lesson_id: str | None = None
+    lesson_id: LessonRef | None = None
     completed_at: datetime
     events_recorded: int = Field(ge=1, description="How many learning events the learner has recorded so far.")
     xp_earned: int = Field(ge=0, description="XP this event earned.")
@@ -37,7 +37,7 @@ class ProgressUpdatedV1(BaseModel):
     topic_next_review_at: datetime | None = Field(
         description="When the topic is next due for review (FSRS); null while it has no graded attempt (lessons only)."
     )
-    week: str = Field(pattern=r"^\d{4}-W\d{2}$", description="UTC ISO week of completed_at (leaderboard period).")
+    week: IsoWeek = Field(description="UTC ISO week of completed_at (leaderboard period).")
     week_xp: int = Field(ge=0, description="The learner's XP in `week`, this event included.")
 
 
@@ -47,12 +47,12 @@ class AchievementUnlockedV1(BaseModel):
     EVENT_TYPE: ClassVar[str] = "learnflow.achievement.unlocked.v1"
     model_config = ConfigDict(extra="forbid", title="learnflow.achievement.unlocked.v1")
 
-    learner_id: str = Field(min_length=1, max_length=128)
+    learner_id: LearnerId
     achievement_id: str
     title: str
     description: str
     unlocked_at: datetime = Field(description="completed_at of the event that crossed the threshold.")
-    source_event_id: str = Field(description="The event_id whose recording unlocked it.")
+    source_event_id: SafeId = Field(description="The event_id whose recording unlocked it.")
 
 
 class StreakUpdatedV1(BaseModel):
@@ -61,7 +61,7 @@ class StreakUpdatedV1(BaseModel):
     EVENT_TYPE: ClassVar[str] = "learnflow.streak.updated.v1"
     model_config = ConfigDict(extra="forbid", title="learnflow.streak.updated.v1")
 
-    learner_id: str = Field(min_length=1, max_length=128)
+    learner_id: LearnerId
     current: int = Field(ge=0, description="Streak through the last active day.")
     longest: int = Field(ge=0)
     previous_current: int = Field(ge=0)
@@ -69,4 +69,4 @@ class StreakUpdatedV1(BaseModel):
     freezes_available: int = Field(ge=0)
     last_active_date: date | None
     timezone: str
-    source_event_id: str
+    source_event_id: SafeId

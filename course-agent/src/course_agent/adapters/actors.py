@@ -21,15 +21,15 @@ from course_agent.domain.knowledge import LearnerKnowledge, apply_progress, from
 from course_agent.domain.lesson import Lesson
 from course_agent.domain.prompt import SYSTEM_PROMPT, parse_reply, user_prompt
 from course_agent.schemas import load_schema
-from learnflow_common.dapr import SidecarUnavailable
+from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.validation import LESSON_ID_SEPARATOR
 
 KNOWLEDGE_KEY = "knowledge"
 INDEX_KEY = "lessons"
 REQUESTS_KEY = "requests"
 ACTOR_TYPE = "LearnerPlanActor"
-LESSON_ID_SEPARATOR = "~"
 NAMESPACE = uuid.UUID("0b7e3c0e-4a55-4f7a-9a3e-7d2f1c9e5b21")
 USER_PROGRESS_APP_ID = "user-progress"
 #: What GET /lessons lists for each lesson (the full document is GET /lessons/{lesson_id}).
@@ -51,12 +51,6 @@ def planned_topics(index: list[dict[str, Any]], knowledge: LearnerKnowledge | No
 
 def lesson_key(lesson_id: str) -> str:
     return f"lesson:{lesson_id}"
-
-
-def learner_of(lesson_id: str) -> str | None:
-    """Lesson ids are ``<learner_id>~<32 hex>``: the owner's actor is found without a global lookup."""
-    learner, separator, _ = lesson_id.rpartition(LESSON_ID_SEPARATOR)
-    return learner if separator and learner else None
 
 
 class LearnerPlanActions(ActorInterface):
@@ -166,7 +160,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
                 params={"learner_id": self.id.id},
                 timeout_seconds=self.settings.sidecar_timeout_seconds,
             )
-        except SidecarUnavailable as error:
+        except (SidecarUnavailable, SidecarRefused) as error:  # a lesson from the beginning beats no lesson
             log.warning("no knowledge of %s and user-progress unreachable: %s", self.id.id, error)
             return None, "learner progress unavailable: starting from the beginning"
         if response.status_code == 404:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from course_agent.adapters.actors import ACTOR_TYPE, learner_of
+from course_agent.adapters.actors import ACTOR_TYPE
 from course_agent.adapters.feed import FEED_KIND
 from course_agent.domain.curriculum import TOPIC_SLUGS
 from course_agent.domain.lesson import Difficulty, Lesson
@@ -19,7 +21,7 @@ from learnflow_common.app import get_settings, get_sidecar
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
 from learnflow_common.settings import DaprAppSettings
-from learnflow_common.validation import LEARNER_ID, LearnerId
+from learnflow_common.validation import LESSON_ID, LearnerId, SafeId, owner_of_lesson
 
 router = APIRouter(tags=["lessons"])
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
@@ -43,8 +45,8 @@ class GenerateLessonRequest(BaseModel):
     learner_id: LearnerId
     topic: str | None = Field(default=None, description="Curriculum topic slug; chosen for the learner if absent")
     difficulty: Difficulty | None = Field(default=None, description="Follows the learner's mastery if absent")
-    request_id: str | None = Field(
-        default=None, min_length=1, max_length=128, description="Idempotency key: the same id returns the same lesson"
+    request_id: SafeId | None = Field(
+        default=None, description="Idempotency key (letters, digits and ._:@-, 1-128 characters): same id, same lesson"
     )
 
     @field_validator("topic")
@@ -89,13 +91,15 @@ async def list_lessons(
     topic: Annotated[str | None, Query()] = None,
     difficulty: Annotated[Difficulty | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Any:
     """With ``learner_id``: from that learner's own index (immediately consistent). Without: from the
     lesson feed the agent builds from ``lesson-events`` (it trails generation by the delivery time)."""
     if topic is not None and topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", topic)
     if learner_id is not None:
+        if cursor is not None and LESSON_ID.fullmatch(cursor) is None:
+            raise _bad_cursor()
         page = await sidecar.invoke_actor(
             ACTOR_TYPE,
             learner_id,
@@ -118,6 +122,23 @@ def _bad_cursor() -> Problem:
     )
 
 
+#: The state store's page token is a row offset that PostgreSQL's store parses as a signed 64-bit
+#: integer; up to 18 ASCII digits always parse (``str.isdigit`` also accepts "²" or "٣").
+FEED_TOKEN = re.compile(r"[0-9]{1,18}")
+
+
+def _feed_token(cursor: str) -> str:
+    """The store's page token inside a feed cursor; anything that is not one of ours is 422, never
+    a query the store fails on (which the client would see as 503)."""
+    try:
+        token = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))["token"]
+    except (ValueError, binascii.Error, KeyError, TypeError):
+        raise _bad_cursor() from None
+    if not (isinstance(token, str) and FEED_TOKEN.fullmatch(token)):
+        raise _bad_cursor()
+    return token
+
+
 async def _feed_page(
     sidecar: DaprSidecar,
     settings: DaprAppSettings,
@@ -132,14 +153,8 @@ async def _feed_page(
     if difficulty:
         conditions.append({"EQ": {"difficulty": difficulty}})
     page: dict[str, Any] = {"limit": limit}
-    if cursor:
-        try:
-            token = json.loads(base64.urlsafe_b64decode(cursor.encode()))["token"]
-        except (ValueError, KeyError, TypeError):
-            raise _bad_cursor() from None
-        if not (isinstance(token, str) and token.isdigit()):
-            raise _bad_cursor()
-        page["token"] = token
+    if cursor is not None:
+        page["token"] = _feed_token(cursor)
     result = await sidecar.query_state(
         settings.state_store,
         {
@@ -162,9 +177,8 @@ async def _feed_page(
     "/lessons/{lesson_id}", response_model=Lesson, summary="One lesson", responses={404: {"description": "Unknown"}}
 )
 async def get_lesson(lesson_id: Annotated[str, Path(max_length=300)], sidecar: Sidecar) -> Any:
-    learner = learner_of(lesson_id)
-    valid_owner = learner is not None and LEARNER_ID.fullmatch(learner) is not None
-    lesson = await sidecar.invoke_actor(ACTOR_TYPE, learner, "GetLesson", lesson_id) if valid_owner else None
+    learner = owner_of_lesson(lesson_id)
+    lesson = await sidecar.invoke_actor(ACTOR_TYPE, learner, "GetLesson", lesson_id) if learner else None
     if lesson is None:
         raise Problem(404, "lesson-not-found", "Lesson not found", f"No lesson {lesson_id!r}.")
     return JSONResponse(lesson)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from learnflow_common.validation import LearnerId
+from learnflow_common.problems import invalid_field
+from learnflow_common.validation import IsoWeek, LearnerId
 from user_progress.adapters.leaderboard import week_standings
-from user_progress.api.models import Leaderboard
+from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Leaderboard
 from user_progress.api.progress import Sidecar
 from user_progress.domain.calendar import iso_week
 
@@ -19,9 +20,7 @@ router = APIRouter(tags=["leaderboard"])
 @router.get("/leaderboard", response_model=Leaderboard, summary="Weekly XP leaderboard")
 async def get_leaderboard(
     sidecar: Sidecar,
-    week: Annotated[
-        str | None, Query(pattern=r"^\d{4}-W\d{2}$", description="e.g. 2026-W47; default: this week")
-    ] = None,
+    week: Annotated[IsoWeek | None, Query(description="e.g. 2026-W47; default: this week")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
     learner_id: Annotated[LearnerId | None, Query(description="also report this learner's rank")] = None,
 ) -> Any:
@@ -29,6 +28,18 @@ async def get_leaderboard(
 
     Ranks are competition ranks (ties share a rank: 1, 2, 2, 4); equal XP is listed by learner id.
     """
+    if week is not None:
+        _check_week(week)
     week = week or iso_week(datetime.now(UTC))
     standings = await week_standings(sidecar, week, limit, learner_id)
     return {"week": week, **standings.to_dict()}
+
+
+def _check_week(week: str) -> None:
+    """A week that exists (week 53 only in long ISO years) within the dates the service accepts."""
+    try:
+        monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+    except ValueError:
+        raise invalid_field("week", f"{week} does not exist") from None
+    if not EARLIEST_DATE <= monday <= LATEST_DATE:
+        raise invalid_field("week", f"must be a week between {EARLIEST_DATE} and {LATEST_DATE}")

@@ -8,14 +8,17 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from learnflow_common.curriculum import TOPIC_SLUGS
-from learnflow_common.validation import LearnerId, TopicSlug
+from learnflow_common.validation import LearnerId, LessonRef, SafeId, TopicSlug
 from user_progress.domain.calendar import is_iana_zone
 from user_progress.domain.events import GRADED, Activity, LearningEvent
 
 #: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-#: Older than any learner of this platform; also keeps time zone arithmetic far from year 1.
-EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+#: The dates every parameter and event may name (history range, leaderboard week, completed_at):
+#: older than any learner of this platform, and far enough from date.min/max that no range, week
+#: or time zone arithmetic overflows (an OverflowError would be a 500).
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
+EARLIEST_EVENT = datetime.combine(EARLIEST_DATE, datetime.min.time(), UTC)
 
 
 class ProgressUpdate(BaseModel):
@@ -23,7 +26,7 @@ class ProgressUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: SafeId = Field(description="Idempotency key: letters, digits and ._:@-, 1-128 characters")
     learner_id: LearnerId
     activity: Activity
     topic: TopicSlug
@@ -39,7 +42,9 @@ class ProgressUpdate(BaseModel):
     hints_used: int | None = Field(default=None, ge=0, le=1000)
     completed_at: AwareDatetime = Field(description="RFC 3339 with offset")
     timezone: str | None = Field(default=None, max_length=64, description="IANA time zone; remembered")
-    lesson_id: str | None = Field(default=None, max_length=128)
+    lesson_id: LessonRef | None = Field(
+        default=None, description="A lesson id from the Course Agent (`<learner id>~<32 hex>`) or another safe id"
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -18,10 +18,10 @@ from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
 from learnflow_common.dapr import DaprSidecar
-from learnflow_common.problems import Problem
+from learnflow_common.problems import invalid_field
 from learnflow_common.validation import LearnerId
 from user_progress.adapters.actors import LEARNER_ACTOR
-from user_progress.api.models import Achievements, History, Statistics
+from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Achievements, History, Statistics
 from user_progress.api.progress import Sidecar, learner_not_found
 from user_progress.domain.calendar import today_in
 from user_progress.domain.events import LearningEvent
@@ -33,14 +33,6 @@ from user_progress.views import export_rows_of, statistics_of, status_of
 
 router = APIRouter(tags=["reports"])
 Learner = Annotated[LearnerId, Query()]
-#: Dates the history accepts: far enough from date.min/max that a range never overflows.
-EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
-
-
-def _invalid(field: str, message: str) -> Problem:
-    return Problem(
-        422, "validation-error", "Request validation failed", message, errors=[{"field": field, "message": message}]
-    )
 
 
 async def _snapshot(sidecar: DaprSidecar, learner_id: str) -> Snapshot:
@@ -68,15 +60,15 @@ async def get_history(
     """Pages of at most ``limit`` days from ``from``; ``next_cursor`` is the ``from`` of the next page."""
     for name, value in (("from", from_date), ("to", to_date)):
         if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
-            raise _invalid(name, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
+            raise invalid_field(name, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
     snapshot = await _snapshot(sidecar, learner_id)
     timezone = snapshot.fold.timezone
     end = to_date or today_in(timezone, datetime.now(UTC))
     start = from_date or max(EARLIEST_DATE, end - timedelta(days=29))
     if start > end:
-        raise _invalid("from", "'from' must not be after 'to'")
+        raise invalid_field("from", "'from' must not be after 'to'")
     if (end - start).days + 1 > MAX_HISTORY_DAYS:
-        raise _invalid("from", f"at most {MAX_HISTORY_DAYS} days per request")
+        raise invalid_field("from", f"at most {MAX_HISTORY_DAYS} days per request")
     page_end = min(end, start + timedelta(days=limit - 1))
     days = history_from_days(await _days(sidecar, learner_id, start, page_end), start, page_end)
     next_cursor = page_end + timedelta(days=1) if page_end < end else None

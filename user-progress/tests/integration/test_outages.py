@@ -125,3 +125,22 @@ def test_a_lesson_event_delivered_during_a_state_store_outage_is_retried_not_dea
         return int(status["lessons_assigned"])
 
     assert eventually(lambda: assigned() == 1, timeout=OUTAGE_TIMEOUT)
+
+
+def test_an_update_registers_the_outbox_reminder_with_its_commit_and_the_reminder_removes_itself_when_done(
+    stack: RunningStack, http: httpx.Client, pg: Any, learner: str, learning_event: Any
+) -> None:
+    """The reminder that publishes events a dead process left in the outbox is registered before
+    the update's commit (the flag is written by that commit); once it finds the outbox empty it
+    unregisters itself, so idle learners cost the scheduler nothing."""
+    flag = f"user-progress||LearnerProgressActor||{learner}||outbox-reminder"
+
+    def flag_stored() -> bool:
+        return pg.execute("select 1 from state where key = %s", (flag,)).fetchone() is not None
+
+    assert (
+        http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
+    )
+
+    assert flag_stored()
+    assert eventually(lambda: not flag_stored(), timeout=OUTAGE_TIMEOUT)

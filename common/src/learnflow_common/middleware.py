@@ -17,6 +17,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Routes only the sidecar calls: its config and actor calls, and subscription deliveries.
 DAPR_FACING_PREFIXES = ("/dapr/", "/actors/", "/events/")
+#: Subscription deliveries: the sidecar reads only a 2xx answer's ``status``.
+SUBSCRIPTION_PREFIX = "/events/"
 
 
 async def _send_problem(send: Send, status: int, slug: str, title: str, detail: str) -> None:
@@ -26,6 +28,19 @@ async def _send_problem(send: Send, status: int, slug: str, title: str, detail: 
             "type": "http.response.start",
             "status": status,
             "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_drop(send: Send) -> None:
+    """Answers a subscription delivery DROP: the sidecar moves it to the dead-letter topic."""
+    body = b'{"status":"DROP"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -59,19 +74,19 @@ class BodySizeLimit:
         self.app = app
         self.max_bytes = max_bytes
 
+    async def _refuse(self, scope: Scope, send: Send, detail: str) -> None:
+        if scope["path"].startswith(SUBSCRIPTION_PREFIX):
+            await _send_drop(send)
+        else:
+            await _send_problem(send, 413, "payload-too-large", "Request body too large", detail)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _send_problem(
-                send,
-                413,
-                "payload-too-large",
-                "Request body too large",
-                f"The body is {int(declared)} bytes; the limit is {self.max_bytes}.",
-            )
+            await self._refuse(scope, send, f"The body is {int(declared)} bytes; the limit is {self.max_bytes}.")
             return
         if declared is not None:
             await self.app(scope, receive, send)  # the server stops at the declared length
@@ -87,13 +102,7 @@ class BodySizeLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self.max_bytes:
-                await _send_problem(
-                    send,
-                    413,
-                    "payload-too-large",
-                    "Request body too large",
-                    f"The body exceeds the limit of {self.max_bytes} bytes.",
-                )
+                await self._refuse(scope, send, f"The body exceeds the limit of {self.max_bytes} bytes.")
                 return
             if not message.get("more_body", False):
                 break

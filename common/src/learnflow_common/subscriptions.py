@@ -1,19 +1,29 @@
 """Subscription deliveries from the sidecar: parse the CloudEvent, answer SUCCESS / RETRY / DROP.
 
-Dapr redelivers on RETRY (and on any non-2xx), moves a message to the dead-letter topic on DROP,
-and never deduplicates: handlers dedupe on the event's business id.
+Every consumer of both services answers through :func:`deliver`, so "can this ever succeed?" is
+decided in one place:
+
+- RETRY only for an outage (:class:`SidecarUnavailable`: sidecar, state store, placement or broker
+  not answering now). The sidecar redelivers with the bounded ``inboundDelivery`` policy of
+  ``components/resiliency.yaml``; when it runs out, the message goes to ``<topic>-dlq``.
+- DROP for everything else: malformed or poison data, a refusal (4xx) from the sidecar, an actor
+  method that raised. The sidecar moves the message to ``<topic>-dlq`` at once, so one bad message
+  never blocks the later messages of its partition.
+
+Dapr never deduplicates: handlers dedupe on the event's business id or CloudEvent id, which is also
+what makes replaying a dead-letter topic safe (README, "Dead letters").
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
+from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import EVENT_TYPES, CloudEvent
 
@@ -31,6 +41,16 @@ class UndeliverableEvent(Exception):
     """The message can never be processed (malformed, unknown type): it goes to the dead letters."""
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
+
 def parse_event(body: dict[str, Any]) -> tuple[CloudEvent, BaseModel]:
     """The envelope and its validated data, or :class:`UndeliverableEvent`."""
     try:
@@ -40,6 +60,10 @@ def parse_event(body: dict[str, Any]) -> tuple[CloudEvent, BaseModel]:
     model = EVENT_TYPES.get(envelope.type)
     if model is None:
         raise UndeliverableEvent(f"unknown event type {envelope.type!r}")
+    if _holds_nul(envelope.data):
+        # PostgreSQL's JSONB cannot store U+0000: the save would fail on every attempt, and each
+        # failure would count against the state store's circuit breaker for the whole replica.
+        raise UndeliverableEvent(f"{envelope.type} data holds a NUL character")
     try:
         return envelope, model.model_validate(envelope.data)
     except ValidationError as error:
@@ -50,6 +74,31 @@ def status(value: DeliveryStatus) -> dict[str, str]:
     return {"status": value.value}
 
 
+async def deliver(
+    body: dict[str, Any], expected: type[Model], handle: Callable[[CloudEvent, Model], Awaitable[object]]
+) -> dict[str, str]:
+    """Parses one delivery, hands events of the ``expected`` type to ``handle``, and answers the
+    sidecar: SUCCESS when handled (or another type on the topic, ignored), RETRY when ``handle``
+    met an outage, DROP when the message can never succeed (see the module docstring)."""
+    try:
+        envelope, data = parse_event(body)
+    except UndeliverableEvent as error:
+        log.error("dropping event %s to the dead letters: %s", body.get("id"), error)
+        return status(DeliveryStatus.DROP)
+    if not isinstance(data, expected):
+        return status(DeliveryStatus.SUCCESS)
+    try:
+        await handle(envelope, data)
+    except SidecarUnavailable as error:
+        log.warning("retrying event %s: %s", envelope.id, error)
+        return status(DeliveryStatus.RETRY)
+    except Exception:
+        # a bug or a refusal for this message, not an outage: retrying would block the partition
+        log.exception("dropping event %s to the dead letters", envelope.id)
+        return status(DeliveryStatus.DROP)
+    return status(DeliveryStatus.SUCCESS)
+
+
 async def deliver_to_actor(
     body: dict[str, Any],
     sidecar: DaprSidecar,
@@ -58,33 +107,16 @@ async def deliver_to_actor(
     method: str,
     actor_id_field: str | Callable[[Model], str],
 ) -> dict[str, str]:
-    """Hands one delivery to the actor named by a field of its data (or computed from the data by a
-    function, e.g. a shard of a week), and answers the sidecar.
+    """:func:`deliver` to the actor named by a field of the event's data (or computed from the
+    data by a function, e.g. a shard of a week).
 
     The actor method receives ``{"event_id": <CloudEvent id>, "data": <validated data>}``.
-    Malformed -> DROP (dead-letter topic); other types on the topic -> SUCCESS (ignored);
-    sidecar / state store down -> RETRY.
     """
-    try:
-        envelope, data = parse_event(body)
-    except UndeliverableEvent as error:
-        log.error("dropping event %s: %s", body.get("id"), error)
-        return status(DeliveryStatus.DROP)
-    if not isinstance(data, expected):
-        return status(DeliveryStatus.SUCCESS)
-    actor_id = actor_id_field(data) if callable(actor_id_field) else str(getattr(data, actor_id_field))
-    try:
+
+    async def invoke(envelope: CloudEvent, data: Model) -> None:
+        actor_id = actor_id_field(data) if callable(actor_id_field) else str(getattr(data, actor_id_field))
         await sidecar.invoke_actor(
-            actor_type,
-            actor_id,
-            method,
-            {"event_id": envelope.id, "data": data.model_dump(mode="json")},
+            actor_type, actor_id, method, {"event_id": envelope.id, "data": data.model_dump(mode="json")}
         )
-    except SidecarUnavailable as error:
-        log.warning("retrying event %s: %s", envelope.id, error)
-        return status(DeliveryStatus.RETRY)
-    except (ActorMethodFailed, RuntimeError) as error:
-        # a bug or a refusal for this message, not an outage: retrying would block the partition
-        log.error("dropping event %s to the dead letters: %s", envelope.id, error)
-        return status(DeliveryStatus.DROP)
-    return status(DeliveryStatus.SUCCESS)
+
+    return await deliver(body, expected, invoke)

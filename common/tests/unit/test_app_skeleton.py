@@ -97,6 +97,31 @@ def test_body_over_the_limit_is_413_problem(client: TestClient) -> None:
     assert response.json()["type"].endswith("/payload-too-large")
 
 
+def test_subscription_delivery_over_the_limit_is_answered_drop_so_it_goes_to_the_dead_letters(
+    client: TestClient,
+) -> None:
+    """Dapr retries any non-2xx answer; a 413 would redeliver the same too-large message forever."""
+    response = client.post(
+        "/events/demo",
+        content=b'{"id": "' + b"x" * 2000 + b'"}',
+        headers={"content-type": "application/json", "dapr-api-token": "app-token"},
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "DROP"}
+
+
+def test_chunked_subscription_delivery_over_the_limit_is_answered_drop(client: TestClient) -> None:
+    response = client.post(
+        "/events/demo",
+        content=iter([b'{"id": "', b"x" * 2000, b'"}']),
+        headers={"content-type": "application/json", "dapr-api-token": "app-token"},
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "DROP"}
+
+
 def test_unavailable_dependency_is_503_with_retry_after(client: TestClient) -> None:
     response = client.get("/down")
 

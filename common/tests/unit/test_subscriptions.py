@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from learnflow_common.events import ProgressUpdatedV1
-from learnflow_common.subscriptions import UndeliverableEvent, deliver_to_actor, parse_event
+from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
+from learnflow_common.events import CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.subscriptions import UndeliverableEvent, deliver, deliver_to_actor, parse_event
 
 VALID_DATA = {
     "learner_id": "ada",
@@ -51,10 +52,12 @@ def test_valid_delivery_parses_to_its_model() -> None:
         {"not": "a cloud event"},
         _envelope(type="learnflow.unknown.v1"),
         _envelope(data={**VALID_DATA, "activity": "sleeping"}),
+        _envelope(data={**VALID_DATA, "topic": "vari\x00ables"}),
+        "a JSON string, not an object",
     ],
-    ids=["not-a-cloudevent", "unknown-type", "invalid-data"],
+    ids=["not-a-cloudevent", "unknown-type", "invalid-data", "nul-in-data", "not-an-object"],
 )
-def test_malformed_delivery_is_undeliverable(body: dict[str, object]) -> None:
+def test_malformed_delivery_is_undeliverable(body: Any) -> None:
     with pytest.raises(UndeliverableEvent):
         parse_event(body)
 
@@ -128,3 +131,59 @@ async def test_an_event_whose_data_carries_an_unsafe_id_is_dropped_before_any_ac
 
     assert answer == {"status": "DROP"}
     assert sidecar.calls == []
+
+
+class _FailingSidecar:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "answer"),
+    [
+        (SidecarUnavailable("ERR_ACTOR_STATE_GET: store down", "state-store"), "RETRY"),
+        (SidecarUnavailable("Dapr sidecar unreachable (ConnectError)", "dapr-sidecar"), "RETRY"),
+        (ActorMethodFailed("error from actor service: (500) KeyError('week')"), "DROP"),
+        (RuntimeError("sidecar answered 400 ERR_MALFORMED_REQUEST: invalid actorId"), "DROP"),
+        (ValueError("learner 'ada' belongs to shard 3, not to 2026-W01.04"), "DROP"),
+    ],
+    ids=["store-down", "sidecar-down", "actor-method-raised", "sidecar-refused", "unexpected-error"],
+)
+async def test_only_an_outage_is_retried_and_every_other_failure_goes_to_the_dead_letters(
+    error: Exception, answer: str
+) -> None:
+    delivered = await deliver_to_actor(
+        _envelope(),
+        _FailingSidecar(error),  # type: ignore[arg-type]
+        ProgressUpdatedV1,
+        "Plan",
+        "Apply",
+        "learner_id",
+    )
+
+    assert delivered == {"status": answer}
+
+
+async def test_malformed_delivery_is_dropped_without_calling_the_handler() -> None:
+    handled: list[str] = []
+
+    async def handle(envelope: CloudEvent, data: ProgressUpdatedV1) -> None:
+        handled.append(envelope.id)
+
+    answer = await deliver(_envelope(data={**VALID_DATA, "xp_total": "lots"}), ProgressUpdatedV1, handle)
+
+    assert answer == {"status": "DROP"}
+    assert handled == []
+
+
+async def test_an_event_of_another_type_on_the_topic_is_acknowledged_and_ignored() -> None:
+    handled: list[str] = []
+
+    async def handle(envelope: CloudEvent, data: LessonGeneratedV1) -> None:
+        handled.append(envelope.id)
+
+    assert await deliver(_envelope(), LessonGeneratedV1, handle) == {"status": "SUCCESS"}
+    assert handled == []

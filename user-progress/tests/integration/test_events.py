@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 
-from devstack.testing import RunningStack, eventually, read_topic
+from devstack.testing import RunningStack, eventually, produce, read_raw, read_topic
 from learnflow_common.schemas import load_schema
 
 
@@ -106,3 +109,70 @@ def test_malformed_lesson_event_goes_to_the_dead_letter_topic(
 
     dead, _ = read_topic(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value.get("id") == broken["id"])
     assert dead["type"] == "learnflow.lesson.generated.v1"
+
+
+def _lessons_assigned(stack: RunningStack, http: httpx.Client, learner: str) -> int:
+    status = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner}).json()
+    return int(status["lessons_assigned"])
+
+
+def test_poison_messages_reach_the_dead_letter_topic_and_later_messages_on_their_partition_still_flow(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    assert (
+        http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
+    )
+    invalid = _lesson_cloud_event(learner, "x", data={"lesson_id": "x", "learner_id": learner})
+    nul = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}\u0000")  # JSONB cannot store it
+    oversized = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}")
+    oversized["data"]["title"] = "x" * 100_000  # over the app's 64 KB request limit
+    not_json = f"not json at all {uuid.uuid4()}".encode()
+    later = [_lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}") for _ in range(2)]
+
+    partitions = produce(
+        stack.kafka_bootstrap,
+        "lesson-events",
+        [json.dumps(event).encode() for event in (invalid, nul, oversized)]
+        + [not_json]
+        + [json.dumps(event).encode() for event in later],
+        key=learner,
+    )
+
+    assert len(set(partitions)) == 1  # one partition: the later messages queue behind the poison
+    assert eventually(lambda: _lessons_assigned(stack, http, learner) == 2, timeout=90)
+    for poison in (invalid, nul, oversized):
+        read_topic(
+            stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _, wanted=poison["id"]: value.get("id") == wanted
+        )
+    read_raw(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value == not_json)
+
+
+def test_a_dead_letter_replayed_by_the_operator_tool_is_processed_once(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    """A valid event dead-lettered because the redeliveries of an outage ran out: after the outage
+    the operator replays it from lesson-events-dlq onto lesson-events (README, "Dead letters")."""
+    assert (
+        http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
+    )
+    lesson = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}")
+    produce(stack.kafka_bootstrap, "lesson-events-dlq", [json.dumps(lesson).encode()], key=learner)
+
+    for _ in range(2):  # replayed twice by mistake: consumers dedupe
+        subprocess.run(
+            [
+                sys.executable,
+                "tools/replay_dlq.py",
+                "lesson-events",
+                "--bootstrap",
+                stack.kafka_bootstrap,
+                "--id",
+                lesson["id"],
+            ],
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+        )
+
+    assert eventually(lambda: _lessons_assigned(stack, http, learner) == 1)
+    _, key = read_topic(stack.kafka_bootstrap, "lesson-events", lambda value, _: value.get("id") == lesson["id"])
+    assert key == learner.encode()

@@ -6,11 +6,15 @@ each waits until the stack has recovered before it ends, so later tests see a he
 
 from __future__ import annotations
 
+import json
+import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from devstack.testing import RunningStack, eventually, read_topic
+from devstack.testing import RunningStack, eventually, produce, read_topic
 
 OUTAGE_TIMEOUT = 90.0
 
@@ -80,3 +84,63 @@ def test_sidecar_outage_is_503_with_retry_after_and_readiness_goes_false(
     assert int(response.headers["retry-after"]) > 0
     eventually(lambda: _ready(stack), timeout=OUTAGE_TIMEOUT, interval=1)
     assert http.post(url, json=event).json()["events_recorded"] == 1
+
+
+def test_a_lesson_event_delivered_during_a_state_store_outage_is_retried_not_dead_lettered(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    """An outage is answered RETRY: the delivery waits it out and is applied after, instead of
+    going to lesson-events-dlq like a message that can never succeed."""
+    assert (
+        http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
+    )
+    lesson_id = f"lesson-{uuid.uuid4()}"
+    lesson = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "course-agent",
+        "type": "learnflow.lesson.generated.v1",
+        "subject": learner,
+        "datacontenttype": "application/json",
+        "data": {
+            "lesson_id": lesson_id,
+            "learner_id": learner,
+            "topic": "loops",
+            "difficulty": "beginner",
+            "title": "Loops for beginners",
+            "rationale": "next topic",
+            "generator": "builtin",
+            "created_at": datetime.now(UTC).isoformat(),
+        },
+    }
+
+    with stack.frozen("postgres"):
+        produce(stack.kafka_bootstrap, "lesson-events", [json.dumps(lesson).encode()], key=learner)
+        time.sleep(15)  # delivered, and answered RETRY, while the store does not answer
+
+    eventually(lambda: _ready(stack), timeout=OUTAGE_TIMEOUT, interval=1)
+
+    def assigned() -> int:
+        status = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner}).json()
+        return int(status["lessons_assigned"])
+
+    assert eventually(lambda: assigned() == 1, timeout=OUTAGE_TIMEOUT)
+
+
+def test_an_update_registers_the_outbox_reminder_with_its_commit_and_the_reminder_removes_itself_when_done(
+    stack: RunningStack, http: httpx.Client, pg: Any, learner: str, learning_event: Any
+) -> None:
+    """The reminder that publishes events a dead process left in the outbox is registered before
+    the update's commit (the flag is written by that commit); once it finds the outbox empty it
+    unregisters itself, so idle learners cost the scheduler nothing."""
+    flag = f"user-progress||LearnerProgressActor||{learner}||outbox-reminder"
+
+    def flag_stored() -> bool:
+        return pg.execute("select 1 from state where key = %s", (flag,)).fetchone() is not None
+
+    assert (
+        http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
+    )
+
+    assert flag_stored()
+    assert eventually(lambda: not flag_stored(), timeout=OUTAGE_TIMEOUT)

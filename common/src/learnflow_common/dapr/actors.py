@@ -4,9 +4,20 @@ The Python SDK constructs actors itself, so an actor cannot take the app's sidec
 constructor argument; :meth:`SidecarActor.bind` hands it over once, at start-up.
 
 The outbox: an actor stores the events a change produces in the same state transaction as the
-change (key ``outbox``), then publishes them and removes them. A crash or a broker outage between
-the two leaves them stored; the next turn of that actor publishes them. Events are therefore
-never lost and never invented; a consumer may see one twice and deduplicates on the CloudEvent id.
+change (key ``outbox``), then publishes them and removes them. Events are never lost and never
+invented; a consumer may see one twice and deduplicates on the CloudEvent id.
+
+- Before that transaction is committed, a durable reminder (``outbox-retry``, kept by the
+  scheduler) is registered, so if the process dies between the commit and the publish, or the
+  broker is down, the reminder publishes the staged events without waiting for the learner's next
+  call. A registration goes through the scheduler, so it is made only when the actor state does not
+  already say it is registered (key ``outbox-reminder``, written in the same transaction); the
+  reminder unregisters itself when it finds the outbox empty. If the scheduler cannot register it,
+  the change is still committed and the actor's next call or reminder publishes.
+- A publish the sidecar refuses (4xx: body refused, topic not allowed) would be refused again on
+  every retry: the event is moved aside (key ``outbox-undeliverable``, the latest 100 kept) and
+  logged as an error, and the events after it go out. The change itself stays committed and its
+  call answers success; no later call fails because of it.
 """
 
 from __future__ import annotations
@@ -28,6 +39,11 @@ from learnflow_common.settings import DaprAppSettings
 
 OUTBOX_KEY = "outbox"
 OUTBOX_REMINDER = "outbox-retry"
+#: ``True`` while ``OUTBOX_REMINDER`` is registered (set only after a successful registration).
+OUTBOX_REMINDER_KEY = "outbox-reminder"
+#: Events the sidecar refused to publish, with its answer: for an operator to inspect.
+UNDELIVERABLE_KEY = "outbox-undeliverable"
+UNDELIVERABLE_KEPT = 100
 OUTBOX_RETRY_DUE = timedelta(seconds=10)
 OUTBOX_RETRY_PERIOD = timedelta(seconds=30)
 #: After a failed publish, calls skip publishing inline for this long (the reminder keeps trying),
@@ -82,22 +98,30 @@ class SidecarActor(Actor, Remindable):
             raise
 
     async def stage_events(self, topic: str, events: list[CloudEvent]) -> None:
-        """Adds events to the outbox; they are committed by the caller's :meth:`commit_state`."""
+        """Adds events to the outbox; they are committed by the caller's :meth:`commit_state`, after
+        the retry reminder is registered (see the module docstring)."""
         pending: list[dict[str, Any]] = await self._state_manager.get_or_add_state(OUTBOX_KEY, [])
         staged = [
             {"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events
         ]
         await self._state_manager.set_state(OUTBOX_KEY, [*pending, *staged])
+        await self._arm_outbox_reminder()
 
     async def flush_outbox(self, force: bool = False) -> int:
-        """Publishes committed events in order; returns how many are still pending."""
-        found, pending = await self._state_manager.try_get_state(OUTBOX_KEY)
-        if not found or not pending:
+        """Publishes committed events in order; returns how many are still pending.
+
+        Never raises for a publish: an outage keeps the events for the reminder, a refusal moves
+        the event aside. The change that staged them is committed whatever happens here.
+        """
+        pending: list[dict[str, Any]] = await self.state_or_none(OUTBOX_KEY) or []
+        if not pending:
             return 0
         if not force and time.monotonic() < SidecarActor._publishing_paused_until:
-            await self._ensure_retry_reminder()
+            await self._arm_outbox_reminder()
+            await self._commit_outbox()
             return len(pending)
-        published = 0
+        done = 0
+        refused: list[dict[str, Any]] = []
         for entry in pending:
             try:
                 await self.sidecar.publish(
@@ -107,27 +131,58 @@ class SidecarActor(Actor, Remindable):
                     partition_key=entry["partition_key"],
                 )
             except SidecarUnavailable as error:
-                log.warning("outbox of %s: %d event(s) kept for later: %s", self.id, len(pending) - published, error)
+                log.warning("outbox of %s: %d event(s) kept for later: %s", self.id, len(pending) - done, error)
                 SidecarActor._publishing_paused_until = time.monotonic() + OUTBOX_INLINE_BACKOFF_SECONDS
                 break
-            published += 1
-        if published:
-            await self._state_manager.set_state(OUTBOX_KEY, pending[published:])
-            await self.commit_state()
-        remaining = len(pending) - published
+            except Exception as error:  # refused as it stands: retrying gets the same answer
+                log.error(
+                    "outbox of %s: event %s to %s refused, moved to %s: %s",
+                    self.id,
+                    entry.get("event", {}).get("id"),
+                    entry.get("topic"),
+                    UNDELIVERABLE_KEY,
+                    error,
+                )
+                refused.append({**entry, "error": str(error)[:500]})
+            done += 1
+        if done:
+            await self._state_manager.set_state(OUTBOX_KEY, pending[done:])
+        if refused:
+            kept: list[dict[str, Any]] = await self.state_or_none(UNDELIVERABLE_KEY) or []
+            await self._state_manager.set_state(UNDELIVERABLE_KEY, [*kept, *refused][-UNDELIVERABLE_KEPT:])
+        remaining = len(pending) - done
         if remaining:
-            await self._ensure_retry_reminder()
+            await self._arm_outbox_reminder()
+        await self._commit_outbox()
         return remaining
 
-    async def _ensure_retry_reminder(self) -> None:
-        """Nobody may call this actor again soon: a reminder (durable, via the scheduler) retries."""
+    async def _commit_outbox(self) -> None:
+        """Commits what publishing changed. If the store fails now, the published events stay in
+        the outbox and go out again later (consumers dedupe): no reason to fail the caller's call."""
+        try:
+            await self.commit_state()
+        except Exception as error:
+            log.warning("outbox of %s: could not record what was published: %s", self.id, error)
+
+    async def _arm_outbox_reminder(self) -> None:
+        """Registers the retry reminder unless the actor state says it is registered, and stages
+        that fact for the caller's commit."""
+        if await self.state_or_none(OUTBOX_REMINDER_KEY):
+            return
         try:
             await self.register_reminder(OUTBOX_REMINDER, b"", OUTBOX_RETRY_DUE, OUTBOX_RETRY_PERIOD)
-        except Exception:  # the change is committed; the next call to this actor retries too
+        except Exception:  # the change is committed anyway; the next call to this actor publishes
             log.exception("outbox of %s: could not register the retry reminder", self.id)
+            return
+        await self._state_manager.set_state(OUTBOX_REMINDER_KEY, True)
 
     async def receive_reminder(
         self, name: str, state: bytes, due_time: timedelta, period: timedelta, *args: Any
     ) -> None:
-        if name == OUTBOX_REMINDER and await self.flush_outbox(force=True) == 0:
-            await self.unregister_reminder(OUTBOX_REMINDER)
+        """Publishes what is left; with the outbox empty, forgets the flag, then the reminder (in
+        that order: a stored flag always means a registered reminder)."""
+        if name != OUTBOX_REMINDER or await self.flush_outbox(force=True):
+            return
+        await self._state_manager.try_remove_state(OUTBOX_REMINDER_KEY)
+        await self.commit_state()
+        await self.unregister_reminder(OUTBOX_REMINDER)

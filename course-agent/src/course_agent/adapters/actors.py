@@ -81,7 +81,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         updated = apply_progress(current, delivery["event_id"], ProgressUpdatedV1.model_validate(delivery["data"]))
         if updated is not current:
             await self._state_manager.set_state(KNOWLEDGE_KEY, updated.to_dict())
-            await self._state_manager.save_state()
+            await self.commit_state()
         return {"applied": updated is not current}
 
     async def get_knowledge(self) -> dict[str, Any] | None:
@@ -126,7 +126,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         if request_id:
             await self._state_manager.set_state(REQUESTS_KEY, {**requests, request_id: lesson_id})
         await self.stage_events(LESSON_EVENTS_TOPIC, [self._lesson_generated(document)])
-        await self._state_manager.save_state()
+        await self.commit_state()
         await self.flush_outbox()
         return document
 

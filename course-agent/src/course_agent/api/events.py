@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
@@ -10,13 +9,12 @@ from fastapi import APIRouter, Body, Depends
 from course_agent.adapters.actors import ACTOR_TYPE
 from course_agent.adapters.feed import record_in_feed
 from learnflow_common.app import get_settings, get_sidecar
-from learnflow_common.dapr import DaprSidecar, SidecarUnavailable
-from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.dapr import DaprSidecar
+from learnflow_common.events import CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.settings import DaprAppSettings
-from learnflow_common.subscriptions import DeliveryStatus, UndeliverableEvent, deliver_to_actor, parse_event, status
+from learnflow_common.subscriptions import deliver, deliver_to_actor
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
-log = logging.getLogger(__name__)
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
 Delivery = Annotated[dict[str, Any], Body()]
 
@@ -32,19 +30,8 @@ async def on_lesson_event(
     body: Delivery, sidecar: Sidecar, settings: Annotated[DaprAppSettings, Depends(get_settings)]
 ) -> dict[str, str]:
     """Adds a generated lesson to the feed behind GET /lessons (idempotent on lesson_id)."""
-    try:
-        envelope, data = parse_event(body)
-    except UndeliverableEvent as error:
-        log.error("dropping lesson event %s: %s", body.get("id"), error)
-        return status(DeliveryStatus.DROP)
-    if not isinstance(data, LessonGeneratedV1):
-        return status(DeliveryStatus.SUCCESS)
-    try:
-        await record_in_feed(sidecar, settings.state_store, data)
-    except SidecarUnavailable as error:
-        log.warning("retrying lesson event %s: %s", envelope.id, error)
-        return status(DeliveryStatus.RETRY)
-    except RuntimeError as error:
-        log.error("dropping lesson event %s to the dead letters: %s", envelope.id, error)
-        return status(DeliveryStatus.DROP)
-    return status(DeliveryStatus.SUCCESS)
+
+    async def add_to_feed(_: CloudEvent, lesson: LessonGeneratedV1) -> None:
+        await record_in_feed(sidecar, settings.state_store, lesson)
+
+    return await deliver(body, LessonGeneratedV1, add_to_feed)

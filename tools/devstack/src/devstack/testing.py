@@ -132,7 +132,24 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float 
 def read_topic(
     bootstrap: str, topic: str, match: Callable[[dict[str, Any], bytes | None], bool], timeout: float = 60.0
 ) -> tuple[dict[str, Any], bytes | None]:
-    """Reads ``topic`` from the beginning with a plain Kafka consumer until a message matches."""
+    """Reads ``topic`` from the beginning with a plain Kafka consumer until a JSON message matches
+    (values that are not JSON, e.g. poison messages of a test, are skipped)."""
+
+    def json_match(value: bytes, key: bytes | None) -> bool:
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return False
+        return isinstance(decoded, dict) and match(decoded, key)
+
+    value, key = read_raw(bootstrap, topic, json_match, timeout)
+    return json.loads(value), key
+
+
+def read_raw(
+    bootstrap: str, topic: str, match: Callable[[bytes, bytes | None], bool], timeout: float = 60.0
+) -> tuple[bytes, bytes | None]:
+    """Reads ``topic`` from the beginning with a plain Kafka consumer until a message's bytes match."""
     from confluent_kafka import Consumer
 
     consumer = Consumer(
@@ -150,9 +167,26 @@ def read_topic(
             message = consumer.poll(0.5)
             if message is None or message.error():
                 continue
-            value = json.loads(message.value())
-            if match(value, message.key()):
-                return value, message.key()
+            if match(message.value() or b"", message.key()):
+                return message.value() or b"", message.key()
     finally:
         consumer.close()
     raise AssertionError(f"no matching message on {topic} within {timeout}s")
+
+
+def produce(bootstrap: str, topic: str, values: list[bytes], key: str) -> list[int]:
+    """Publishes raw messages with a plain Kafka producer, in order, all with ``key``; returns the
+    partition each landed on (the same for one key)."""
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    partitions: list[int] = []
+
+    def delivered(error: Any, message: Any) -> None:
+        assert error is None, error
+        partitions.append(message.partition())
+
+    for value in values:
+        producer.produce(topic, value=value, key=key.encode(), on_delivery=delivered)
+    assert producer.flush(30) == 0, "the broker did not acknowledge every message"
+    return partitions

@@ -1,0 +1,117 @@
+"""In-memory stand-ins for the sidecar, for unit tests that drive the real actors.
+
+The actors run on the Dapr SDK's own state manager and serializers; only the sidecar's actor API
+(state, reminders) and this app's publishing client are replaced, with faults that can be injected
+at a chosen point: a failed save, a publish that meets an outage or is refused, a process that dies.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from dapr.actor import Actor, ActorId
+from dapr.actor.runtime._type_information import ActorTypeInformation
+from dapr.actor.runtime.context import ActorRuntimeContext
+from dapr.clients.base import DaprActorClientBase
+
+from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
+from learnflow_common.dapr.errors import SidecarUnavailable
+from learnflow_common.events import CloudEvent
+from learnflow_common.settings import DaprAppSettings
+
+ActorT = TypeVar("ActorT", bound=Actor)
+
+
+class ProcessDied(BaseException):
+    """Raised at an injected point: the app process is gone, nothing after it runs (not an
+    ``Exception``, so no handler of the app catches it)."""
+
+
+class MemoryActorStore(DaprActorClientBase):
+    """The sidecar's actor state and reminder API over dicts.
+
+    ``fail_saves`` makes the next saves fail: ``"outage"`` like a state store outage,
+    ``"transport"`` like a connection lost while the sidecar may or may not have stored them.
+    """
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], bytes] = {}
+        self.reminders: dict[tuple[str, str], dict[str, Any]] = {}
+        self.reminder_registrations = 0
+        self.fail_saves: list[str] = []
+
+    async def get_state(self, actor_type: str, actor_id: str, name: str) -> bytes:
+        return self.values.get((actor_id, name), b"")
+
+    async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:
+        if self.fail_saves:
+            kind = self.fail_saves.pop(0)
+            if kind == "outage":
+                raise SidecarUnavailable("ERR_STATE_TRANSACTION: store down", "state-store")
+            raise ConnectionResetError("connection to the sidecar lost during the save")
+        for operation in json.loads(data):
+            key = (actor_id, operation["request"]["key"])
+            if operation["operation"] == "upsert":
+                self.values[key] = PLAIN_JSON.serialize(operation["request"]["value"])
+            else:
+                self.values.pop(key, None)
+
+    def stored(self, actor_id: str) -> dict[str, Any]:
+        return {name: json.loads(value) for (owner, name), value in self.values.items() if owner == actor_id}
+
+    async def register_reminder(self, actor_type: str, actor_id: str, name: str, data: bytes) -> None:
+        self.reminder_registrations += 1
+        self.reminders[(actor_id, name)] = json.loads(data)
+
+    async def unregister_reminder(self, actor_type: str, actor_id: str, name: str) -> None:
+        self.reminders.pop((actor_id, name), None)
+
+    async def invoke_method(self, *args: Any, **kwargs: Any) -> bytes:
+        raise NotImplementedError
+
+    async def register_timer(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    async def unregister_timer(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+
+class MemoryPublisher:
+    """This app's publishing client (``DaprSidecar.publish``) over a list.
+
+    ``failures`` are raised by the next publishes, in order: an exception instance, e.g.
+    ``SidecarUnavailable`` (broker down), ``RuntimeError`` (a 4xx refusal) or ``ProcessDied``.
+    """
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, CloudEvent, str]] = []
+        self.failures: list[BaseException] = []
+
+    async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.published.append((topic, event, partition_key))
+
+
+class ActorHost:
+    """One actor type's instances over a :class:`MemoryActorStore`; :meth:`restart` drops them
+    all (a process restart, or Dapr deactivating them): the next call starts from what is stored."""
+
+    def __init__(self, actor_type: type[ActorT], settings: DaprAppSettings) -> None:
+        self.store = MemoryActorStore()
+        self.publisher = MemoryPublisher()
+        self._context = ActorRuntimeContext(ActorTypeInformation.create(actor_type), PLAIN_JSON, PLAIN_JSON, self.store)
+        self._actor_type = actor_type
+        self._actors: dict[str, Actor] = {}
+        if issubclass(actor_type, SidecarActor):
+            actor_type.bind(self.publisher, settings)  # type: ignore[arg-type]
+            SidecarActor._publishing_paused_until = 0.0
+
+    def actor(self, actor_id: str) -> Any:
+        if actor_id not in self._actors:
+            self._actors[actor_id] = self._actor_type(self._context, ActorId(actor_id))
+        return self._actors[actor_id]
+
+    def restart(self) -> None:
+        self._actors.clear()

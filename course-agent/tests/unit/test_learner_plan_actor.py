@@ -1,0 +1,73 @@
+"""The learner's plan actor after a failed save: nothing unsaved may survive in its cache.
+
+The real ``LearnerPlanActor`` runs on the Dapr SDK's state manager; the sidecar's actor API is an
+in-memory stand-in that fails a save like a connection lost mid-request (``learnflow_common.dapr.testing``).
+The SDK marks values saved before it sends them: a cache kept after the failure would answer the
+retry from values that were never stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from course_agent.adapters.actors import KNOWLEDGE_KEY, LearnerPlanActor, lesson_key
+from course_agent.settings import Settings
+from learnflow_common.dapr.testing import ActorHost
+
+LEARNER = "ada"
+
+
+@pytest.fixture
+def host() -> ActorHost:
+    settings = Settings(APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t")
+    return ActorHost(LearnerPlanActor, settings)
+
+
+def _delivery(event_id: str, score: int = 40) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "data": {
+            "learner_id": LEARNER,
+            "source_event_id": f"source-{event_id}",
+            "activity": "exercise",
+            "topic": "variables",
+            "score": score,
+            "completed_at": "2026-11-20T10:00:00Z",
+            "events_recorded": 1,
+            "xp_earned": 14,
+            "xp_total": 14,
+            "level": 1,
+            "topic_mastery": 20,
+            "topic_level": "Beginner",
+            "topic_next_review_at": "2026-11-21T10:00:00Z",
+            "week": "2026-W47",
+            "week_xp": 14,
+        },
+    }
+
+
+async def test_a_progress_event_whose_save_failed_is_applied_when_redelivered(host: ActorHost) -> None:
+    host.store.fail_saves = ["transport"]
+
+    with pytest.raises(ConnectionResetError):
+        await host.actor(LEARNER).apply_progress(_delivery("p1"))
+    redelivered = await host.actor(LEARNER).apply_progress(_delivery("p1"))
+
+    assert redelivered == {"applied": True}
+    assert KNOWLEDGE_KEY in host.store.stored(LEARNER)
+
+
+async def test_a_lesson_whose_save_failed_is_generated_and_stored_when_the_request_is_retried(host: ActorHost) -> None:
+    await host.actor(LEARNER).apply_progress(_delivery("p1"))
+    host.store.fail_saves = ["transport"]
+
+    with pytest.raises(ConnectionResetError):
+        await host.actor(LEARNER).generate_lesson({"request_id": "r1"})
+    lesson = await host.actor(LEARNER).generate_lesson({"request_id": "r1"})
+
+    stored = host.store.stored(LEARNER)
+    assert stored[lesson_key(lesson["lesson_id"])] == lesson
+    assert stored["requests"] == {"r1": lesson["lesson_id"]}
+    assert [event.data["lesson_id"] for _, event, _ in host.publisher.published] == [lesson["lesson_id"]]

@@ -1,0 +1,44 @@
+"""Where an undeliverable message ends up: the Dapr resources both the local stack and the cluster
+load (components/, rendered for Kubernetes by k8s/dapr)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+COMPONENTS = Path(__file__).resolve().parents[2] / "components"
+#: Dapr's exponential policy: first wait 0.5 s, each next one 1.5 times longer, up to maxInterval.
+FIRST_WAIT_SECONDS, MULTIPLIER = 0.5, 1.5
+
+
+def _documents(name: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all((COMPONENTS / name).read_text()) if doc]
+
+
+def _seconds(duration: str) -> float:
+    return float(duration.removesuffix("ms")) / 1000 if duration.endswith("ms") else float(duration.removesuffix("s"))
+
+
+def test_redeliveries_are_bounded_so_a_message_that_keeps_failing_reaches_the_dead_letters() -> None:
+    spec = _documents("resiliency.yaml")[0]["spec"]
+    policy_name = spec["targets"]["components"]["pubsub"]["inbound"]["retry"]
+    policy = spec["policies"]["retries"][policy_name]
+
+    waits = [
+        min(FIRST_WAIT_SECONDS * MULTIPLIER**attempt, _seconds(policy["maxInterval"]))
+        for attempt in range(policy["maxRetries"])
+    ]
+
+    assert policy["policy"] == "exponential"
+    assert policy["maxRetries"] >= 0
+    assert 60 <= sum(waits) <= 10 * 60  # outlives a restart, does not hold a partition for long
+
+
+def test_every_subscription_dead_letters_to_its_topic_dlq() -> None:
+    subscriptions = _documents("subscriptions.yaml")
+
+    assert subscriptions
+    for subscription in subscriptions:
+        assert subscription["spec"]["deadLetterTopic"] == f"{subscription['spec']['topic']}-dlq"

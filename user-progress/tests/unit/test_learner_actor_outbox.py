@@ -1,0 +1,136 @@
+"""The learner actor's outbox and its saves, with a fault injected at each point in between.
+
+The real ``LearnerProgressActor`` runs on the Dapr SDK's state manager and serializers; the sidecar's
+actor API and the publishing client are in-memory stand-ins (``learnflow_common.dapr.testing``).
+What the stack itself does for the same faults is proven in ``tests/integration/test_outages.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from learnflow_common.dapr.actors import OUTBOX_KEY, OUTBOX_REMINDER, UNDELIVERABLE_KEY
+from learnflow_common.dapr.errors import SidecarUnavailable
+from learnflow_common.dapr.testing import ActorHost, ProcessDied
+from user_progress.adapters.actors import LearnerProgressActor
+from user_progress.settings import Settings
+
+LEARNER = "ada"
+PROGRESS = "learnflow.progress.updated.v1"
+
+
+@pytest.fixture
+def host() -> ActorHost:
+    settings = Settings(APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t")
+    return ActorHost(LearnerProgressActor, settings)
+
+
+def _event(event_id: str, minutes_ago: int = 5) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "learner_id": LEARNER,
+        "activity": "quiz",
+        "topic": "variables",
+        "score": 90,
+        "completed_at": (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(),
+    }
+
+
+async def _record(host: ActorHost, event_id: str, minutes_ago: int = 5) -> dict[str, Any]:
+    answer: dict[str, Any] = await host.actor(LEARNER).record_event(_event(event_id, minutes_ago))
+    return answer
+
+
+async def _fire_reminder(host: ActorHost) -> None:
+    """What the Dapr runtime does when a registered reminder is due."""
+    assert (LEARNER, OUTBOX_REMINDER) in host.store.reminders
+    await host.actor(LEARNER).receive_reminder(OUTBOX_REMINDER, b"", timedelta(seconds=10), timedelta(seconds=30))
+
+
+def _published_sources(host: ActorHost) -> list[str]:
+    return [event.data["source_event_id"] for _, event, _ in host.publisher.published if event.type == PROGRESS]
+
+
+async def test_events_staged_before_the_process_died_are_published_by_the_reminder_without_another_call(
+    host: ActorHost,
+) -> None:
+    host.publisher.failures = [ProcessDied()]  # dies after the commit, before the first publish
+
+    with pytest.raises(ProcessDied):
+        await _record(host, "e1")
+    host.restart()
+
+    assert host.store.stored(LEARNER)[OUTBOX_KEY]  # committed with the change...
+    await _fire_reminder(host)  # ...and the reminder registered before the commit publishes them
+    assert _published_sources(host) == ["e1"]
+    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
+
+
+async def test_the_reminder_unregisters_itself_once_the_outbox_is_empty(host: ActorHost) -> None:
+    await _record(host, "e1")
+
+    await _fire_reminder(host)
+
+    assert (LEARNER, OUTBOX_REMINDER) not in host.store.reminders
+    assert "outbox-reminder" not in host.store.stored(LEARNER)
+    await _record(host, "e2", minutes_ago=4)
+    assert (LEARNER, OUTBOX_REMINDER) in host.store.reminders  # the next write registers it again
+
+
+async def test_the_reminder_is_registered_once_while_it_is_registered_not_on_every_write(host: ActorHost) -> None:
+    for number in range(5):
+        await _record(host, f"e{number}", minutes_ago=10 - number)
+
+    assert host.store.reminder_registrations == 1
+    assert _published_sources(host) == [f"e{number}" for number in range(5)]
+
+
+async def test_a_broker_outage_keeps_the_events_for_the_reminder_and_the_update_succeeds(host: ActorHost) -> None:
+    host.publisher.failures = [SidecarUnavailable("ERR_PUBSUB_PUBLISH_MESSAGE: broker down", "pubsub")]
+
+    answer = await _record(host, "e1")
+
+    assert answer["outcome"] == "recorded"
+    assert len(host.store.stored(LEARNER)[OUTBOX_KEY]) == 3  # progress, achievement, streak
+    await _fire_reminder(host)
+    assert _published_sources(host) == ["e1"]
+    assert (LEARNER, OUTBOX_REMINDER) not in host.store.reminders
+
+
+async def test_a_refused_publish_answers_the_committed_update_as_recorded_and_no_later_call_fails(
+    host: ActorHost,
+) -> None:
+    host.publisher.failures = [RuntimeError("sidecar answered 403 ERR_PUBSUB_FORBIDDEN: topic not allowed")]
+
+    first = await _record(host, "e1")
+    status = await host.actor(LEARNER).get_status()
+    second = await _record(host, "e2", minutes_ago=4)
+
+    assert first["outcome"] == "recorded"
+    assert status is not None
+    assert status["events_recorded"] == 1
+    assert second["outcome"] == "recorded"
+    stored = host.store.stored(LEARNER)
+    assert stored[OUTBOX_KEY] == []
+    refused = stored[UNDELIVERABLE_KEY]
+    assert [entry["event"]["type"] for entry in refused] == [PROGRESS]
+    assert "403" in refused[0]["error"]
+    assert _published_sources(host) == ["e2"]  # the events after the refused one went out
+
+
+async def test_after_a_transport_error_during_the_save_the_clients_retry_is_recorded_not_a_duplicate(
+    host: ActorHost,
+) -> None:
+    host.store.fail_saves = ["transport"]
+
+    with pytest.raises(ConnectionResetError):
+        await _record(host, "e1")
+    retried = await _record(host, "e1")
+
+    assert retried["outcome"] == "recorded"
+    assert retried["status"]["events_recorded"] == 1
+    assert "snapshot" in host.store.stored(LEARNER)
+    assert _published_sources(host) == ["e1"]

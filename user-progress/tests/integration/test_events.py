@@ -123,11 +123,11 @@ def test_poison_messages_reach_the_dead_letter_topic_and_later_messages_on_their
         http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
     )
     invalid = _lesson_cloud_event(learner, "x", data={"lesson_id": "x", "learner_id": learner})
-    nul = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}\u0000")  # JSONB cannot store it
-    oversized = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}")
+    nul = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}\u0000")  # JSONB cannot store it
+    oversized = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}")
     oversized["data"]["title"] = "x" * 100_000  # over the app's 64 KB request limit
     not_json = f"not json at all {uuid.uuid4()}".encode()
-    later = [_lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}") for _ in range(2)]
+    later = [_lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}") for _ in range(2)]
 
     partitions = produce(
         stack.kafka_bootstrap,
@@ -155,7 +155,7 @@ def test_a_dead_letter_replayed_by_the_operator_tool_is_processed_once(
     assert (
         http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
     )
-    lesson = _lesson_cloud_event(learner, f"lesson-{uuid.uuid4()}")
+    lesson = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}")
     produce(stack.kafka_bootstrap, "lesson-events-dlq", [json.dumps(lesson).encode()], key=learner)
 
     for _ in range(2):  # replayed twice by mistake: consumers dedupe

@@ -94,7 +94,7 @@ def test_a_lesson_event_delivered_during_a_state_store_outage_is_retried_not_dea
     assert (
         http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
     )
-    lesson_id = f"lesson-{uuid.uuid4()}"
+    lesson_id = f"{learner}~{uuid.uuid4().hex}"
     lesson = {
         "specversion": "1.0",
         "id": str(uuid.uuid4()),

@@ -18,13 +18,13 @@ import pytest
 from dapr.actor import ActorId
 from dapr.actor.runtime._type_information import ActorTypeInformation
 from dapr.actor.runtime.context import ActorRuntimeContext
-from dapr.clients.base import DaprActorClientBase
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from learnflow_common.dapr.actors import PLAIN_JSON
 from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
+from learnflow_common.dapr.testing import MemoryActorStore
 from user_progress.adapters.leaderboard import (
     HISTOGRAM_KEY,
     LEADERBOARD_ACTOR,
@@ -40,47 +40,6 @@ from user_progress.settings import Settings
 
 WEEK = "2026-W47"
 APP_TOKEN = "app-token"
-
-
-class MemoryActorStore(DaprActorClientBase):
-    """The sidecar's actor state API over a dict. ``fail_saves`` makes the next saves fail like a
-    state store outage."""
-
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, str], bytes] = {}
-        self.fail_saves = 0
-
-    async def get_state(self, actor_type: str, actor_id: str, name: str) -> bytes:
-        return self.values.get((actor_id, name), b"")
-
-    async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:
-        if self.fail_saves:
-            self.fail_saves -= 1
-            raise SidecarUnavailable("ERR_STATE_TRANSACTION: store down", "state-store")
-        for operation in json.loads(data):
-            key = (actor_id, operation["request"]["key"])
-            if operation["operation"] == "upsert":
-                self.values[key] = PLAIN_JSON.serialize(operation["request"]["value"])
-            else:
-                self.values.pop(key, None)
-
-    def stored(self, actor: str) -> dict[str, Any]:
-        return {name: json.loads(value) for (owner, name), value in self.values.items() if owner == actor}
-
-    async def invoke_method(self, *args: Any, **kwargs: Any) -> bytes:
-        raise NotImplementedError
-
-    async def register_reminder(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError
-
-    async def unregister_reminder(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError
-
-    async def register_timer(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError
-
-    async def unregister_timer(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError
 
 
 class ActorHost:
@@ -269,7 +228,7 @@ async def test_a_redelivery_writes_nothing(host: ActorHost) -> None:
 
 async def test_after_a_failed_save_nothing_unsaved_stays_cached_so_the_redelivery_is_applied(host: ActorHost) -> None:
     shard, event = actor_id(WEEK, shard_of("ada")), _delivery("ada", 40, "e1")
-    host.store.fail_saves = 1
+    host.store.fail_saves = ["outage"]
 
     with pytest.raises(SidecarUnavailable):
         await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import threading
@@ -118,6 +119,7 @@ class Sampler:
                     self.peak[name] = max(self.peak.get(name, 0.0), value)
 
     def __enter__(self) -> Sampler:
+        self._children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         self._before = _cpu_ticks()
         self._started = time.monotonic()
         self._thread.start()
@@ -134,6 +136,11 @@ class Sampler:
             used = ticks - self._before.get(pid, (comm, 0))[1]
             if used > 0:
                 groups[by_pid.get(pid, comm)] += used / TICKS
+        # Our children that ended meanwhile (wrk, py-spy) are gone from /proc: their rusage.
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        groups["load generator and profilers (ended children)"] += (
+            children.ru_utime + children.ru_stime - self._children_before.ru_utime - self._children_before.ru_stime
+        )
         self.elapsed = elapsed
         self.cpu_seconds = {name: round(value, 2) for name, value in sorted(groups.items(), key=lambda kv: -kv[1])}
 

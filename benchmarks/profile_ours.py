@@ -50,7 +50,7 @@ def scrape(port: int) -> dict[str, float]:
     values: dict[str, float] = {}
     for line in text.splitlines():
         match = METRIC_LINE.match(line)
-        if match and not match.group(1).endswith(SKIP):
+        if match and not match.group(1).endswith(SKIP) and not match.group(1).startswith(("go_", "process_")):
             values[match.group(1) + (match.group(2) or "")] = float(match.group(3))
     return values
 
@@ -79,6 +79,25 @@ def per_update(
     return out
 
 
+PG_COUNTERS = """
+SELECT 'transactions committed' AS what, xact_commit AS value FROM pg_stat_database WHERE datname = current_database()
+UNION ALL SELECT 'rows fetched', tup_fetched FROM pg_stat_database WHERE datname = current_database()
+UNION ALL SELECT relname || ' ' || kind, value FROM pg_stat_user_tables,
+  LATERAL (VALUES ('index scans', idx_scan), ('rows inserted', n_tup_ins), ('rows updated', n_tup_upd),
+                  ('rows deleted', n_tup_del)) AS counters(kind, value)
+  WHERE relname = 'state'
+"""
+
+
+def pg_counters(dsn: str) -> dict[str, float]:
+    """PostgreSQL's own counters: what the state store did, whoever asked (flushed within ~1 s)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_force_next_flush()")
+        return {str(what): float(value or 0) for what, value in connection.execute(PG_COUNTERS).fetchall()}
+
+
 def sequential_updates(url: str, learners: list[str], run_id: str) -> int:
     when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
     with httpx.Client(timeout=30) as client:
@@ -95,18 +114,29 @@ def sequential_updates(url: str, learners: list[str], run_id: str) -> int:
     return len(learners)
 
 
-def round_trips(url: str, ports: dict[str, int], run_id: str, count: int) -> dict[str, Any]:
+def round_trips(url: str, dsn: str, ports: dict[str, int], run_id: str, count: int) -> dict[str, Any]:
+    """Counters per update: the daprd ones, and PostgreSQL's (the ``state`` table: the services' and
+    their consumers' state; the leaderboard and the Course Agent projection are included)."""
     existing = f"{run_id}-rt-existing"
+    result: dict[str, Any] = {}
     sequential_updates(url, [existing] * 3, f"{run_id}-rtw")  # the learner exists, its reminder is registered
-    time.sleep(2)
-    before = scrape_all(ports)
-    updates = sequential_updates(url, [existing] * count, f"{run_id}-rte")
-    time.sleep(3)  # the consumers (leaderboard, Course Agent projection) finish
-    result = {"existing_learner": {"updates": updates, "per_update": per_update(before, scrape_all(ports), updates)}}
-    before = scrape_all(ports)
-    updates = sequential_updates(url, [f"{run_id}-rt-new-{n}" for n in range(count // 2)], f"{run_id}-rtn")
-    time.sleep(3)
-    result["new_learner"] = {"updates": updates, "per_update": per_update(before, scrape_all(ports), updates)}
+    for label, learners in (
+        ("existing_learner", [existing] * count),
+        ("new_learner", [f"{run_id}-rt-new-{n}" for n in range(count // 2)]),
+    ):
+        time.sleep(3)
+        before, pg_before = scrape_all(ports), pg_counters(dsn)
+        started = time.monotonic()
+        updates = sequential_updates(url, learners, f"{run_id}-{label}")
+        elapsed = time.monotonic() - started
+        time.sleep(3)  # the consumers (leaderboard, Course Agent projection) finish
+        pg_after = pg_counters(dsn)
+        result[label] = {
+            "updates": updates,
+            "mean_answer_ms": round(1000 * elapsed / updates, 1),
+            "postgres_per_update": {k: round((pg_after[k] - pg_before.get(k, 0)) / updates, 2) for k in pg_after},
+            "daprd_per_update": per_update(before, scrape_all(ports), updates),
+        }
     return result
 
 
@@ -172,8 +202,10 @@ def main() -> None:
     run_id = f"prof{uuid.uuid4().hex[:6]}"
     report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
-    report["round_trips"] = round_trips(url, ports, run_id, args.round_trip_updates)
-    print("round trips per update:", json.dumps(report["round_trips"], indent=1), flush=True)
+    report["round_trips"] = round_trips(url, info["postgres_dsn"], ports, run_id, args.round_trip_updates)
+    for label, figures in report["round_trips"].items():
+        print(f"{label}: mean answer {figures['mean_answer_ms']} ms; PostgreSQL per update:")
+        print(f"  {figures['postgres_per_update']}", flush=True)
 
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
@@ -215,7 +247,7 @@ def main() -> None:
         "wrk": load,
         "cpu_cores": sampler.cpu_share(),
         "cpu_seconds": sampler.cpu_seconds,
-        "per_update": per_update(before, scrape_all(ports), load["requests"]),
+        "daprd_per_update": per_update(before, scrape_all(ports), load["requests"]),
     }
     report["py_spy"] = {
         app: summarise_stacks(args.out / f"pyspy-{app}.txt", args.rate, int(args.seconds) - 2)

@@ -74,6 +74,18 @@ def fold(aggregate: dict[str, Any], event: ProgressIn) -> dict[str, Any]:
     return aggregate
 
 
+def connect_arguments(dsn: str) -> dict[str, Any]:
+    """asyncpg's arguments for a URL or a libpq key=value DSN (the stack's ``postgres_dsn``)."""
+    if "://" in dsn:
+        return {"dsn": dsn}
+    pairs = dict(item.split("=", 1) for item in dsn.split())
+    names = {"host": "host", "port": "port", "user": "user", "password": "password", "dbname": "database"}
+    arguments: dict[str, Any] = {names[key]: value for key, value in pairs.items() if key in names}
+    if pairs.get("sslmode") == "disable":
+        arguments["ssl"] = False
+    return arguments
+
+
 def create_app(dsn: str, kafka: str, topic: str) -> FastAPI:
     state: dict[str, Any] = {}
 
@@ -82,7 +94,7 @@ def create_app(dsn: str, kafka: str, topic: str) -> FastAPI:
         async def init(connection: asyncpg.Connection) -> None:
             await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
-        pool = await asyncpg.create_pool(dsn, min_size=4, max_size=20, init=init)
+        pool = await asyncpg.create_pool(**connect_arguments(dsn), min_size=4, max_size=20, init=init)
         await pool.execute(SCHEMA)
         producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=True, linger_ms=0)
         await producer.start()

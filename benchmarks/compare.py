@@ -43,6 +43,16 @@ BASELINE_TOPIC = "bench-baseline-progress"
 PROGRESS_TOPIC = "progress-events"
 MEMORY_OF = ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "baseline")
 SCENARIOS = ("update-spread", "update-hot", "status", "generate-lesson")
+#: CPU groups that belong to the systems measured; anything else is other load on the machine.
+MEASURED = (
+    *MEMORY_OF,
+    "kafka",
+    "java",
+    "postgres",
+    "placement",
+    "scheduler",
+    "load generator and profilers (ended children)",
+)
 
 
 def create_topic(bootstrap: str, topic: str) -> None:
@@ -288,6 +298,15 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["| process | idle | peak under load |", "|---|---|---|"]
     for name, idle in report["memory"]["idle_mb"].items():
         lines.append(f"| {name} | {idle} | {report['memory']['peak_mb'].get(name, '-')} |")
+    background = [
+        sum(share for name, share in point["cpu_cores"].items() if name not in MEASURED) for point in points.values()
+    ]
+    if background:
+        lines += [
+            "",
+            f"Other load on the machine (processes of neither system, e.g. other worktrees' tests): "
+            f"{statistics.mean(background):.2f} cores on average over the points, at most {max(background):.2f}.",
+        ]
     for system in ("ours", "baseline"):
         point = points.get(f"{system}/update-spread/32")
         if point:
@@ -320,7 +339,8 @@ def chart(report: dict[str, Any], path: Path) -> None:
         latency.set_title(scenario)
         latency.set_yscale("log")
         latency.set_ylabel("latency (ms, log)")
-        throughput.set_ylabel("throughput (req/s)")
+        throughput.set_yscale("log")
+        throughput.set_ylabel("throughput (req/s, log)")
         for axis in (latency, throughput):
             axis.set_xscale("log", base=2)
             axis.set_xticks(concurrency, [str(c) for c in concurrency])
@@ -341,8 +361,14 @@ def main() -> None:
     parser.add_argument("--propagation-samples", type=int, default=20)
     parser.add_argument("--baseline-port", type=int, default=18090)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--render", type=Path, help="only write the table and chart again from this compare.json")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.render:
+        report = json.loads(args.render.read_text())
+        (args.out / "compare.md").write_text(markdown(report))
+        chart(report, args.out / "compare.png")
+        return
     info = running_stack()
     run_id = f"cmp{uuid.uuid4().hex[:6]}"
     ours_up = info["apps"]["user-progress"]["app_url"]

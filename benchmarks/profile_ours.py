@@ -10,13 +10,14 @@
    --format raw``) on the user-progress and course-agent app processes, the CPU every process used
    (/proc), and the daprd counters again.
 
-Writes benchmarks/results/profile.json and the collapsed stacks pyspy-<app>.txt (open them with
-speedscope or flamegraph.pl); benchmarks/results/PROFILE.md is written from them by hand.
+Writes benchmarks/results/profile.json and the collapsed stacks pyspy-<app>.txt.gz (gunzip, then open
+them with speedscope or flamegraph.pl); benchmarks/results/PROFILE.md is written from them by hand.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import shutil
@@ -255,12 +256,17 @@ def main() -> None:
         if (args.out / f"pyspy-{app}.txt").exists()
     }
     (args.out / "profile.json").write_text(json.dumps(report, indent=1) + "\n")
+    for app in profiled:  # the collapsed stacks are ~1 MB of text: kept compressed
+        raw = args.out / f"pyspy-{app}.txt"
+        if raw.exists():
+            (args.out / f"pyspy-{app}.txt.gz").write_bytes(gzip.compress(raw.read_bytes()))
+            raw.unlink()
     print("load:", json.dumps({k: v for k, v in report["load"].items() if k != "per_update"}, indent=1))
     for app, summary in report["py_spy"].items():
         print(f"py-spy {app}: {summary['samples']} samples, busy {summary['busy_share_of_one_core']} of a core")
         for name, count, share in summary["self_top"][:15]:
             print(f"  {share:5.1f}% {count:6d} {name}")
-    print(f"written: {args.out}/profile.json, pyspy-*.txt")
+    print(f"written: {args.out}/profile.json, pyspy-*.txt.gz")
 
 
 if __name__ == "__main__":

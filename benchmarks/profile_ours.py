@@ -156,6 +156,39 @@ def _frame_name(frame: str) -> str:
     return f"{match.group('function')} ({file})"
 
 
+#: Where the app's CPU goes, by what the stack passes through (a sample may be in several).
+BUCKETS = {
+    "actor state calls: SDK HTTP client (aiohttp, a new session per call)": r"DaprHttpClient\.send_bytes",
+    "  of which opening a new TCP connection": r"TCPConnector\._create_direct_connection",
+    "calls to the sidecar through httpx (learnflow_common DaprSidecar)": r"DaprSidecar\._request",
+    "  of which API -> actor invocation": r"DaprSidecar\.invoke_actor",
+    "  of which publishing the outbox": r"DaprSidecar\.publish",
+    "failed `import sniffio` on every httpx request (httpcore)": r"current_async_library \(httpcore",
+    "ledger.record (domain rules + its state reads)": r"record \(user_progress/ledger\.py",
+    "progress-events consumer (leaderboard)": r"user_progress/api/events|[Ll]eaderboard",
+    "building the answer (status_of)": r"status_of",
+    "building the CloudEvents": r"progress_events \(user_progress",
+    "logging (httpx logs every request at INFO)": r"logging/__init__",
+    "json encode/decode": r"json/encoder|json/decoder",
+    "pydantic": r"pydantic",
+}
+
+
+def buckets(lines: list[str]) -> list[tuple[str, float]]:
+    patterns = {name: re.compile(pattern) for name, pattern in BUCKETS.items()}
+    counts: Counter[str] = Counter()
+    total = 0
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        total += int(count_text)
+        for name, pattern in patterns.items():
+            if pattern.search(stack):
+                counts[name] += int(count_text)
+    return [(name, round(100 * counts[name] / total, 1) if total else 0.0) for name in BUCKETS]
+
+
 def summarise_stacks(path: Path, rate: int, seconds: float) -> dict[str, Any]:
     """Self and inclusive samples per function of py-spy's collapsed stacks (the main thread and
     any other thread holding the CPU; idle samples are not recorded)."""
@@ -163,7 +196,8 @@ def summarise_stacks(path: Path, rate: int, seconds: float) -> dict[str, Any]:
     inclusive: Counter[str] = Counter()
     packages: Counter[str] = Counter()
     total = 0
-    for line in path.read_text().splitlines():
+    lines = (gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()).splitlines()
+    for line in lines:
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
             continue
@@ -184,6 +218,7 @@ def summarise_stacks(path: Path, rate: int, seconds: float) -> dict[str, Any]:
         "self_top": [(name, count, round(100 * count / total, 1)) for name, count in self_samples.most_common(30)],
         "inclusive_top": [(name, count, round(100 * count / total, 1)) for name, count in inclusive.most_common(60)],
         "self_by_package": [(name, count, round(100 * count / total, 1)) for name, count in packages.most_common(20)],
+        "buckets_percent": buckets(lines),
     }
 
 
@@ -194,8 +229,18 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
     parser.add_argument("--round-trip-updates", type=int, default=40)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--summarise", action="store_true", help="only summarise the stored pyspy-*.txt.gz again")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.summarise:
+        report = json.loads((args.out / "profile.json").read_text())
+        seconds = report["load"]["wrk"]["seconds"]
+        for app in report["py_spy"]:
+            path = args.out / f"pyspy-{app}.txt.gz"
+            report["py_spy"][app] = summarise_stacks(path, args.rate, int(seconds) - 2)
+            print(app, json.dumps(report["py_spy"][app]["buckets_percent"], indent=1))
+        (args.out / "profile.json").write_text(json.dumps(report, indent=1) + "\n")
+        return
     info = running_stack()
     pids = stack_pids(info)
     ports = metrics_ports()

@@ -242,6 +242,11 @@ def ratio(ours: float, baseline: float) -> str:
     return f"{ours / baseline:.2f}x" if baseline else "-"
 
 
+def other_load(point: dict[str, Any]) -> float:
+    """Cores used meanwhile by processes of neither system (e.g. other worktrees' test runs)."""
+    return sum(share for name, share in point["cpu_cores"].items() if name not in MEASURED)
+
+
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
@@ -255,8 +260,8 @@ def markdown(report: dict[str, Any]) -> str:
         "(throughput: higher is better; latency: lower is better).",
         "",
         "| scenario | clients | ours req/s | ours p50 | ours p99 | baseline req/s | baseline p50 | baseline p99 "
-        "| throughput ratio | p50 ratio | p99 ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| throughput ratio | p50 ratio | p99 ratio | other load (cores) ours / baseline |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     points = report["points"]
     for scenario in SCENARIOS:
@@ -269,7 +274,7 @@ def markdown(report: dict[str, Any]) -> str:
             if base is None:
                 lines.append(
                     f"| {scenario} | {clients} | {ours['throughput_rps']}{errors} | {ours['p50_ms']} | "
-                    f"{ours['p99_ms']} | - | - | - | - | - | - |"
+                    f"{ours['p99_ms']} | - | - | - | - | - | - | {other_load(ours):.2f} |"
                 )
                 continue
             berrors = f" ({base['errors']} errors)" if base["errors"] else ""
@@ -277,7 +282,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {scenario} | {clients} | {ours['throughput_rps']}{errors} | {ours['p50_ms']} | {ours['p99_ms']} "
                 f"| {base['throughput_rps']}{berrors} | {base['p50_ms']} | {base['p99_ms']} "
                 f"| {ratio(ours['throughput_rps'], base['throughput_rps'])} | {ratio(ours['p50_ms'], base['p50_ms'])} "
-                f"| {ratio(ours['p99_ms'], base['p99_ms'])} |"
+                f"| {ratio(ours['p99_ms'], base['p99_ms'])} | {other_load(ours):.2f} / {other_load(base):.2f} |"
             )
     lines += ["", "Event propagation (single updates of one learner at idle; ms after the POST answered):", ""]
     lines += [
@@ -298,9 +303,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["| process | idle | peak under load |", "|---|---|---|"]
     for name, idle in report["memory"]["idle_mb"].items():
         lines.append(f"| {name} | {idle} | {report['memory']['peak_mb'].get(name, '-')} |")
-    background = [
-        sum(share for name, share in point["cpu_cores"].items() if name not in MEASURED) for point in points.values()
-    ]
+    background = [other_load(point) for point in points.values()]
     if background:
         lines += [
             "",

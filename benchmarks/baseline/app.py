@@ -54,6 +54,17 @@ class ProgressIn(BaseModel):
     lesson_id: str | None = None
 
 
+def new_aggregate(learner: str) -> dict[str, Any]:
+    return {
+        "learner_id": learner,
+        "xp": 0,
+        "events_recorded": 0,
+        "activity_counts": {},
+        "topics": {},
+        "last_activity_at": None,
+    }
+
+
 def fold(aggregate: dict[str, Any], event: ProgressIn) -> dict[str, Any]:
     graded = event.activity != "lesson" and event.score is not None
     xp = XP[event.activity] + (event.score // 10 if graded and event.score is not None else 0)
@@ -127,8 +138,7 @@ def create_app(dsn: str, kafka: str, topic: str) -> FastAPI:
                 "INSERT INTO bench_baseline_learners (learner_id, aggregate) VALUES ($1, $2) "
                 "ON CONFLICT (learner_id) DO UPDATE SET learner_id = EXCLUDED.learner_id RETURNING aggregate",
                 learner,
-                {"learner_id": learner, "xp": 0, "events_recorded": 0, "activity_counts": {}, "topics": {}}
-                | {"last_activity_at": None},
+                new_aggregate(learner),
             )
             if not inserted:
                 return {"outcome": "duplicate", "status": aggregate}

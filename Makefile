@@ -91,10 +91,14 @@ test: deps ## Every test; starts the stack for the integration tests if it is no
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 
-bench: deps ## Benchmarks against the real stack (started if needed); they report figures
+# e.g. make bench COMPARE_ARGS="--seconds 2 --warmup 1 --concurrency 1 8 --out /tmp/bench" (a short comparison)
+bench: deps ## Benchmarks against the real stack (started if needed), and vs the direct path; they report figures
+	@tools/install-system-deps.sh bench
+	@$(VENV)/bin/pip install --quiet -c constraints.txt -r benchmarks/requirements.txt
 	@started=0; \
 	if ! $(DEVSTACK) status >/dev/null 2>&1; then $(DEVSTACK) up || exit 1; started=1; fi; \
-	$(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py; rc=$$?; \
+	$(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py \
+	  && $(VENV)/bin/python benchmarks/compare.py $(COMPARE_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 

@@ -2,7 +2,8 @@
 # Installs the Debian packages the project needs, only those missing. Idempotent.
 # PostgreSQL server (the stack runs its own cluster, not the system service), a Java 17 runtime
 # for Kafka, Go to build the Dapr runtime, Maven to resolve Kafka's jars; with `containers`, also
-# podman, runc and debootstrap for the image builds and `make e2e-containers`.
+# podman, runc and debootstrap for the image builds and `make e2e-containers`; with `bench`, also
+# wrk, the HTTP load generator of `make bench` (benchmarks/compare.py).
 set -euo pipefail
 
 missing=()
@@ -16,6 +17,9 @@ if [ "${1:-}" = containers ]; then
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   # podman builds its pod infra (pause) image from catatonit; a fresh podman install may lack it
   command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
+fi
+if [ "${1:-}" = bench ]; then
+  command -v wrk >/dev/null || missing+=(wrk)
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -1,0 +1,447 @@
+"""LearnFlow against the direct path (FastAPI + asyncpg + aiokafka, benchmarks/baseline/), in ONE run
+against the running stack (issue 10). Reports figures; asserts nothing.
+
+    make bench                                   # starts the stack if needed, then this
+    .venv/bin/python benchmarks/compare.py --seconds 3 --warmup 1 --concurrency 1 8   # a short run
+
+Load: wrk (benchmarks/wrk/learnflow.lua), loopback, bounded in time, a warm-up on the same learners
+excluded; every update has its own event id. For each concurrency:
+
+- ``update-spread``: POST /update-progress over 64 learners; ``update-hot``: on one learner;
+- ``status``: GET /status of those 64 learners (the baseline: one SELECT of the aggregate);
+- ``generate-lesson``: POST /generate-lesson (ours only; the built-in generator), learners with history.
+
+Then the event propagation of single updates at idle: the answer -> the event read by a plain Kafka
+consumer -> the Course Agent's projection reflecting it (the learner's ``LearnerPlanActor``
+``GetKnowledge`` lists the CloudEvent id in ``applied_event_ids``, polled through the course-agent
+sidecar every 10 ms). And RSS (/proc) of each app and sidecar at idle and its peak under load, plus
+the CPU every process used during each point. Writes benchmarks/results/compare.{json,md,png}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from harness import running_stack
+from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, wrk
+
+RESULTS = HERE / "results"
+BASELINE_TOPIC = "bench-baseline-progress"
+PROGRESS_TOPIC = "progress-events"
+MEMORY_OF = ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "baseline")
+SCENARIOS = ("update-spread", "update-hot", "status", "generate-lesson")
+#: CPU groups that belong to the systems measured; anything else is other load on the machine.
+MEASURED = (
+    *MEMORY_OF,
+    "kafka",
+    "java",
+    "postgres",
+    "placement",
+    "scheduler",
+    "load generator and profilers (ended children)",
+)
+
+
+def create_topic(bootstrap: str, topic: str) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    if topic in admin.list_topics(timeout=10).topics:
+        return
+    for future in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+        future.result(30)
+
+
+def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
+    log_path = Path(info["logs_dir"]) / "bench-baseline.log"
+    log = log_path.open("wb")  # the process writes to it until it ends
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "baseline" / "app.py"),
+            "--port",
+            str(port),
+            "--dsn",
+            info["postgres_dsn"],
+            "--kafka",
+            info["kafka_bootstrap"],
+            "--topic",
+            BASELINE_TOPIC,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the baseline exited: see {log_path}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the baseline did not answer /healthz within 60 s")
+
+
+def stop_baseline(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def measure(
+    url: str,
+    mode: str,
+    prefix: str,
+    learners: int,
+    clients: int,
+    args: argparse.Namespace,
+    named: dict[str, int],
+    run_id: str,
+) -> dict[str, Any]:
+    when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    tag = uuid.uuid4().hex[:6]
+    if args.warmup > 0:
+        wrk(url, mode, f"{run_id}-w{tag}", prefix, learners, when, clients, args.warmup)
+    with Sampler(named) as sampler:
+        result = wrk(url, mode, f"{run_id}-m{tag}", prefix, learners, when, clients, args.seconds)
+    result["peak_rss_mb"] = sampler.peak
+    result["cpu_cores"] = sampler.cpu_share()
+    return result
+
+
+def ensure_learners(url: str, prefix: str, learners: int, run_id: str) -> int:
+    """Gives each learner ``<prefix>-l<n>`` that GET /status does not know one update (a short update
+    run may not have reached them all); returns how many needed one."""
+    missing = 0
+    when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    with httpx.Client(timeout=30) as client:
+        for number in range(learners):
+            learner = f"{prefix}-l{number}"
+            if client.get(f"{url}/status", params={"learner_id": learner}).status_code == 404:
+                missing += 1
+                body = {
+                    "event_id": f"{run_id}-seed-{number}",
+                    "learner_id": learner,
+                    "activity": "quiz",
+                    "topic": "loops",
+                    "score": 70,
+                    "completed_at": when,
+                }
+                client.post(f"{url}/update-progress", json=body).raise_for_status()
+    return missing
+
+
+def propagation(
+    info: dict[str, Any], url: str, topic: str, samples: int, projection: bool, run_id: str, system: str
+) -> dict[str, Any]:
+    """Sequential updates of one learner at idle; per update: answer, event at a plain consumer,
+    (ours) the Course Agent's projection listing the CloudEvent id."""
+    from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+
+    learner = f"{run_id}-{system}-prop"
+    consumer = Consumer(
+        {
+            "bootstrap.servers": info["kafka_bootstrap"],
+            "group.id": f"bench-propagation-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, OFFSET_END) for p in partitions])
+    consumer.poll(1.0)
+    ca_dapr = info["apps"]["course-agent"]["dapr_url"]
+    headers = {"dapr-api-token": info["tokens"]["DAPR_API_TOKEN"]}
+    rows: list[dict[str, float | None]] = []
+    with httpx.Client(timeout=30) as client:
+        for number in range(samples + 1):  # the first (a new learner) is a warm-up
+            event_id = f"{run_id}-{system}-prop-{number}"
+            body = {
+                "event_id": event_id,
+                "learner_id": learner,
+                "activity": "quiz",
+                "topic": "loops",
+                "score": 80,
+                "completed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            started = time.perf_counter()
+            client.post(f"{url}/update-progress", json=body).raise_for_status()
+            answered = time.perf_counter()
+            seen = cloud_event_id = None
+            deadline = answered + 15
+            while seen is None and time.perf_counter() < deadline:
+                message = consumer.poll(0.005)
+                if message is None or message.error() or message.key() != learner.encode():
+                    continue
+                event = json.loads(message.value())
+                if event.get("type", "").startswith("learnflow.progress.updated") and (
+                    event.get("data", {}).get("source_event_id") == event_id
+                ):
+                    seen, cloud_event_id = time.perf_counter(), event["id"]
+            projected = None
+            if projection and cloud_event_id is not None:
+                while projected is None and time.perf_counter() < deadline:
+                    answer = client.put(
+                        f"{ca_dapr}/v1.0/actors/LearnerPlanActor/{learner}/method/GetKnowledge", headers=headers
+                    )
+                    knowledge = answer.json() if answer.status_code == 200 and answer.content else None
+                    if knowledge and cloud_event_id in knowledge.get("applied_event_ids", []):
+                        projected = time.perf_counter()
+                    else:
+                        time.sleep(0.01)
+            if number:
+                rows.append(
+                    {
+                        "answer_ms": (answered - started) * 1000,
+                        "kafka_ms": None if seen is None else (seen - answered) * 1000,
+                        "projection_ms": None if projected is None else (projected - answered) * 1000,
+                    }
+                )
+            time.sleep(0.2)
+    consumer.close()
+
+    def stats(key: str) -> dict[str, float] | None:
+        values = sorted(row[key] for row in rows if row[key] is not None)  # type: ignore[misc]
+        if not values:
+            return None
+        return {
+            "p50_ms": round(statistics.median(values), 1),
+            "max_ms": round(values[-1], 1),
+            "seen": len(values),
+        }
+
+    return {
+        "samples": samples,
+        "answer": stats("answer_ms"),
+        "answer_to_kafka": stats("kafka_ms"),
+        "answer_to_projection": stats("projection_ms") if projection else None,
+    }
+
+
+def ratio(ours: float, baseline: float) -> str:
+    return f"{ours / baseline:.2f}x" if baseline else "-"
+
+
+def other_load(point: dict[str, Any]) -> float:
+    """Cores used meanwhile by processes of neither system (e.g. other worktrees' test runs)."""
+    return sum(share for name, share in point["cpu_cores"].items() if name not in MEASURED)
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        f"# LearnFlow vs the direct path ({report['finished_at']})",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Linux {m['kernel']}, Python "
+        f"{m['python']}; load generator {m['wrk']} on the same machine (loopback). {report['config']['seconds']} s "
+        f"per point after a {report['config']['warmup']} s warm-up on the same learners. Baseline: FastAPI + "
+        "asyncpg + aiokafka, one uvicorn worker, one PostgreSQL transaction per update, then one "
+        "CloudEvent with acks=all (`benchmarks/baseline/`). Latencies in ms; ratio = ours / baseline "
+        "(throughput: higher is better; latency: lower is better).",
+        "",
+        "| scenario | clients | ours req/s | ours p50 | ours p99 | baseline req/s | baseline p50 | baseline p99 "
+        "| throughput ratio | p50 ratio | p99 ratio | other load (cores) ours / baseline |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    points = report["points"]
+    for scenario in SCENARIOS:
+        for clients in report["config"]["concurrency"]:
+            ours = points.get(f"ours/{scenario}/{clients}")
+            base = points.get(f"baseline/{scenario}/{clients}")
+            if ours is None:
+                continue
+            errors = f" ({ours['errors']} errors)" if ours["errors"] else ""
+            if base is None:
+                lines.append(
+                    f"| {scenario} | {clients} | {ours['throughput_rps']}{errors} | {ours['p50_ms']} | "
+                    f"{ours['p99_ms']} | - | - | - | - | - | - | {other_load(ours):.2f} |"
+                )
+                continue
+            berrors = f" ({base['errors']} errors)" if base["errors"] else ""
+            lines.append(
+                f"| {scenario} | {clients} | {ours['throughput_rps']}{errors} | {ours['p50_ms']} | {ours['p99_ms']} "
+                f"| {base['throughput_rps']}{berrors} | {base['p50_ms']} | {base['p99_ms']} "
+                f"| {ratio(ours['throughput_rps'], base['throughput_rps'])} | {ratio(ours['p50_ms'], base['p50_ms'])} "
+                f"| {ratio(ours['p99_ms'], base['p99_ms'])} | {other_load(ours):.2f} / {other_load(base):.2f} |"
+            )
+    lines += ["", "Event propagation (single updates of one learner at idle; ms after the POST answered):", ""]
+    lines += [
+        "| system | samples | POST p50 | -> plain Kafka consumer p50 / max | -> Course Agent projection p50 / max |"
+    ]
+    lines += ["|---|---|---|---|---|"]
+
+    def pair(stats: dict[str, Any] | None) -> str:
+        return f"{stats['p50_ms']} / {stats['max_ms']} ({stats['seen']} seen)" if stats else "-"
+
+    for system, prop in report["propagation"].items():
+        answer = prop["answer"]["p50_ms"] if prop["answer"] else "-"
+        lines.append(
+            f"| {system} | {prop['samples']} | {answer} | {pair(prop['answer_to_kafka'])} "
+            f"| {pair(prop['answer_to_projection'])} |"
+        )
+    lines += ["", "Resident memory (RSS, MB): idle before the load, and the peak while any point ran:", ""]
+    lines += ["| process | idle | peak under load |", "|---|---|---|"]
+    for name, idle in report["memory"]["idle_mb"].items():
+        lines.append(f"| {name} | {idle} | {report['memory']['peak_mb'].get(name, '-')} |")
+    background = [other_load(point) for point in points.values()]
+    if background:
+        lines += [
+            "",
+            f"Other load on the machine (processes of neither system, e.g. other worktrees' tests): "
+            f"{statistics.mean(background):.2f} cores on average over the points, at most {max(background):.2f}.",
+        ]
+    for system in ("ours", "baseline"):
+        point = points.get(f"{system}/update-spread/32")
+        if point:
+            shares = ", ".join(f"{name} {share}" for name, share in point["cpu_cores"].items())
+            title = f"CPU during {system} update-spread at 32 clients (cores busy; 2 = the whole machine)"
+            lines += ["", f"{title}: {shares}"]
+    return "\n".join(lines) + "\n"
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    concurrency = report["config"]["concurrency"]
+    figure, axes = plt.subplots(2, len(SCENARIOS), figsize=(4.2 * len(SCENARIOS), 7.5), squeeze=False)
+    colors = {"ours": "tab:red", "baseline": "tab:blue"}
+    for column, scenario in enumerate(SCENARIOS):
+        latency, throughput = axes[0][column], axes[1][column]
+        for system in ("ours", "baseline"):
+            rows = [report["points"].get(f"{system}/{scenario}/{c}") for c in concurrency]
+            xs = [c for c, row in zip(concurrency, rows, strict=True) if row]
+            rows = [row for row in rows if row]
+            if not rows:
+                continue
+            latency.plot(xs, [r["p50_ms"] for r in rows], "o-", color=colors[system], label=f"{system} p50")
+            latency.plot(xs, [r["p99_ms"] for r in rows], "s--", color=colors[system], label=f"{system} p99")
+            throughput.plot(xs, [r["throughput_rps"] for r in rows], "o-", color=colors[system], label=system)
+        latency.set_title(scenario)
+        latency.set_yscale("log")
+        latency.set_ylabel("latency (ms, log)")
+        throughput.set_yscale("log")
+        throughput.set_ylabel("throughput (req/s, log)")
+        for axis in (latency, throughput):
+            axis.set_xscale("log", base=2)
+            axis.set_xticks(concurrency, [str(c) for c in concurrency])
+            axis.set_xlabel("concurrent clients")
+            axis.grid(True, alpha=0.3)
+            axis.legend(fontsize=8)
+    figure.suptitle(f"LearnFlow (ours) vs direct FastAPI+asyncpg+aiokafka (baseline), {report['finished_at']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8, help="measured seconds per point")
+    parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per point (excluded)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument("--learners", type=int, default=64)
+    parser.add_argument("--propagation-samples", type=int, default=20)
+    parser.add_argument("--baseline-port", type=int, default=18090)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--render", type=Path, help="only write the table and chart again from this compare.json")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.render:
+        report = json.loads(args.render.read_text())
+        (args.out / "compare.md").write_text(markdown(report))
+        chart(report, args.out / "compare.png")
+        return
+    info = running_stack()
+    run_id = f"cmp{uuid.uuid4().hex[:6]}"
+    ours_up = info["apps"]["user-progress"]["app_url"]
+    ours_ca = info["apps"]["course-agent"]["app_url"]
+    baseline_url = f"http://127.0.0.1:{args.baseline_port}"
+    create_topic(info["kafka_bootstrap"], BASELINE_TOPIC)
+    baseline = start_baseline(info, args.baseline_port)
+    points: dict[str, dict[str, Any]] = {}
+    try:
+        named = {name: pid for name, pid in stack_pids(info).items() if name in MEMORY_OF}
+        named["baseline"] = baseline.pid
+        time.sleep(3)
+        idle = {name: rss_mb(pid) for name, pid in named.items()}
+        for clients in args.concurrency:
+            for scenario, mode, learners in (
+                ("update-spread", "update", args.learners),
+                ("update-hot", "update", 1),
+                ("status", "status", args.learners),
+            ):
+                for system, url in (("ours", ours_up), ("baseline", baseline_url)):
+                    prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
+                    if mode == "status":
+                        ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}")
+                    point = measure(url, mode, prefix, learners, clients, args, named, run_id)
+                    points[f"{system}/{scenario}/{clients}"] = point
+                    print(
+                        f"{system:>8} {scenario:<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "
+                        f"p50 {point['p50_ms']:>8} ms  p99 {point['p99_ms']:>8} ms  errors {point['errors']}",
+                        flush=True,
+                    )
+            point = measure(ours_ca, "lesson", f"{run_id}-ours-c{clients}", args.learners, clients, args, named, run_id)
+            points[f"ours/generate-lesson/{clients}"] = point
+            print(
+                f"{'ours':>8} {'generate-lesson':<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "
+                f"p50 {point['p50_ms']:>8} ms  p99 {point['p99_ms']:>8} ms  errors {point['errors']}",
+                flush=True,
+            )
+        prop = {
+            "ours": propagation(info, ours_up, PROGRESS_TOPIC, args.propagation_samples, True, run_id, "ours"),
+            "baseline": propagation(
+                info, baseline_url, BASELINE_TOPIC, args.propagation_samples, False, run_id, "baseline"
+            ),
+        }
+        print("propagation:", json.dumps(prop), flush=True)
+    finally:
+        stop_baseline(baseline)
+    peak: dict[str, float] = {}
+    for point in points.values():
+        for name, value in point["peak_rss_mb"].items():
+            peak[name] = max(peak.get(name, 0.0), value)
+    report = {
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), "python": platform.python_version()},
+        "config": {
+            "seconds": args.seconds,
+            "warmup": args.warmup,
+            "concurrency": args.concurrency,
+            "learners": args.learners,
+            "run_id": run_id,
+        },
+        "points": points,
+        "propagation": prop,
+        "memory": {"idle_mb": idle, "peak_mb": peak},
+    }
+    (args.out / "compare.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / "compare.md").write_text(markdown(report))
+    chart(report, args.out / "compare.png")
+    print(markdown(report))
+    print(f"written: {args.out}/compare.json, compare.md, compare.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+-- wrk script of benchmarks/compare.py. Arguments (after `--`):
+--   mode      update | status | lesson
+--   ids       unique per run: every event id starts with it
+--   prefix    learner ids are <prefix>-l<n> (a warm-up uses the same learners as its measured run)
+--   learners  how many learners the requests are spread over (1 = one hot learner)
+--   when      completed_at of every event (RFC 3339)
+-- Every request of a run has its own event id (prefix, thread, counter); learners are taken
+-- round robin over all threads. Non-2xx/3xx answers are counted in errors.status (wrk counts >= 400). done() prints one line "JSON {...}" that compare.py reads.
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("tid", #threads)
+end
+
+local counter = 0
+local activities = { "lesson", "exercise", "quiz", "review" }
+local topics = { "variables", "loops", "functions" }
+
+function init(args)
+  mode = args[1]
+  ids = args[2]
+  prefix = args[3]
+  learners = tonumber(args[4])
+  when = args[5]
+  total_threads = tonumber(args[6])
+  json_headers = { ["Content-Type"] = "application/json" }
+end
+
+function request()
+  counter = counter + 1
+  local n = counter * total_threads + tid
+  local learner = prefix .. "-l" .. (n % learners)
+  if mode == "update" then
+    local body = '{"event_id":"' .. ids .. "-t" .. tid .. "-" .. counter .. '","learner_id":"' .. learner
+      .. '","activity":"' .. activities[n % 4 + 1] .. '","topic":"' .. topics[n % 3 + 1]
+      .. '","score":' .. (60 + n % 40) .. ',"duration_seconds":300,"completed_at":"' .. when .. '"}'
+    return wrk.format("POST", "/update-progress", json_headers, body)
+  elseif mode == "status" then
+    return wrk.format("GET", "/status?learner_id=" .. learner)
+  else
+    return wrk.format("POST", "/generate-lesson", json_headers, '{"learner_id":"' .. learner .. '"}')
+  end
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'JSON {"requests":%d,"duration_us":%d,"bytes":%d,"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},'
+      .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,"mean_us":%.1f}\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+end

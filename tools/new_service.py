@@ -237,7 +237,9 @@ def add(repo: Path, service: Service, description: str | None = None) -> None:
     # them (the root pyproject now lists the package as first-party). Only the generated-once files
     # have such imports, so the scaffolded files stay exactly the template's output.
     ruff = Path(sys.executable).with_name("ruff")
-    subprocess.run([str(ruff), "check", "--quiet", "--fix-only", "--select", "I", service.name], cwd=repo, check=True)
+    subprocess.run(
+        [str(ruff), "check", "--quiet", "--no-cache", "--fix-only", "--select", "I", service.name], cwd=repo, check=True
+    )
 
 
 def update(repo: Path, service: Service) -> None:

@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "add":
         add(repo, Service(args.name, args.port), args.description)
-        print(f"{args.name}: generated on port {args.port}; run `make python-deps` then `make run`")
+        print(f"{args.name}: generated on port {args.port} (`make python-deps` installs it, `make run` starts it)")
     elif args.command == "update":
         update(repo, Service(args.name))
         print(f"{args.name}: scaffolded files re-rendered; see `git diff`")

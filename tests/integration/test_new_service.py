@@ -155,7 +155,7 @@ def generated(checkout: Path, tmp_path: Path, stack: RunningStack, pg: Any) -> I
         _delete_consumer_group(stack.kafka_bootstrap, NAME)
 
 
-def test_generated_service_registers_with_placement_and_receives_events_on_its_topic(
+def test_generated_service_registers_with_placement_receives_its_topic_and_invokes_another_app(
     generated: AppSpec, stack: RunningStack, http: httpx.Client
 ) -> None:
     def registered() -> dict[str, Any] | None:
@@ -189,6 +189,10 @@ def test_generated_service_registers_with_placement_and_receives_events_on_its_t
     assert seen["learner_id"] == learner
     assert seen["events_seen"] >= 1
     assert seen["last_topic"] == "loops"
+    # Service invocation through both sidecars: user-progress has no status for this learner.
+    upstream = http.get(f"{generated.app_url}/learners/{learner}/status")
+    assert upstream.status_code == 404
+    assert upstream.headers["content-type"] == "application/problem+json"
 
 
 def test_this_checkout_never_holds_the_generated_service() -> None:

@@ -231,6 +231,9 @@ def render(repo: Path, service: Service, description: str | None = None) -> None
 
 
 def add(repo: Path, service: Service, description: str | None = None) -> None:
+    answers = repo / service.name / ".copier-answers.yml"
+    if answers.is_file() and (recorded := yaml.safe_load(answers.read_text())["port"]) != service.port:
+        raise SystemExit(f"new_service: {service.name} exists on port {recorded}; remove it first to move it")
     _edit_shared_files(repo, service, 0)  # first: refuses a port clash before anything is written
     render(repo, service, description)
     # Where the new package sorts among the first-party imports depends on its name: let ruff order

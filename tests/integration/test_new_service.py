@@ -24,6 +24,7 @@ import pytest
 from devstack.config import AppSpec, load_apps
 from devstack.stack import daprd_command
 from devstack.testing import RunningStack, eventually
+from learnflow_common.events import CloudEvent, ProgressUpdatedV1
 
 REPO = Path(__file__).resolve().parents[2]
 #: Unlikely to be taken by a real service; its sidecar gets 3590, 7190, 7290 and 9190.
@@ -70,39 +71,45 @@ def _start_consumer_group_at_the_end(bootstrap: str, group: str) -> None:
 
 
 def _delete_consumer_group(bootstrap: str, group: str) -> None:
+    """Retried: the broker refuses while the stopped sidecar's membership has not expired yet."""
+    from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient
 
-    for future in AdminClient({"bootstrap.servers": bootstrap}).delete_consumer_groups([group]).values():
-        future.result(timeout=30)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+
+    def deleted() -> bool:
+        [future] = admin.delete_consumer_groups([group], request_timeout=10).values()
+        try:
+            future.result(timeout=15)
+        except KafkaException as error:
+            return bool(error.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND)
+        return True
+
+    eventually(deleted, timeout=60, interval=2)
 
 
 def _progress_event(learner_id: str) -> dict[str, Any]:
     """A learnflow.progress.updated.v1 CloudEvent, in a week long past (no live leaderboard sees it)."""
-    completed_at = datetime(2020, 1, 1, 12, tzinfo=UTC).isoformat()
-    return {
-        "specversion": "1.0",
-        "id": f"probe-{uuid.uuid4().hex}",
-        "source": "scaffolding-test",
-        "type": "learnflow.progress.updated.v1",
-        "subject": learner_id,
-        "datacontenttype": "application/json",
-        "data": {
-            "learner_id": learner_id,
-            "source_event_id": f"probe-{uuid.uuid4().hex}",
-            "activity": "lesson",
-            "topic": "loops",
-            "completed_at": completed_at,
-            "events_recorded": 1,
-            "xp_earned": 0,
-            "xp_total": 0,
-            "level": 1,
-            "topic_mastery": 0,
-            "topic_level": "beginner",
-            "topic_next_review_at": None,
-            "week": "2020-W01",
-            "week_xp": 0,
-        },
-    }
+    data = ProgressUpdatedV1(
+        learner_id=learner_id,
+        source_event_id=f"probe-{uuid.uuid4().hex}",
+        activity="lesson",
+        topic="loops",
+        completed_at=datetime(2020, 1, 1, 12, tzinfo=UTC),
+        events_recorded=1,
+        xp_earned=0,
+        xp_total=0,
+        level=1,
+        topic_mastery=0,
+        topic_level="Beginner",
+        topic_next_review_at=None,
+        week="2020-W01",
+        week_xp=0,
+    )
+    event = CloudEvent.wrap(
+        event_id=f"probe-{uuid.uuid4().hex}", source="scaffolding-test", payload=data, subject=learner_id
+    )
+    return event.model_dump(mode="json", exclude_none=True)
 
 
 @pytest.fixture

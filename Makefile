@@ -34,7 +34,7 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
+.PHONY: new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -113,6 +113,20 @@ format: python-deps ## Apply ruff's fixes and formatting
 schemas: python-deps ## Regenerate the event and lesson JSON Schema files from the models
 	$(VENV)/bin/python -m learnflow_common.schemas
 	$(VENV)/bin/python -m course_agent.schemas
+
+new-service: python-deps ## Scaffold a service (fastapi-dapr-agent skill): make new-service NAME=exercise-agent PORT=8003
+	@test -n "$(NAME)" -a -n "$(PORT)" || { echo "usage: make new-service NAME=<service> PORT=<8001-8099>" >&2; exit 1; }
+	$(VENV)/bin/python tools/new_service.py add $(NAME) $(PORT)
+	@$(MAKE) --no-print-directory python-deps
+
+update-service: python-deps ## Re-render a service's scaffolded files from the template: make update-service NAME=...
+	@test -n "$(NAME)" || { echo "usage: make update-service NAME=<service>" >&2; exit 1; }
+	$(VENV)/bin/python tools/new_service.py update $(NAME)
+
+remove-service: python-deps ## Remove a scaffolded service and every line it added: make remove-service NAME=...
+	@test -n "$(NAME)" || { echo "usage: make remove-service NAME=<service>" >&2; exit 1; }
+	$(VENV)/bin/python tools/new_service.py remove $(NAME)
+	$(VENV)/bin/pip uninstall --quiet --yes learnflow-$(NAME) || true
 
 base-image: ## Offline Debian base image for the services (debootstrap + podman import; root)
 	tools/build-base-image.sh

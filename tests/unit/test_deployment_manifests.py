@@ -27,6 +27,8 @@ DAPR_CRDS = {
     ("dapr.io/v1alpha1", "Resiliency"): "resiliency.yaml",
     ("dapr.io/v2alpha1", "Subscription"): "subscription.yaml",
 }
+#: Every app of dapr.yaml: a service added with `make new-service` is deployed like the others.
+SERVICES = [app["appID"] for app in yaml.safe_load((REPO / "dapr.yaml").read_text())["apps"]]
 
 
 @cache
@@ -140,7 +142,13 @@ def test_state_store_takes_its_connection_string_from_a_kubernetes_secret() -> N
     assert store["auth"] == {"secretStore": "kubernetes"}
 
 
-@pytest.mark.parametrize("service", ["course-agent", "user-progress"])
+def test_every_service_of_the_local_stack_is_deployed() -> None:
+    deployments = {doc["metadata"]["name"] for doc in rendered() if doc["kind"] == "Deployment"}
+
+    assert set(SERVICES) <= deployments
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_service_pods_run_hardened_with_the_dapr_sidecar(service: str) -> None:
     [deployment] = [doc for doc in rendered() if _name(doc) == f"Deployment/{service}"]
     pod = deployment["spec"]["template"]

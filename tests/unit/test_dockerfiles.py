@@ -6,9 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
-DOCKERFILES = [REPO / "course-agent/Dockerfile", REPO / "user-progress/Dockerfile"]
+#: Every app of dapr.yaml, so a service added with `make new-service` is held to the same rules.
+SERVICES = [app["appDirPath"] for app in yaml.safe_load((REPO / "dapr.yaml").read_text())["apps"]]
+DOCKERFILES = [(REPO / service / "Dockerfile").resolve() for service in SERVICES]
 
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: path.parent.name)

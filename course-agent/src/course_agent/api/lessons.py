@@ -21,7 +21,7 @@ from learnflow_common.app import get_settings, get_sidecar
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
 from learnflow_common.settings import DaprAppSettings
-from learnflow_common.validation import LESSON_ID, LearnerId, SafeId, owner_of_lesson
+from learnflow_common.validation import LearnerId, SafeId, owner_of_lesson
 
 router = APIRouter(tags=["lessons"])
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
@@ -68,7 +68,10 @@ class LessonSummary(BaseModel):
 
 class LessonPage(BaseModel):
     lessons: list[LessonSummary] = Field(description="Newest first")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page (older lessons); null on the last page. A filtered page "
+        "may hold fewer than `limit` lessons (each page scans a bounded part of the index) and still have one."
+    )
 
 
 @router.post("/generate-lesson", status_code=201, response_model=Lesson, summary="Generate a personalised lesson")
@@ -98,18 +101,24 @@ async def list_lessons(
     if topic is not None and topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", topic)
     if learner_id is not None:
-        if cursor is not None and LESSON_ID.fullmatch(cursor) is None:
+        if cursor is not None and LEARNER_CURSOR.fullmatch(cursor) is None:
             raise _bad_cursor()
         page = await sidecar.invoke_actor(
             ACTOR_TYPE,
             learner_id,
             "ListLessons",
-            {"topic": topic, "difficulty": difficulty, "limit": limit, "cursor": cursor},
+            {"topic": topic, "difficulty": difficulty, "limit": limit, "cursor": int(cursor) if cursor else None},
         )
         if page.get("unknown_cursor"):
             raise _bad_cursor()
-        return {"lessons": page["items"], "next_cursor": page["next_cursor"]}
+        next_cursor = page["next_cursor"]
+        return {"lessons": page["items"], "next_cursor": str(next_cursor) if next_cursor is not None else None}
     return await _feed_page(sidecar, settings, topic, difficulty, limit, cursor)
+
+
+#: A learner listing's cursor: the seq of the last lesson listed (course_agent.layout); the page
+#: after it lists lower seqs, so lessons generated meanwhile never shift it.
+LEARNER_CURSOR = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def _bad_cursor() -> Problem:

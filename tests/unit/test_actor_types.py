@@ -14,6 +14,8 @@ from dapr.actor.runtime._type_information import ActorTypeInformation
         "user_progress.adapters.actors:LearnerProgressActor",
         "user_progress.adapters.leaderboard:LeaderboardActor",
         "course_agent.adapters.actors:LearnerPlanActor",
+        "course_agent.adapters.feed:LessonFeedActor",
+        "course_agent.adapters.feed:LessonFeedCatalogActor",
     ],
 )
 def test_every_actor_receives_reminders_so_its_outbox_is_retried(actor_type: str) -> None:

@@ -70,13 +70,18 @@ def lesson_key(lesson_id: str) -> str:
     return f"lesson:{lesson_id}"
 
 
-def summary_of(document: Mapping[str, Any], seq: int) -> dict[str, Any]:
-    """The index entry of a lesson: its listed fields (free text clipped) and its seq."""
+def clipped(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A lesson's listed fields, free text clipped (the index and the feed list these)."""
     summary = {key: document[key] for key in SUMMARY_FIELDS}
     for key, limit in SUMMARY_CLIP.items():
         if len(summary[key]) > limit:
             summary[key] = summary[key][: limit - 1] + "…"
-    return {**summary, "seq": seq}
+    return summary
+
+
+def summary_of(document: Mapping[str, Any], seq: int) -> dict[str, Any]:
+    """The index entry of a lesson: its listed fields (free text clipped) and its seq."""
+    return {**clipped(document), "seq": seq}
 
 
 @dataclass(frozen=True)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 
 from course_agent.adapters.actors import ACTOR_TYPE
-from course_agent.adapters.feed import record_in_feed
-from learnflow_common.app import get_settings, get_sidecar
-from learnflow_common.dapr import DaprSidecar, SidecarUnavailable
+from course_agent.adapters.feed import FEED_ACTOR
+from course_agent.feed_index import day_of
+from learnflow_common.app import get_sidecar
+from learnflow_common.dapr import DaprSidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.settings import DaprAppSettings
-from learnflow_common.subscriptions import DeliveryStatus, UndeliverableEvent, deliver_to_actor, parse_event, status
+from learnflow_common.subscriptions import deliver_to_actor
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
-log = logging.getLogger(__name__)
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
 Delivery = Annotated[dict[str, Any], Body()]
 
@@ -28,23 +26,8 @@ async def on_progress_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
 
 
 @router.post("/lesson-events")
-async def on_lesson_event(
-    body: Delivery, sidecar: Sidecar, settings: Annotated[DaprAppSettings, Depends(get_settings)]
-) -> dict[str, str]:
-    """Adds a generated lesson to the feed behind GET /lessons (idempotent on lesson_id)."""
-    try:
-        envelope, data = parse_event(body)
-    except UndeliverableEvent as error:
-        log.error("dropping lesson event %s: %s", body.get("id"), error)
-        return status(DeliveryStatus.DROP)
-    if not isinstance(data, LessonGeneratedV1):
-        return status(DeliveryStatus.SUCCESS)
-    try:
-        await record_in_feed(sidecar, settings.state_store, data)
-    except SidecarUnavailable as error:
-        log.warning("retrying lesson event %s: %s", envelope.id, error)
-        return status(DeliveryStatus.RETRY)
-    except RuntimeError as error:
-        log.error("dropping lesson event %s to the dead letters: %s", envelope.id, error)
-        return status(DeliveryStatus.DROP)
-    return status(DeliveryStatus.SUCCESS)
+async def on_lesson_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
+    """Adds a generated lesson to the feed behind GET /lessons: its UTC day's actor (idempotent on lesson_id)."""
+    return await deliver_to_actor(
+        body, sidecar, LessonGeneratedV1, FEED_ACTOR, "Add", lambda lesson: day_of(lesson.created_at)
+    )

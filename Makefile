@@ -94,7 +94,7 @@ test: deps ## Every test; starts the stack for the integration tests if it is no
 bench: deps ## Benchmarks against the real stack (started if needed); they report figures
 	@started=0; \
 	if ! $(DEVSTACK) status >/dev/null 2>&1; then $(DEVSTACK) up || exit 1; started=1; fi; \
-	$(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py; rc=$$?; \
+	$(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py && $(VENV)/bin/python benchmarks/lesson_growth.py; rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 

@@ -15,6 +15,8 @@ import pytest
 
 from course_agent.adapters import feed
 from course_agent.adapters.actors import lesson_id_for
+from course_agent.domain.generator import choose, compose
+from course_agent.layout import SUMMARY_FIELDS
 from devstack.testing import RunningStack, eventually
 from learnflow_common.dapr import DaprSidecar
 
@@ -89,22 +91,21 @@ def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
     stack: RunningStack, http: httpx.Client, learner: str, pg: Any
 ) -> None:
     start = datetime.now(UTC) - timedelta(days=30)
-    documents = []
-    for number in range(120):
-        documents.append(
-            {
-                "lesson_id": lesson_id_for(learner, f"old-{number}"),
-                "learner_id": learner,
-                "topic": ("variables", "loops")[number % 2],
-                "difficulty": "beginner",
-                "title": f"Old lesson {number}",
-                "rationale": "first release",
-                "generator": "builtin",
-                "created_at": (start + timedelta(minutes=number)).isoformat(),
-            }
-        )
+    documents = [
+        compose(
+            choose(None, start, ("variables", "loops")[number % 2]),
+            None,
+            learner_id=learner,
+            lesson_id=lesson_id_for(learner, f"old-{number}"),
+            created_at=start + timedelta(minutes=number),
+            previous_lessons_on_topic=number // 2,
+            seed=number,
+            request_id=f"old-{number}",
+        ).model_dump(mode="json")
+        for number in range(120)
+    ]
     old = {
-        "lessons": list(reversed(documents)),
+        "lessons": [{key: document[key] for key in SUMMARY_FIELDS} for document in reversed(documents)],
         "requests": {f"old-{n}": document["lesson_id"] for n, document in enumerate(documents)},
         "knowledge": {
             "learner_id": learner,
@@ -129,7 +130,7 @@ def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
     replayed = _generate(stack, http, learner_id=learner, request_id="old-7")
 
     assert listed == [document["lesson_id"] for document in reversed(documents)]
-    assert replayed["lesson_id"] == documents[7]["lesson_id"]
+    assert replayed == documents[7]
     assert _row(pg, ACTOR_KEY.format(learner=learner, key="lessons")) is None
     assert _row(pg, ACTOR_KEY.format(learner=learner, key="requests")) is None
     meta = _row(pg, ACTOR_KEY.format(learner=learner, key="meta"))

@@ -22,7 +22,10 @@ from datetime import UTC, datetime
 
 import httpx
 
-ACTOR_TYPES = {"course-agent": {"LearnerPlanActor"}, "user-progress": {"LearnerProgressActor", "LeaderboardActor"}}
+ACTOR_TYPES = {
+    "course-agent": {"LearnerPlanActor", "LessonFeedActor", "LessonFeedCatalogActor"},
+    "user-progress": {"LearnerProgressActor", "LeaderboardActor"},
+}
 APP_PORTS = {"course-agent": 8001, "user-progress": 8002}
 
 

@@ -273,7 +273,10 @@ def smoke() -> int:
 
     env = json.loads((STATE / "env.json").read_text())
     headers = {"dapr-api-token": env["DAPR_API_TOKEN"]}
-    expected = {"course-agent": {"LearnerPlanActor"}, "user-progress": {"LearnerProgressActor", "LeaderboardActor"}}
+    expected = {
+        "course-agent": {"LearnerPlanActor", "LessonFeedActor", "LessonFeedCatalogActor"},
+        "user-progress": {"LearnerProgressActor", "LeaderboardActor"},
+    }
     for name, ports in APPS.items():
         runtime = httpx.get(f"http://127.0.0.1:{ports['http']}/v1.0/metadata", headers=headers, timeout=10).json()[
             "actorRuntime"

@@ -104,4 +104,4 @@ def test_progress_event_reaches_course_agent_and_is_a_cloudevent_on_the_kafka_to
     assert event["datacontenttype"] == "application/json"
     assert event["data"]["topic"] == "control-flow"
     assert event["data"]["score"] == 72
-    assert event["id"] in knowledge[0]["applied_event_ids"]
+    assert knowledge[0]["applied_through"] == event["data"]["events_recorded"]

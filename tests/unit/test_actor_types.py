@@ -35,7 +35,13 @@ def actor_types() -> list[type[SidecarActor]]:
 def test_the_known_actor_types_are_found() -> None:
     names = {actor.__name__ for actor in actor_types()}
 
-    assert {"LearnerProgressActor", "LeaderboardActor", "LearnerPlanActor"} <= names
+    assert {
+        "LearnerProgressActor",
+        "LeaderboardActor",
+        "LearnerPlanActor",
+        "LessonFeedActor",
+        "LessonFeedCatalogActor",
+    } <= names
 
 
 @pytest.mark.parametrize("actor", actor_types(), ids=lambda actor: actor.__name__)

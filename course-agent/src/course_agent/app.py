@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from course_agent import __version__
 from course_agent.adapters.actors import LearnerPlanActor
+from course_agent.adapters.feed import LessonFeedActor, LessonFeedCatalogActor
 from course_agent.api import events, lessons
 from course_agent.settings import Settings
 from learnflow_common.app import create_dapr_app
@@ -19,6 +20,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Generates personalized Python lessons from what it knows of each learner.",
         settings=settings,
         routers=[lessons.router, events.router],
-        actor_types=[LearnerPlanActor],
+        actor_types=[LearnerPlanActor, LessonFeedActor, LessonFeedCatalogActor],
         required_components=(settings.state_store, settings.pubsub),
     )

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from course_agent.adapters.actors import KNOWLEDGE_KEY, LearnerPlanActor, lesson_key
+from course_agent.layout import META_KEY, index_key
 from course_agent.settings import Settings
 from learnflow_common.dapr.testing import ActorHost
 
@@ -69,5 +70,6 @@ async def test_a_lesson_whose_save_failed_is_generated_and_stored_when_the_reque
 
     stored = host.store.stored(LEARNER)
     assert stored[lesson_key(lesson["lesson_id"])] == lesson
-    assert stored["requests"] == {"r1": lesson["lesson_id"]}
+    assert stored[META_KEY]["lessons"] == 1
+    assert [summary["lesson_id"] for summary in stored[index_key(1)]] == [lesson["lesson_id"]]
     assert [event.data["lesson_id"] for _, event, _ in host.publisher.published] == [lesson["lesson_id"]]

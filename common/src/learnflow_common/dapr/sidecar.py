@@ -86,6 +86,11 @@ class DaprSidecar:
             raise EtagMismatch(key)
         self._raise_for_client_error(response)
 
+    async def delete_state(self, store: str, key: str) -> None:
+        """Removes one key (nothing happens if it is not there)."""
+        response = await self._request("DELETE", f"/v1.0/state/{store}/{key}")
+        self._raise_for_client_error(response)
+
     async def query_state(self, store: str, query: dict[str, Any]) -> dict[str, Any]:
         """The state query API (filter, sort, page token) over this app's plain state documents."""
         response = await self._request("POST", f"/v1.0-alpha1/state/{store}/query", json=query)

@@ -2,8 +2,10 @@
 
 It holds the agent's knowledge of the learner (folded from progress events), the learner's lessons
 and their index, and it serialises generation for that learner, so two concurrent requests cannot
-both claim the same "next" lesson. A lesson, its index entry and its ``lesson.generated`` event are
-saved in one actor state transaction (outbox, see learnflow_common.dapr.actors).
+both claim the same "next" lesson. The actor is a thin shell: ``course_agent.layout`` says where
+values live and what a lesson changes; the actor loads values, calls it, and saves the lesson, its
+index entry, the meta and its ``lesson.generated`` event in one actor state transaction (outbox,
+see learnflow_common.dapr.actors).
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from typing import Any
 
 from dapr.actor import ActorInterface, Remindable, actormethod
 
+from course_agent import layout
 from course_agent.domain.generator import BUILTIN, choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, apply_progress, from_status
 from course_agent.domain.lesson import Lesson
 from course_agent.domain.prompt import SYSTEM_PROMPT, parse_reply, user_prompt
+from course_agent.layout import lesson_key
 from course_agent.schemas import load_schema
 from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
@@ -27,30 +31,17 @@ from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGener
 from learnflow_common.validation import LESSON_ID_SEPARATOR
 
 KNOWLEDGE_KEY = "knowledge"
-INDEX_KEY = "lessons"
-REQUESTS_KEY = "requests"
 ACTOR_TYPE = "LearnerPlanActor"
 NAMESPACE = uuid.UUID("0b7e3c0e-4a55-4f7a-9a3e-7d2f1c9e5b21")
 USER_PROGRESS_APP_ID = "user-progress"
-#: What GET /lessons lists for each lesson (the full document is GET /lessons/{lesson_id}).
-SUMMARY_FIELDS = ("lesson_id", "learner_id", "topic", "difficulty", "title", "rationale", "generator", "created_at")
 log = logging.getLogger(__name__)
 LESSON_SCHEMA = load_schema()
 
 
-def planned_topics(index: list[dict[str, Any]], knowledge: LearnerKnowledge | None) -> frozenset[str]:
-    """The learner's plan: topics with a lesson generated after their last activity on the topic."""
-    planned = set()
-    for entry in index:
-        known = knowledge.topics.get(entry["topic"]) if knowledge else None
-        last = known.last_activity_at if known else None
-        if last is None or datetime.fromisoformat(entry["created_at"]) > last:
-            planned.add(entry["topic"])
-    return frozenset(planned)
-
-
-def lesson_key(lesson_id: str) -> str:
-    return f"lesson:{lesson_id}"
+def lesson_id_for(learner_id: str, request_id: str | None) -> str:
+    """A request_id names its lesson for ever (idempotency without a map); without one, a fresh id."""
+    token = uuid.uuid5(NAMESPACE, f"{learner_id}/{request_id}") if request_id else uuid.uuid4()
+    return f"{learner_id}{LESSON_ID_SEPARATOR}{token.hex}"
 
 
 class LearnerPlanActions(ActorInterface):
@@ -70,7 +61,34 @@ class LearnerPlanActions(ActorInterface):
     async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]: ...
 
 
+class StateReader:
+    """A layout reader over the actor's state (the SDK's state manager caches what it loaded)."""
+
+    def __init__(self, actor: SidecarActor) -> None:
+        self._actor = actor
+
+    async def get(self, key: str) -> Any | None:
+        return await self._actor.state_or_none(key)
+
+
 class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Remindable must be a direct base for the SDK
+    async def _meta(self) -> layout.Meta:
+        """The learner's meta; a learner stored by the first release is converted first."""
+        batches = await layout.conversion(StateReader(self))
+        if batches:
+            for batch in batches:
+                await self._stage(batch)
+                await self.commit_state()
+            await self._state_manager.clear_cache()
+        return await layout.load_meta(StateReader(self))
+
+    async def _stage(self, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            if value is None:
+                await self._state_manager.try_remove_state(key)
+            else:
+                await self._state_manager.set_state(key, value)
+
     async def _knowledge(self) -> LearnerKnowledge | None:
         found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
         return LearnerKnowledge.from_dict(raw) if found else None
@@ -91,27 +109,23 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
     async def generate_lesson(self, request: dict[str, Any]) -> dict[str, Any]:
         """``request``: ``{"topic", "difficulty", "request_id"}`` (each may be null) -> the lesson."""
         await self.flush_outbox()
+        meta = await self._meta()
         request_id = request.get("request_id")
-        requests: dict[str, str] = await self._state_manager.get_or_add_state(REQUESTS_KEY, {})
-        if request_id and request_id in requests:
-            found, existing = await self._state_manager.try_get_state(lesson_key(requests[request_id]))
-            if found:
-                return dict(existing)
+        lesson_id = lesson_id_for(self.id.id, request_id)
+        if request_id and (existing := await self.state_or_none(lesson_key(lesson_id))) is not None:
+            return dict(existing)
         knowledge, source_note = await self._knowledge_or_fallback()
         now = datetime.now(UTC)
-        index: list[dict[str, Any]] = await self._state_manager.get_or_add_state(INDEX_KEY, [])
         choice = choose(
-            knowledge, now, request.get("topic"), request.get("difficulty"), planned_topics(index, knowledge)
+            knowledge, now, request.get("topic"), request.get("difficulty"), layout.planned_topics(meta, knowledge)
         )
-        token = uuid.uuid5(NAMESPACE, f"{self.id.id}/{request_id}") if request_id else uuid.uuid4()
-        lesson_id = f"{self.id.id}{LESSON_ID_SEPARATOR}{token.hex}"
         lesson = compose(
             choice,
             knowledge,
             learner_id=self.id.id,
             lesson_id=lesson_id,
             created_at=now,
-            previous_lessons_on_topic=sum(entry["topic"] == choice.topic for entry in index),
+            previous_lessons_on_topic=meta.lessons_on(choice.topic),
             seed=zlib.crc32(lesson_id.encode()),
             request_id=request_id,
         )
@@ -120,11 +134,8 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         if getattr(self.settings, "lesson_generator", "builtin") == "llm":
             lesson = await self._written_by_model(lesson)
         document = lesson.model_dump(mode="json")
-        summary = {key: document[key] for key in SUMMARY_FIELDS}
-        await self._state_manager.set_state(lesson_key(lesson_id), document)
-        await self._state_manager.set_state(INDEX_KEY, [summary, *index])
-        if request_id:
-            await self._state_manager.set_state(REQUESTS_KEY, {**requests, request_id: lesson_id})
+        _, changes = await layout.add_lesson(StateReader(self), meta, document)
+        await self._stage(changes)
         await self.stage_events(LESSON_EVENTS_TOPIC, [self._lesson_generated(document)])
         await self.commit_state()
         await self.flush_outbox()
@@ -174,22 +185,16 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         return dict(document) if found else None
 
     async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]:
-        """Newest first from the learner's index; ``cursor`` is the last lesson_id of the previous page."""
-        found, index = await self._state_manager.try_get_state(INDEX_KEY)
-        entries = [
-            entry
-            for entry in (index if found else [])
-            if query.get("topic") in (None, entry["topic"]) and query.get("difficulty") in (None, entry["difficulty"])
-        ]
-        start = 0
-        if query.get("cursor"):
-            positions = [i for i, entry in enumerate(entries) if entry["lesson_id"] == query["cursor"]]
-            if not positions:
-                return {"items": [], "next_cursor": None, "unknown_cursor": True}
-            start = positions[0] + 1
-        page = entries[start : start + query["limit"]]
-        more = start + query["limit"] < len(entries)
-        return {"items": page, "next_cursor": page[-1]["lesson_id"] if more and page else None}
+        """Newest first; ``cursor`` (a lesson seq, from the previous page) lists the older lessons.
+        A cursor above the learner's lessons is not one of ours: ``unknown_cursor``."""
+        meta = await self._meta()
+        cursor = query.get("cursor")
+        if cursor is not None and not 1 <= cursor <= meta.lessons:
+            return {"items": [], "next_cursor": None, "unknown_cursor": True}
+        found = await layout.page(
+            StateReader(self), meta, query["limit"], cursor, query.get("topic"), query.get("difficulty")
+        )
+        return {"items": found.items, "next_cursor": found.next_cursor}
 
     def _lesson_generated(self, document: dict[str, Any]) -> CloudEvent:
         payload = LessonGeneratedV1(

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from course_agent.adapters.actors import ACTOR_TYPE
-from course_agent.adapters.feed import record_in_feed
-from learnflow_common.app import get_settings, get_sidecar
+from course_agent.adapters.feed import FEED_ACTOR
+from course_agent.feed_index import day_of
+from learnflow_common.app import get_sidecar
 from learnflow_common.dapr import DaprSidecar
-from learnflow_common.events import CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.settings import DaprAppSettings
-from learnflow_common.subscriptions import deliver, deliver_to_actor
+from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.subscriptions import deliver_to_actor
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
@@ -26,12 +26,8 @@ async def on_progress_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
 
 
 @router.post("/lesson-events")
-async def on_lesson_event(
-    body: Delivery, sidecar: Sidecar, settings: Annotated[DaprAppSettings, Depends(get_settings)]
-) -> dict[str, str]:
-    """Adds a generated lesson to the feed behind GET /lessons (idempotent on lesson_id)."""
-
-    async def add_to_feed(_: CloudEvent, lesson: LessonGeneratedV1) -> None:
-        await record_in_feed(sidecar, settings.state_store, lesson)
-
-    return await deliver(body, LessonGeneratedV1, add_to_feed)
+async def on_lesson_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
+    """Adds a generated lesson to the feed behind GET /lessons: its UTC day's actor (idempotent on lesson_id)."""
+    return await deliver_to_actor(
+        body, sidecar, LessonGeneratedV1, FEED_ACTOR, "Add", lambda lesson: day_of(lesson.created_at)
+    )

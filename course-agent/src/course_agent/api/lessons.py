@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -14,14 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from course_agent.adapters.actors import ACTOR_TYPE
-from course_agent.adapters.feed import FEED_KIND
+from course_agent.adapters.feed import decode_cursor, feed_page, import_legacy_feed
 from course_agent.domain.curriculum import TOPIC_SLUGS
 from course_agent.domain.lesson import Difficulty, Lesson
 from learnflow_common.app import get_settings, get_sidecar
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
 from learnflow_common.settings import DaprAppSettings
-from learnflow_common.validation import LESSON_ID, LearnerId, SafeId, owner_of_lesson
+from learnflow_common.validation import LearnerId, SafeId, owner_of_lesson
 
 router = APIRouter(tags=["lessons"])
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
@@ -68,7 +65,10 @@ class LessonSummary(BaseModel):
 
 class LessonPage(BaseModel):
     lessons: list[LessonSummary] = Field(description="Newest first")
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page (older lessons); null on the last page. A filtered page "
+        "may hold fewer than `limit` lessons (each page scans a bounded part of the index) and still have one."
+    )
 
 
 @router.post("/generate-lesson", status_code=201, response_model=Lesson, summary="Generate a personalised lesson")
@@ -94,22 +94,33 @@ async def list_lessons(
     cursor: Annotated[str | None, Query(max_length=256)] = None,
 ) -> Any:
     """With ``learner_id``: from that learner's own index (immediately consistent). Without: from the
-    lesson feed the agent builds from ``lesson-events`` (it trails generation by the delivery time)."""
+    lesson feed the agent builds from ``lesson-events`` (it trails generation by the delivery time).
+    Both are keyset-paged: lessons generated between two pages never shift them."""
     if topic is not None and topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", topic)
     if learner_id is not None:
-        if cursor is not None and LESSON_ID.fullmatch(cursor) is None:
+        if cursor is not None and LEARNER_CURSOR.fullmatch(cursor) is None:
             raise _bad_cursor()
         page = await sidecar.invoke_actor(
             ACTOR_TYPE,
             learner_id,
             "ListLessons",
-            {"topic": topic, "difficulty": difficulty, "limit": limit, "cursor": cursor},
+            {"topic": topic, "difficulty": difficulty, "limit": limit, "cursor": int(cursor) if cursor else None},
         )
         if page.get("unknown_cursor"):
             raise _bad_cursor()
-        return {"lessons": page["items"], "next_cursor": page["next_cursor"]}
-    return await _feed_page(sidecar, settings, topic, difficulty, limit, cursor)
+        next_cursor = page["next_cursor"]
+        return {"lessons": page["items"], "next_cursor": str(next_cursor) if next_cursor is not None else None}
+    position = decode_cursor(cursor) if cursor is not None else None
+    if cursor is not None and position is None:
+        raise _bad_cursor()
+    await import_legacy_feed(sidecar, settings.state_store)
+    return await feed_page(sidecar, limit, position, topic, difficulty)
+
+
+#: A learner listing's cursor: the seq of the last lesson listed (course_agent.layout); the page
+#: after it lists lower seqs, so lessons generated meanwhile never shift it.
+LEARNER_CURSOR = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def _bad_cursor() -> Problem:
@@ -120,57 +131,6 @@ def _bad_cursor() -> Problem:
         "cursor does not come from this listing",
         errors=[{"field": "cursor", "message": "unknown or expired cursor"}],
     )
-
-
-#: The state store's page token is a row offset that PostgreSQL's store parses as a signed 64-bit
-#: integer; up to 18 ASCII digits always parse (``str.isdigit`` also accepts "²" or "٣").
-FEED_TOKEN = re.compile(r"[0-9]{1,18}")
-
-
-def _feed_token(cursor: str) -> str:
-    """The store's page token inside a feed cursor; anything that is not one of ours is 422, never
-    a query the store fails on (which the client would see as 503)."""
-    try:
-        token = json.loads(base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True))["token"]
-    except (ValueError, binascii.Error, KeyError, TypeError):
-        raise _bad_cursor() from None
-    if not (isinstance(token, str) and FEED_TOKEN.fullmatch(token)):
-        raise _bad_cursor()
-    return token
-
-
-async def _feed_page(
-    sidecar: DaprSidecar,
-    settings: DaprAppSettings,
-    topic: str | None,
-    difficulty: str | None,
-    limit: int,
-    cursor: str | None,
-) -> dict[str, Any]:
-    conditions: list[dict[str, Any]] = [{"EQ": {"kind": FEED_KIND}}]
-    if topic:
-        conditions.append({"EQ": {"topic": topic}})
-    if difficulty:
-        conditions.append({"EQ": {"difficulty": difficulty}})
-    page: dict[str, Any] = {"limit": limit}
-    if cursor is not None:
-        page["token"] = _feed_token(cursor)
-    result = await sidecar.query_state(
-        settings.state_store,
-        {
-            "filter": {"AND": conditions} if len(conditions) > 1 else conditions[0],
-            "sort": [{"key": "created_at", "order": "DESC"}],
-            "page": page,
-        },
-    )
-    items = [{key: item["data"][key] for key in LessonSummary.model_fields} for item in result.get("results", [])]
-    token = result.get("token")
-    next_cursor = (
-        base64.urlsafe_b64encode(json.dumps({"token": token}).encode()).decode()
-        if token and len(items) == limit
-        else None
-    )
-    return {"lessons": items, "next_cursor": next_cursor}
 
 
 @router.get(

@@ -17,7 +17,7 @@ its inputs and seed.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, Topic, topic
@@ -56,10 +56,8 @@ def choose(
     """``planned_topics``: topics with a lesson generated since the learner last worked on them;
     the next new topic skips those, so back-to-back requests do not claim the same next lesson."""
     known = knowledge or LearnerKnowledge(learner_id="")
-    known = LearnerKnowledge(  # only what the curriculum can teach (old data may name other topics)
-        known.learner_id,
-        {name: state for name, state in known.topics.items() if name in TOPIC_SLUGS},
-        known.applied_event_ids,
+    known = replace(  # only what the curriculum can teach (old data may name other topics)
+        known, topics={name: state for name, state in known.topics.items() if name in TOPIC_SLUGS}
     )
     if requested_topic is not None:
         mastery = known.mastery(requested_topic)

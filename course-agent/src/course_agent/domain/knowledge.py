@@ -1,8 +1,26 @@
 """The Course Agent's own view of a learner, built only from progress events. Pure.
 
 It lets lessons be personalised while the User Progress service is down. Events may arrive twice
-or out of order (Kafka redelivery): applying one is idempotent on its CloudEvent id, and a topic's
-mastery and review date come from its latest event by ``completed_at``, whatever the arrival order.
+or out of order (Kafka redelivery), so applying one is idempotent, and a topic's mastery and review
+date come from its latest event by ``completed_at``, whatever the arrival order.
+
+Deduplication in bounded space. Every ``learnflow.progress.updated.v1`` carries ``events_recorded``:
+User Progress's count of the learner's recorded events after this one. The learner's actor
+serialises recording, so the count goes up by exactly one per recorded event, and the events are
+published in that order on the learner's Kafka partition: it is a per-learner sequence number
+("seq"). The projection remembers ``applied_through`` (every seq up to it is applied) and
+``applied_above`` (the seqs above it applied out of order, at most APPLIED_WINDOW of them), a few
+bytes whatever the history, where remembering every event id grew by ~41 bytes an event.
+
+- The first event a projection applies (a new one, or one converted from the id-list format) sets
+  the mark to seq - 1: the partition is in order, so everything before it was delivered earlier
+  (to the User Progress fallback, or to the old format's ids).
+- When more than APPLIED_WINDOW seqs wait above a gap, the lowest gap is given up: the mark moves
+  to the lowest seq above it. An event that fills a gap given up is then treated as a duplicate
+  (it is more than APPLIED_WINDOW events late on an in-order partition: it was a redelivery).
+- A projection stored before this (``applied_event_ids``, the last 2,000 CloudEvent ids) keeps
+  those ids as ``legacy_ids`` only to recognise redeliveries of them, until the first new event
+  sets the mark; then they are dropped.
 """
 
 from __future__ import annotations
@@ -14,7 +32,8 @@ from typing import Any
 from learnflow_common.events import ProgressUpdatedV1
 
 RECENT_SCORES = 10
-APPLIED_MEMORY = 2000
+#: How many seqs above the mark (applied out of order) a projection remembers.
+APPLIED_WINDOW = 256
 
 
 @dataclass(frozen=True)
@@ -60,8 +79,12 @@ def _datetime(value: str | datetime | None) -> datetime | None:
 class LearnerKnowledge:
     learner_id: str
     topics: dict[str, TopicKnowledge] = field(default_factory=dict)
-    #: CloudEvent ids already applied (the last APPLIED_MEMORY of them)
-    applied_event_ids: tuple[str, ...] = ()
+    #: every seq (``events_recorded``) up to this one is applied; None until the first event
+    applied_through: int | None = None
+    #: seqs above ``applied_through`` applied out of order, ascending (at most APPLIED_WINDOW)
+    applied_above: tuple[int, ...] = ()
+    #: the old format's CloudEvent ids, kept only until the mark is set (see the module docstring)
+    legacy_ids: frozenset[str] = frozenset()
 
     def mastery(self, topic: str) -> int:
         known = self.topics.get(topic)
@@ -71,7 +94,9 @@ class LearnerKnowledge:
         return {
             "learner_id": self.learner_id,
             "topics": {name: topic.to_dict() for name, topic in self.topics.items()},
-            "applied_event_ids": list(self.applied_event_ids),
+            "applied_through": self.applied_through,
+            "applied_above": list(self.applied_above),
+            **({"legacy_ids": sorted(self.legacy_ids)} if self.legacy_ids else {}),
         }
 
     @classmethod
@@ -79,14 +104,33 @@ class LearnerKnowledge:
         return cls(
             learner_id=data["learner_id"],
             topics={name: TopicKnowledge.from_dict(topic) for name, topic in data["topics"].items()},
-            applied_event_ids=tuple(data["applied_event_ids"]),
+            applied_through=data.get("applied_through"),
+            applied_above=tuple(data.get("applied_above", ())),
+            # the format before seqs: its ids recognise redeliveries until the first new event
+            legacy_ids=frozenset(data.get("legacy_ids", data.get("applied_event_ids", ()))),
         )
+
+    def has_applied(self, event_id: str, seq: int) -> bool:
+        if self.applied_through is None:
+            return event_id in self.legacy_ids
+        return seq <= self.applied_through or seq in self.applied_above
+
+    def with_applied(self, seq: int) -> LearnerKnowledge:
+        """The dedupe memory after applying ``seq`` (not already applied)."""
+        through = seq - 1 if self.applied_through is None else self.applied_through
+        above = sorted({*self.applied_above, seq})
+        while len(above) > APPLIED_WINDOW:  # give up the lowest gap
+            through = above.pop(0)
+        while above and above[0] == through + 1:
+            through = above.pop(0)
+        return replace(self, applied_through=through, applied_above=tuple(above), legacy_ids=frozenset())
 
 
 def apply_progress(knowledge: LearnerKnowledge | None, event_id: str, event: ProgressUpdatedV1) -> LearnerKnowledge:
-    """Folds one progress event into the learner's knowledge; a repeated event changes nothing."""
+    """Folds one progress event into the learner's knowledge; a repeated event (same seq, or an id
+    of the old format) changes nothing and returns ``knowledge`` itself."""
     knowledge = knowledge or LearnerKnowledge(learner_id=event.learner_id)
-    if event_id in knowledge.applied_event_ids:
+    if knowledge.has_applied(event_id, event.events_recorded):
         return knowledge
     topic = knowledge.topics.get(event.topic, TopicKnowledge())
     scores = topic.scores if event.score is None else (*topic.scores, event.score)[-RECENT_SCORES:]
@@ -99,11 +143,7 @@ def apply_progress(knowledge: LearnerKnowledge | None, event_id: str, event: Pro
         next_review_at=event.topic_next_review_at if latest else topic.next_review_at,
         last_activity_at=event.completed_at if latest else topic.last_activity_at,
     )
-    return replace(
-        knowledge,
-        topics={**knowledge.topics, event.topic: updated},
-        applied_event_ids=(*knowledge.applied_event_ids, event_id)[-APPLIED_MEMORY:],
-    )
+    return replace(knowledge, topics={**knowledge.topics, event.topic: updated}).with_applied(event.events_recorded)
 
 
 def from_status(status: dict[str, Any]) -> LearnerKnowledge:

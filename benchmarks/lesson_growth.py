@@ -1,0 +1,139 @@
+"""Does a learner's lesson history slow the Course Agent down? Latency of POST /generate-lesson and
+GET /lessons?learner_id= for a learner with 10 and with 5,000 lessons, and of GET /lessons (the
+global feed) pages. Reports figures; asserts nothing.
+
+    make bench
+    .venv/bin/python benchmarks/lesson_growth.py --sizes 10 5000 --requests 100
+
+Seeding: the lessons are laid out in-process by the service's own layout code
+(``course_agent.layout.add_lesson``, what the actor runs) and written into the stack's PostgreSQL under
+the actor's keys, exactly as the sidecar stores them. Then ``--requests`` real requests per endpoint
+go through the stack (app -> sidecar -> actor -> PostgreSQL), one at a time. The target: p50 with
+5,000 lessons within 1.5x of p50 with 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import psycopg
+from harness import running_stack
+
+from course_agent import layout
+from course_agent.adapters.actors import lesson_id_for
+
+ACTOR_KEY = "course-agent||LearnerPlanActor||{learner}||{key}"
+TOPICS = ("variables", "strings", "control-flow", "loops", "functions")
+
+
+async def seed(learner: str, size: int, dsn: str) -> None:
+    store = layout.MemoryStore()
+    meta = layout.Meta()
+    start = datetime.now(UTC) - timedelta(days=size)
+    for number in range(size):
+        lesson_id = lesson_id_for(learner, f"seed-{number}")
+        document = {
+            "lesson_id": lesson_id,
+            "learner_id": learner,
+            "topic": TOPICS[number % len(TOPICS)],
+            "difficulty": "beginner",
+            "title": f"Seeded lesson {number}",
+            "rationale": "seeded by benchmarks/lesson_growth.py",
+            "generator": "builtin",
+            "created_at": (start + timedelta(days=number)).isoformat(),
+            "sections": [{"heading": "Seeded", "body": "x" * 2000}],
+        }
+        meta, changes = await layout.add_lesson(store, meta, document)
+        store.apply(changes)
+    rows = [
+        (ACTOR_KEY.format(learner=learner, key=key), json.dumps(value), False) for key, value in store.values.items()
+    ]
+    async with await psycopg.AsyncConnection.connect(dsn) as connection, connection.cursor() as cursor:
+        await cursor.executemany("INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, %s)", rows)
+
+
+async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs: object) -> tuple[float, httpx.Response]:
+    started = time.perf_counter()
+    response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+    return (time.perf_counter() - started) * 1000, response
+
+
+async def measure(client: httpx.AsyncClient, learner: str, url: str, requests: int) -> tuple[list[float], list[float]]:
+    posts, gets = [], []
+    for number in range(requests):
+        elapsed, response = await timed(
+            client, "POST", f"{url}/generate-lesson", json={"learner_id": learner, "request_id": f"bench-{number}"}
+        )
+        assert response.status_code == 201, response.text
+        posts.append(elapsed)
+        params: dict[str, object] = {"learner_id": learner, "limit": 20}
+        if number % 2:  # every other read is a second page
+            first = (await client.get(f"{url}/lessons", params=params)).json()
+            if first["next_cursor"]:
+                params["cursor"] = first["next_cursor"]
+        elapsed, response = await timed(client, "GET", f"{url}/lessons", params=params)
+        assert response.status_code == 200, response.text
+        gets.append(elapsed)
+    return posts, gets
+
+
+async def measure_feed(client: httpx.AsyncClient, url: str, requests: int) -> list[float]:
+    samples: list[float] = []
+    cursor = None
+    for _ in range(requests):
+        params: dict[str, object] = {"limit": 20, **({"cursor": cursor} if cursor else {})}
+        elapsed, response = await timed(client, "GET", f"{url}/lessons", params=params)
+        assert response.status_code == 200, response.text
+        samples.append(elapsed)
+        cursor = response.json()["next_cursor"]
+    return samples
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q / 100 * len(ordered)))]
+
+
+def _figures(samples: list[float]) -> str:
+    return f"{statistics.median(samples):>8.1f} {_percentile(samples, 90):>7.1f} {_percentile(samples, 99):>7.1f}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 5000])
+    parser.add_argument("--requests", type=int, default=100)
+    args = parser.parse_args()
+    stack = running_stack()
+    url, dsn = stack["apps"]["course-agent"]["app_url"], stack["postgres_dsn"]
+    run = uuid.uuid4().hex[:8]
+    print(f"One learner's lessons vs latency, real stack, {args.requests} sequential requests per endpoint")
+    print(f"{'lessons':>8} {'seed s':>7} {'POST p50':>9} {'p90':>7} {'p99':>7} {'GET p50':>8} {'p90':>7} {'p99':>7}")
+    baseline: tuple[float, float] | None = None
+    async with httpx.AsyncClient(timeout=60) as client:
+        for size in args.sizes:
+            learner = f"lessons-{run}-{size}"
+            started = time.perf_counter()
+            await seed(learner, size, dsn)
+            seeded = time.perf_counter() - started
+            posts, gets = await measure(client, learner, url, args.requests)
+            post_p50, get_p50 = statistics.median(posts), statistics.median(gets)
+            baseline = baseline or (post_p50, get_p50)
+            ratios = f"POST {post_p50 / baseline[0]:.2f}x, GET {get_p50 / baseline[1]:.2f}x"
+            print(
+                f"{size:>8} {seeded:>7.1f} {_figures(posts)[1:]} {_figures(gets)}"
+                f"   p50 vs {args.sizes[0]} lessons: {ratios}"
+            )
+        await asyncio.sleep(2)  # the feed trails generation by the lesson-events delivery
+        feed = await measure_feed(client, url, args.requests)
+        print(f"GET /lessons (global feed), {args.requests} consecutive pages of 20: p50/p90/p99 {_figures(feed)} ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

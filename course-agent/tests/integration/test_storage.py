@@ -1,0 +1,253 @@
+"""Bounded Course Agent storage through the real stack: keyset paging under inserts, idempotency,
+first-release values converted on first touch, the old feed moved into its index, progress
+redeliveries applied once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from course_agent.adapters import feed
+from course_agent.adapters.actors import lesson_id_for
+from course_agent.domain.generator import choose, compose
+from course_agent.layout import SUMMARY_FIELDS
+from devstack.testing import RunningStack, eventually
+from learnflow_common.dapr import DaprSidecar
+
+ACTOR_KEY = "course-agent||LearnerPlanActor||{learner}||{key}"
+
+
+@pytest.fixture
+def learner() -> str:
+    return f"learner-{uuid.uuid4().hex[:12]}"
+
+
+def _generate(stack: RunningStack, http: httpx.Client, **body: Any) -> dict[str, Any]:
+    response = http.post(f"{stack.app_url('course-agent')}/generate-lesson", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _lessons(stack: RunningStack, http: httpx.Client, **params: Any) -> dict[str, Any]:
+    response = http.get(f"{stack.app_url('course-agent')}/lessons", params=params)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _row(pg: Any, key: str) -> Any:
+    found = pg.execute("select value from state where key = %s", (key,)).fetchone()
+    return found[0] if found else None
+
+
+def test_a_learners_pages_do_not_shift_when_lessons_arrive_between_them(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    existing = [_generate(stack, http, learner_id=learner)["lesson_id"] for _ in range(5)]
+
+    listed: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = _lessons(stack, http, learner_id=learner, limit=2, **({"cursor": cursor} if cursor else {}))
+        listed += [item["lesson_id"] for item in page["lessons"]]
+        _generate(stack, http, learner_id=learner)  # a newer lesson between two pages
+        if (cursor := page["next_cursor"]) is None:
+            break
+
+    assert listed == list(reversed(existing))
+
+
+def test_a_learner_cursor_that_is_not_ours_is_422(stack: RunningStack, http: httpx.Client, learner: str) -> None:
+    _generate(stack, http, learner_id=learner)
+
+    for cursor in ("0", "2", "abc", f"{learner}~{uuid.uuid4().hex}"):
+        response = http.get(
+            f"{stack.app_url('course-agent')}/lessons", params={"learner_id": learner, "cursor": cursor}
+        )
+        assert response.status_code == 422, cursor
+        assert response.json()["type"].endswith("/invalid-cursor")
+
+
+def test_the_same_request_id_gives_the_same_lesson_and_stores_no_request_map(
+    stack: RunningStack, http: httpx.Client, learner: str, pg: Any
+) -> None:
+    first = _generate(stack, http, learner_id=learner, request_id="once")
+    _generate(stack, http, learner_id=learner)
+    again = _generate(stack, http, learner_id=learner, request_id="once")
+
+    assert again == first
+    assert first["lesson_id"] == lesson_id_for(learner, "once")
+    assert len(_lessons(stack, http, learner_id=learner)["lessons"]) == 2
+    assert _row(pg, ACTOR_KEY.format(learner=learner, key="requests")) is None
+    assert _row(pg, ACTOR_KEY.format(learner=learner, key="meta"))["lessons"] == 2
+
+
+def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
+    stack: RunningStack, http: httpx.Client, learner: str, pg: Any
+) -> None:
+    start = datetime.now(UTC) - timedelta(days=30)
+    documents = [
+        compose(
+            choose(None, start, ("variables", "loops")[number % 2]),
+            None,
+            learner_id=learner,
+            lesson_id=lesson_id_for(learner, f"old-{number}"),
+            created_at=start + timedelta(minutes=number),
+            previous_lessons_on_topic=number // 2,
+            seed=number,
+            request_id=f"old-{number}",
+        ).model_dump(mode="json")
+        for number in range(120)
+    ]
+    old = {
+        "lessons": [{key: document[key] for key in SUMMARY_FIELDS} for document in reversed(documents)],
+        "requests": {f"old-{n}": document["lesson_id"] for n, document in enumerate(documents)},
+        "knowledge": {
+            "learner_id": learner,
+            "topics": {"loops": {"attempts": 3, "scores": [90, 90, 90], "mastery": 90}},
+            "applied_event_ids": ["ce-a", "ce-b"],
+        },
+        **{f"lesson:{document['lesson_id']}": document for document in documents},
+    }
+    for key, value in old.items():
+        pg.execute(
+            "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+            (ACTOR_KEY.format(learner=learner, key=key), json.dumps(value)),
+        )
+
+    listed: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = _lessons(stack, http, learner_id=learner, limit=50, **({"cursor": cursor} if cursor else {}))
+        listed += [item["lesson_id"] for item in page["lessons"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    replayed = _generate(stack, http, learner_id=learner, request_id="old-7")
+
+    assert listed == [document["lesson_id"] for document in reversed(documents)]
+    assert replayed == documents[7]
+    assert _row(pg, ACTOR_KEY.format(learner=learner, key="lessons")) is None
+    assert _row(pg, ACTOR_KEY.format(learner=learner, key="requests")) is None
+    meta = _row(pg, ACTOR_KEY.format(learner=learner, key="meta"))
+    assert meta["lessons"] == 120
+    assert meta["topics"]["loops"]["count"] == 60
+
+
+def _progress_event(learner: str, seq: int, event_id: str) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "user-progress",
+        "type": "learnflow.progress.updated.v1",
+        "subject": learner,
+        "datacontenttype": "application/json",
+        "data": {
+            "learner_id": learner,
+            "source_event_id": f"e-{seq}",
+            "activity": "quiz",
+            "topic": "loops",
+            "score": 80,
+            "completed_at": (datetime.now(UTC) - timedelta(minutes=10 - seq)).isoformat(),
+            "events_recorded": seq,
+            "xp_earned": 20,
+            "xp_total": 20 * seq,
+            "level": 1,
+            "topic_mastery": 40,
+            "topic_level": "Learning",
+            "topic_next_review_at": None,
+            "week": "2026-W48",
+            "week_xp": 20 * seq,
+        },
+    }
+
+
+def test_redelivered_and_reordered_progress_events_are_applied_once(
+    stack: RunningStack, http: httpx.Client, learner: str, pg: Any
+) -> None:
+    for seq in (1, 3, 2, 3, 1, 2):  # a reorder and redeliveries (one with another CloudEvent id)
+        response = http.post(
+            f"{stack.app_url('course-agent')}/events/progress-events",
+            json=_progress_event(learner, seq, f"ce-{seq}" if seq != 2 else str(uuid.uuid4())),
+            headers=stack.app_headers,
+        )
+        assert response.json() == {"status": "SUCCESS"}
+
+    knowledge = _row(pg, ACTOR_KEY.format(learner=learner, key="knowledge"))
+
+    assert knowledge["topics"]["loops"]["attempts"] == 3
+    assert knowledge["applied_through"] == 3
+    assert knowledge["applied_above"] == []
+    assert "applied_event_ids" not in knowledge
+
+
+def _feed_ids(stack: RunningStack, http: httpx.Client, pages: int, limit: int = 50) -> tuple[list[str], str | None]:
+    listed: list[str] = []
+    cursor: str | None = None
+    for _ in range(pages):
+        page = _lessons(stack, http, limit=limit, **({"cursor": cursor} if cursor else {}))
+        listed += [item["lesson_id"] for item in page["lessons"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    return listed, cursor
+
+
+def test_feed_pages_do_not_shift_when_lessons_arrive_between_them(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    mine = [_generate(stack, http, learner_id=learner)["lesson_id"] for _ in range(4)]
+    eventually(lambda: set(mine) <= set(_feed_ids(stack, http, 1)[0]))
+    newer: list[str] = []
+    listed: list[str] = []
+    cursor: str | None = None
+    for _ in range(40):
+        page = _lessons(stack, http, limit=2, **({"cursor": cursor} if cursor else {}))
+        listed += [item["lesson_id"] for item in page["lessons"]]
+        newer.append(_generate(stack, http, learner_id=learner)["lesson_id"])  # between two pages
+        if set(mine) <= set(listed) or (cursor := page["next_cursor"]) is None:
+            break
+
+    assert len(set(listed)) == len(listed)
+    assert [lesson_id for lesson_id in listed if lesson_id in mine] == list(reversed(mine))
+    assert not set(newer) & set(listed)  # lessons newer than the first page never show up later
+
+
+def test_feed_documents_of_the_first_release_move_into_the_index(
+    stack: RunningStack, http: httpx.Client, learner: str, pg: Any
+) -> None:
+    lesson = {
+        "lesson_id": lesson_id_for(learner, "from-the-old-feed"),
+        "learner_id": learner,
+        "topic": "testing",
+        "difficulty": "advanced",
+        "title": "An old feed entry",
+        "rationale": "first release",
+        "generator": "builtin",
+        "created_at": (datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
+    }
+    key = f"course-agent||lesson-feed:{lesson['lesson_id']}"
+    pg.execute(
+        "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+        (key, json.dumps({"kind": "lesson-feed", **lesson})),
+    )
+
+    async def import_as_a_fresh_replica() -> int:
+        """What a replica does on its first feed read (this test's stack replica has done it already)."""
+        feed._legacy_imported = False
+        sidecar = DaprSidecar(stack.dapr_url("course-agent"), stack.dapr_headers["dapr-api-token"])
+        try:
+            return await feed.import_legacy_feed(sidecar, "statestore")
+        finally:
+            await sidecar.aclose()
+
+    moved = asyncio.run(import_as_a_fresh_replica())
+
+    assert moved >= 1
+    assert _row(pg, key) is None
+    page = _lessons(stack, http, topic="testing", difficulty="advanced", limit=5)
+    assert page["lessons"][0]["lesson_id"] == lesson["lesson_id"]
+    assert asyncio.run(import_as_a_fresh_replica()) == 0

@@ -28,13 +28,14 @@ from harness import running_stack
 
 from course_agent import layout
 from course_agent.adapters.actors import lesson_id_for
+from learnflow_common.memory import MemoryStore
 
 ACTOR_KEY = "course-agent||LearnerPlanActor||{learner}||{key}"
 TOPICS = ("variables", "strings", "control-flow", "loops", "functions")
 
 
 async def seed(learner: str, size: int, dsn: str) -> None:
-    store = layout.MemoryStore()
+    store = MemoryStore()
     meta = layout.Meta()
     start = datetime.now(UTC) - timedelta(days=size)
     for number in range(size):

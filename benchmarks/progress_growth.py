@@ -25,6 +25,7 @@ import httpx
 import psycopg
 from harness import running_stack
 
+from learnflow_common.memory import MemoryStore
 from user_progress import ledger
 from user_progress.domain.events import LearningEvent
 
@@ -48,7 +49,7 @@ def _event(learner: str, number: int, at: datetime) -> LearningEvent:
 
 
 async def seed(learner: str, size: int, dsn: str) -> None:
-    store = ledger.MemoryStore()
+    store = MemoryStore()
     end = datetime.now(UTC) - timedelta(hours=1)
     step = timedelta(days=1) / EVENTS_PER_DAY
     for number in range(size):

@@ -35,7 +35,6 @@ id) are converted on first touch by :func:`conversion`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -136,26 +135,6 @@ def planned_topics(meta: Meta, knowledge: LearnerKnowledge | None) -> frozenset[
         if last is None or lessons.newest_at > last:
             planned.add(name)
     return frozenset(planned)
-
-
-class MemoryStore:
-    """A learner's values in memory, stored as JSON as the sidecar stores them: for seeding a learner
-    (benchmarks) and for exercising the layout without a sidecar (unit tests)."""
-
-    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        self.values: dict[str, Any] = {}
-        self.apply(values or {})
-
-    async def get(self, key: str) -> Any | None:
-        return self.values.get(key)
-
-    def apply(self, changes: Mapping[str, Any]) -> None:
-        """Applies changes as the actor saves them (``None`` removes the value)."""
-        for key, value in changes.items():
-            if value is None:
-                self.values.pop(key, None)
-            else:
-                self.values[key] = json.loads(json.dumps(value))
 
 
 # ----------------------------------------------------------------------------------------- reading

@@ -22,20 +22,12 @@ from course_agent.adapters.feed import (
     feed_page,
 )
 from course_agent.feed_index import BUCKET_CAP, day_of, position_of
-from course_agent.layout import MemoryStore, clipped
+from course_agent.layout import clipped
+from learnflow_common.memory import MemoryStore, run_in_memory
 
 T0 = datetime(2026, 3, 1, 23, 58, tzinfo=UTC)
 TOPICS = ("variables", "loops", "classes")
 MAX_VALUE_BYTES = 256 * 1024
-
-
-def run(coroutine: Any) -> Any:
-    """Runs a coroutine that only awaits in-memory stores (it never suspends)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    raise AssertionError("the coroutine suspended")
 
 
 class Feed:
@@ -50,10 +42,10 @@ class Feed:
     def add(self, lesson: dict[str, Any]) -> None:
         """What LessonFeedActor.Add does: the catalog first, then the day."""
         day = self.store(FEED_ACTOR, day_of(lesson["created_at"]))
-        changes = run(feed_index.add(day, clipped(lesson)))
+        changes = run_in_memory(feed_index.add(day, clipped(lesson)))
         if changes:
             catalog = self.store(CATALOG_ACTOR, "all")
-            catalog.apply(run(feed_index.add_day(catalog, day_of(lesson["created_at"]))))
+            catalog.apply(run_in_memory(feed_index.add_day(catalog, day_of(lesson["created_at"]))))
             day.apply(changes)
 
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
@@ -69,7 +61,7 @@ class Feed:
 
     def page(self, limit: int, cursor: str | None, topic: str | None = None) -> dict[str, Any]:
         position = decode_cursor(cursor) if cursor else None
-        return run(feed_page(self, limit, position, topic, None))  # type: ignore[arg-type]
+        return run_in_memory(feed_page(self, limit, position, topic, None))  # type: ignore[arg-type]
 
     def all_pages(self, limit: int, topic: str | None = None) -> tuple[list[dict[str, Any]], int]:
         listed, cursor, pages = [], None, 0

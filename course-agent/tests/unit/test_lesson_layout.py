@@ -12,22 +12,14 @@ from hypothesis import strategies as st
 
 from course_agent import layout
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge, apply_progress
-from course_agent.layout import CHUNK, MAX_SCAN_CHUNKS, MemoryStore, Meta
+from course_agent.layout import CHUNK, MAX_SCAN_CHUNKS, Meta
 from learnflow_common.events import ProgressUpdatedV1
+from learnflow_common.memory import MemoryStore, run_in_memory
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TOPICS = ("variables", "loops", "classes")
 DIFFICULTIES = ("beginner", "intermediate", "advanced")
 MAX_VALUE_BYTES = 256 * 1024
-
-
-def run(coroutine: Any) -> Any:
-    """Runs a layout coroutine that only awaits the in-memory store (it never suspends)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    raise AssertionError("the coroutine suspended")
 
 
 def _document(n: int, topic: str = "variables", difficulty: str = "beginner", text: str = "") -> dict[str, Any]:
@@ -45,9 +37,9 @@ def _document(n: int, topic: str = "variables", difficulty: str = "beginner", te
 
 
 def _generate(store: MemoryStore, documents: list[dict[str, Any]]) -> Meta:
-    meta = run(layout.load_meta(store))
+    meta = run_in_memory(layout.load_meta(store))
     for document in documents:
-        meta, changes = run(layout.add_lesson(store, meta, document))
+        meta, changes = run_in_memory(layout.add_lesson(store, meta, document))
         store.apply(changes)
     return meta
 
@@ -85,7 +77,9 @@ def _all_pages(
 ) -> tuple[list[dict[str, Any]], int]:
     listed, cursor, pages = [], None, 0
     while True:
-        page = run(layout.page(store, run(layout.load_meta(store)), limit, cursor, topic, difficulty))
+        page = run_in_memory(
+            layout.page(store, run_in_memory(layout.load_meta(store)), limit, cursor, topic, difficulty)
+        )
         listed += page.items
         pages += 1
         if page.next_cursor is None:
@@ -131,7 +125,7 @@ def test_lessons_generated_between_pages_never_shift_the_items(start: int, limit
     listed: list[dict[str, Any]] = []
     cursor, n = None, start
     for count in [*arrivals, *[0] * (start // limit + 1)]:
-        page = run(layout.page(store, run(layout.load_meta(store)), limit, cursor))
+        page = run_in_memory(layout.page(store, run_in_memory(layout.load_meta(store)), limit, cursor))
         listed += page.items
         _generate(store, [_document(n + i) for i in range(1, count + 1)])
         n += count
@@ -145,7 +139,7 @@ def test_lessons_generated_between_pages_never_shift_the_items(start: int, limit
 def test_an_unfiltered_page_reads_one_or_two_chunks() -> None:
     store = MemoryStore()
     _generate(store, [_document(n) for n in range(1, 5 * CHUNK)])
-    meta = run(layout.load_meta(store))
+    meta = run_in_memory(layout.load_meta(store))
     reads: list[str] = []
     get = store.get
 
@@ -154,7 +148,7 @@ def test_an_unfiltered_page_reads_one_or_two_chunks() -> None:
         return await get(key)
 
     store.get = counting  # type: ignore[method-assign]
-    run(layout.page(store, meta, 20, 3 * CHUNK + 5))
+    run_in_memory(layout.page(store, meta, 20, 3 * CHUNK + 5))
 
     assert reads == [layout.index_key(3 * CHUNK + 4), layout.index_key(3 * CHUNK - 1)]
 
@@ -197,7 +191,7 @@ def test_a_learner_of_the_first_release_is_converted_in_batches_the_meta_last() 
     }
     store = MemoryStore(old)
 
-    batches = run(layout.conversion(store))
+    batches = run_in_memory(layout.conversion(store))
     for batch in batches:
         store.apply(batch)
 
@@ -205,15 +199,15 @@ def test_a_learner_of_the_first_release_is_converted_in_batches_the_meta_last() 
     assert set(batches[-1]) == {"meta", "lessons", "requests"}
     assert "lessons" not in store.values
     assert "requests" not in store.values
-    assert run(layout.conversion(store)) == []
+    assert run_in_memory(layout.conversion(store)) == []
     listed, _ = _all_pages(store, 100)
     assert listed == old["lessons"]
     fresh = MemoryStore()
-    assert run(layout.load_meta(store)) == _generate(fresh, documents)
+    assert run_in_memory(layout.load_meta(store)) == _generate(fresh, documents)
 
 
 def test_a_learner_with_no_lessons_needs_no_conversion() -> None:
-    assert run(layout.conversion(MemoryStore({"knowledge": {"learner_id": "ada", "topics": {}}}))) == []
+    assert run_in_memory(layout.conversion(MemoryStore({"knowledge": {"learner_id": "ada", "topics": {}}}))) == []
 
 
 def test_a_summary_clips_long_free_text_so_a_chunk_stays_bounded() -> None:

@@ -29,7 +29,6 @@ values to write, which the actor saves in one state transaction together with it
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -122,26 +121,6 @@ class Snapshot:
 
 def _with(months: tuple[str, ...], month: str) -> tuple[str, ...]:
     return months if month in months else tuple(sorted({*months, month}))
-
-
-class MemoryStore:
-    """A learner's values in memory, stored as JSON as the sidecar stores them: for seeding a learner
-    (benchmarks) and for exercising the ledger without a sidecar (unit tests)."""
-
-    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        self.values: dict[str, Any] = {}
-        self.apply(values or {})
-
-    async def get(self, key: str) -> Any | None:
-        return self.values.get(key)
-
-    def apply(self, changes: Mapping[str, Any]) -> None:
-        """Applies a plan's changes as the actor saves them (``None`` removes the value)."""
-        for key, value in changes.items():
-            if value is None:
-                self.values.pop(key, None)
-            else:
-                self.values[key] = json.loads(json.dumps(value))
 
 
 class Overlay:

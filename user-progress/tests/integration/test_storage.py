@@ -10,6 +10,7 @@ import httpx
 import psycopg
 
 from devstack.testing import RunningStack
+from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import LearnerFold, fold_events
@@ -128,9 +129,9 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
         )
         for number in range(150)
     ]
-    store = ledger.MemoryStore()
+    store = MemoryStore()
     for event in events:
-        store.apply(_recorded(store, event))
+        store.apply(run_in_memory(ledger.record(store, event.learner_id, event)).changes)
     expected = ledger.Snapshot.from_dict(store.values[ledger.SNAPSHOT_KEY])
     old = dict(store.values)
     old[ledger.SNAPSHOT_KEY] = {
@@ -159,13 +160,3 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
             (f"user-progress||LearnerProgressActor||{learner}||{ledger.SNAPSHOT_KEY}",),
         ).fetchone()
     assert row == (str(ledger.LAYOUT_VERSION),)
-
-
-def _recorded(store: ledger.MemoryStore, event: LearningEvent) -> dict[str, Any]:
-    """The values one event writes (the ledger never waits on a MemoryStore: no event loop needed)."""
-    coroutine = ledger.record(store, event.learner_id, event)
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return dict(done.value.changes)
-    raise AssertionError("the ledger waited")

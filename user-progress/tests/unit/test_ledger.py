@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import LearnerRecord, record_event, replay
@@ -19,25 +20,16 @@ T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 MAX_VALUE_BYTES = 256 * 1024
 
 
-def run(coroutine: Any) -> Any:
-    """Runs a ledger coroutine over the DictStore, which never waits (no event loop needed)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    raise AssertionError("the ledger waited on something other than the store")
-
-
-class DictStore(ledger.MemoryStore):
+class DictStore(MemoryStore):
     """The actor's state in memory, with shortcuts to record an event and read the learner back."""
 
     def record(self, event: LearningEvent) -> ledger.Recording:
-        result = run(ledger.record(self, event.learner_id, event))
+        result = run_in_memory(ledger.record(self, event.learner_id, event))
         self.apply(result.changes)
         return result
 
     def snapshot(self) -> ledger.Snapshot:
-        snapshot = run(ledger.load_snapshot(self))
+        snapshot = run_in_memory(ledger.load_snapshot(self))
         assert snapshot is not None
         return snapshot
 
@@ -45,7 +37,7 @@ class DictStore(ledger.MemoryStore):
         async def collect() -> list[LearningEvent]:
             return [event async for event in ledger.read_log(self, self.snapshot())]
 
-        return run(collect())
+        return run_in_memory(collect())
 
 
 def _event(number: int, at: datetime, **fields: Any) -> LearningEvent:
@@ -159,7 +151,7 @@ def test_a_learner_of_the_first_release_is_converted_with_the_same_answers() -> 
     assert record is not None
     legacy = {**record.to_dict(), "lessons_assigned": {"l1": {"topic": "loops", "assigned_at": T0.isoformat()}}}
     store = DictStore()
-    for batch in run(ledger.conversion(DictStore({ledger.LEGACY_RECORD_KEY: legacy}))):
+    for batch in run_in_memory(ledger.conversion(DictStore({ledger.LEGACY_RECORD_KEY: legacy}))):
         store.apply(batch)
 
     snapshot = store.snapshot()
@@ -186,19 +178,19 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_from_the_log() -> 
     old.apply({key: {"stale": True} for key in derived} | {"days-1999-01": {"stale": True}})
     old.apply({ledger.CHECKPOINT_KEY: {"stale": True}})
 
-    for batch in run(ledger.conversion(old)):
+    for batch in run_in_memory(ledger.conversion(old)):
         old.apply(batch)
 
     assert old.values == current.values
-    assert run(ledger.conversion(old)) == []
+    assert run_in_memory(ledger.conversion(old)) == []
 
 
 def test_a_current_learner_needs_no_conversion() -> None:
     store = DictStore()
     store.record(_event(1, T0))
 
-    assert run(ledger.conversion(store)) == []
-    assert run(ledger.conversion(DictStore())) == []
+    assert run_in_memory(ledger.conversion(store)) == []
+    assert run_in_memory(ledger.conversion(DictStore())) == []
 
 
 @pytest.mark.parametrize("events_per_day", [20, 200])

@@ -17,6 +17,7 @@ from typing import Any, get_args
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger, views
 from user_progress.domain.calendar import today_in
 from user_progress.domain.events import GRADED, LearningEvent
@@ -108,21 +109,12 @@ def _snapshot(fold: LearnerFold) -> ledger.Snapshot:
     return ledger.Snapshot(fold=fold, horizon=ledger.horizon_for(fold.last_event.completed_at))
 
 
-def run(coroutine: Any) -> Any:
-    """Runs a ledger coroutine over the ledger.MemoryStore, which never waits (no event loop needed)."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    raise AssertionError("the ledger waited on something other than the store")
-
-
-def _stored(folded: Folded) -> tuple[ledger.MemoryStore, ledger.Snapshot]:
+def _stored(folded: Folded) -> tuple[MemoryStore, ledger.Snapshot]:
     """The day values as the service writes them (``days-YYYY-MM``: date -> closed day) and the snapshot."""
     by_month: dict[str, dict[str, Any]] = {}
     for record in folded.closed:
         by_month.setdefault(ledger.month_of(record.rollup.date), {})[record.rollup.date.isoformat()] = record.to_dict()
-    store = ledger.MemoryStore({ledger.days_key(month): days for month, days in by_month.items()})
+    store = MemoryStore({ledger.days_key(month): days for month, days in by_month.items()})
     return store, replace(_snapshot(folded.fold), day_months=tuple(sorted(by_month)))
 
 
@@ -173,7 +165,7 @@ def test_day_records_read_from_the_stored_day_values_are_the_active_days_around_
     folded = fold_events(LearnerFold("ada"), events)
     store, snapshot = _stored(folded)
 
-    assert run(ledger.day_records(store, snapshot, start, end)) == _day_records(folded, start, end)
+    assert run_in_memory(ledger.day_records(store, snapshot, start, end)) == _day_records(folded, start, end)
 
 
 @st.composite
@@ -193,22 +185,24 @@ def test_history_and_statistics_through_the_ledger_equal_the_reference_whatever_
     data: st.DataObject, history: tuple[datetime, int, list[LearningEvent]], period: Period
 ) -> None:
     first, days, arriving = history
-    store = ledger.MemoryStore()
+    store = MemoryStore()
     accepted: dict[str, LearningEvent] = {}
     for event in arriving:
-        recording = run(ledger.record(store, "ada", event))
+        recording = run_in_memory(ledger.record(store, "ada", event))
         store.apply(recording.changes)
         if recording.outcome == "recorded":
             accepted[event.event_id] = event
     events = list(accepted.values())
-    snapshot = run(ledger.load_snapshot(store))
+    snapshot = run_in_memory(ledger.load_snapshot(store))
     start, end = data.draw(windows(first, days))
     now = first + timedelta(minutes=data.draw(st.integers(0, (days + 3) * 24 * 60)))
     today = today_in(snapshot.fold.timezone, now)
     period_start, period_end = period_bounds(period, today)
-    period_records = run(ledger.day_records(store, snapshot, period_start, period_end)) if period_start else []
+    period_records = (
+        run_in_memory(ledger.day_records(store, snapshot, period_start, period_end)) if period_start else []
+    )
 
-    history_answer = history_from_days(run(ledger.day_records(store, snapshot, start, end)), start, end)
+    history_answer = history_from_days(run_in_memory(ledger.day_records(store, snapshot, start, end)), start, end)
     statistics_answer = views.statistics_of(snapshot, period_records, period, today)
 
     assert history_answer == daily_history(events, start, end)
@@ -237,18 +231,18 @@ def test_a_late_event_naming_a_zone_moves_stored_days_and_history_and_statistics
         completed_at=datetime(2026, 6, 1, 0, 0, tzinfo=UTC),
         timezone="Pacific/Kiritimati",
     )
-    store = ledger.MemoryStore()
+    store = MemoryStore()
     for event in [*unnamed, late]:
-        recording = run(ledger.record(store, "ada", event))
+        recording = run_in_memory(ledger.record(store, "ada", event))
         assert recording.outcome == "recorded"
         store.apply(recording.changes)
-    snapshot = run(ledger.load_snapshot(store))
+    snapshot = run_in_memory(ledger.load_snapshot(store))
     start, end = date(2026, 6, 1), date(2026, 6, 10)
     events = [*unnamed, late]
 
-    history = history_from_days(run(ledger.day_records(store, snapshot, start, end)), start, end)
+    history = history_from_days(run_in_memory(ledger.day_records(store, snapshot, start, end)), start, end)
     month = period_bounds("month", date(2026, 6, 10))
-    month_records = run(ledger.day_records(store, snapshot, *month))
+    month_records = run_in_memory(ledger.day_records(store, snapshot, *month))
     now = datetime(2026, 6, 9, 12, 0, tzinfo=UTC)  # June 10 in Kiritimati
 
     assert history == daily_history(events, start, end)

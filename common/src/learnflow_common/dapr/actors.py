@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -69,6 +69,16 @@ class PlainJSONSerializer(DefaultJSONSerializer):
 PLAIN_JSON = PlainJSONSerializer()
 
 
+class ActorStateReader:
+    """A storage layout's reader over an actor's state (the SDK's state manager caches what it loaded)."""
+
+    def __init__(self, actor: SidecarActor) -> None:
+        self._actor = actor
+
+    async def get(self, key: str) -> Any | None:
+        return await self._actor.state_or_none(key)
+
+
 class SidecarActor(Actor, Remindable):
     """Base of LearnFlow's actors. Concrete actors must list ``Remindable`` among their own direct
     bases too: the SDK only delivers reminders to classes that do (it checks ``__bases__``)."""
@@ -86,6 +96,32 @@ class SidecarActor(Actor, Remindable):
         """A state value, or ``None`` when the actor has none under ``key``."""
         found, value = await self._state_manager.try_get_state(key)
         return value if found else None
+
+    @property
+    def reader(self) -> ActorStateReader:
+        """The actor's state as a storage layout's reader (``get(key)``)."""
+        return ActorStateReader(self)
+
+    async def stage_changes(self, changes: Mapping[str, Any]) -> None:
+        """Stages a layout's changes (``None`` removes the value) for the next :meth:`commit_state`."""
+        for key, value in changes.items():
+            if value is None:
+                await self._state_manager.try_remove_state(key)
+            else:
+                await self._state_manager.set_state(key, value)
+
+    async def save_changes(self, changes: Mapping[str, Any]) -> None:
+        """Stages ``changes`` and commits everything staged in one transaction."""
+        await self.stage_changes(changes)
+        await self.commit_state()
+
+    async def convert(self, batches: Sequence[Mapping[str, Any]]) -> None:
+        """Saves a conversion of values stored in an earlier form, one transaction a batch, then
+        forgets the cache so what follows reads the converted values."""
+        for batch in batches:
+            await self.save_changes(batch)
+        if batches:
+            await self._state_manager.clear_cache()
 
     async def commit_state(self) -> None:
         """Commits the staged values in one actor state transaction. The SDK marks values saved

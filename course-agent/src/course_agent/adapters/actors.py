@@ -61,33 +61,11 @@ class LearnerPlanActions(ActorInterface):
     async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]: ...
 
 
-class StateReader:
-    """A layout reader over the actor's state (the SDK's state manager caches what it loaded)."""
-
-    def __init__(self, actor: SidecarActor) -> None:
-        self._actor = actor
-
-    async def get(self, key: str) -> Any | None:
-        return await self._actor.state_or_none(key)
-
-
 class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Remindable must be a direct base for the SDK
     async def _meta(self) -> layout.Meta:
         """The learner's meta; a learner stored by the first release is converted first."""
-        batches = await layout.conversion(StateReader(self))
-        if batches:
-            for batch in batches:
-                await self._stage(batch)
-                await self.commit_state()
-            await self._state_manager.clear_cache()
-        return await layout.load_meta(StateReader(self))
-
-    async def _stage(self, changes: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                await self._state_manager.try_remove_state(key)
-            else:
-                await self._state_manager.set_state(key, value)
+        await self.convert(await layout.conversion(self.reader))
+        return await layout.load_meta(self.reader)
 
     async def _knowledge(self) -> LearnerKnowledge | None:
         found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
@@ -134,8 +112,8 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         if getattr(self.settings, "lesson_generator", "builtin") == "llm":
             lesson = await self._written_by_model(lesson)
         document = lesson.model_dump(mode="json")
-        _, changes = await layout.add_lesson(StateReader(self), meta, document)
-        await self._stage(changes)
+        _, changes = await layout.add_lesson(self.reader, meta, document)
+        await self.stage_changes(changes)
         await self.stage_events(LESSON_EVENTS_TOPIC, [self._lesson_generated(document)])
         await self.commit_state()
         await self.flush_outbox()
@@ -192,7 +170,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         if cursor is not None and not 1 <= cursor <= meta.lessons:
             return {"items": [], "next_cursor": None, "unknown_cursor": True}
         found = await layout.page(
-            StateReader(self), meta, query["limit"], cursor, query.get("topic"), query.get("difficulty")
+            self.reader, meta, query["limit"], cursor, query.get("topic"), query.get("difficulty")
         )
         return {"items": found.items, "next_cursor": found.next_cursor}
 

@@ -43,20 +43,6 @@ LEGACY_IMPORT_PAGE = 100
 log = logging.getLogger(__name__)
 
 
-class StateReader:
-    def __init__(self, actor: SidecarActor) -> None:
-        self._actor = actor
-
-    async def get(self, key: str) -> Any | None:
-        return await self._actor.state_or_none(key)
-
-
-async def _stage_and_commit(actor: SidecarActor, changes: dict[str, Any]) -> None:
-    for key, value in changes.items():
-        await actor._state_manager.set_state(key, value)
-    await actor.commit_state()
-
-
 class LessonFeedActions(ActorInterface):
     @actormethod(name="Add")
     async def add(self, delivery: dict[str, Any]) -> dict[str, Any]: ...
@@ -69,12 +55,12 @@ class LessonFeedActor(SidecarActor, LessonFeedActions, Remindable):  # Remindabl
     async def add(self, delivery: dict[str, Any]) -> dict[str, Any]:
         """``delivery``: ``{"event_id", "data": <lesson.generated.v1 data>}`` of a lesson of this day."""
         summary = clipped(delivery["data"])
-        changes = await feed_index.add(StateReader(self), summary)
+        changes = await feed_index.add(self.reader, summary)
         if not changes:
             return {"added": False}
         if await self.state_or_none(feed_index.MINUTES_KEY) is None:  # the day's first lesson
             await self.sidecar.invoke_actor(CATALOG_ACTOR, CATALOG_ID, "AddDay", self.id.id)
-        await _stage_and_commit(self, changes)
+        await self.save_changes(changes)
         return {"added": True}
 
     async def page(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +68,7 @@ class LessonFeedActor(SidecarActor, LessonFeedActions, Remindable):  # Remindabl
         "max_parts"}`` -> ``{"items", "resume": [created_at, lesson_id] | None, "parts_read"}``."""
         before = _position(query["before"]) if query.get("before") else None
         found = await feed_index.day_page(
-            StateReader(self), before, query["limit"], query.get("topic"), query.get("difficulty"), query["max_parts"]
+            self.reader, before, query["limit"], query.get("topic"), query.get("difficulty"), query["max_parts"]
         )
         return {"items": found.items, "resume": _pair(found.resume), "parts_read": found.parts_read}
 
@@ -97,13 +83,13 @@ class LessonFeedCatalogActions(ActorInterface):
 
 class LessonFeedCatalogActor(SidecarActor, LessonFeedCatalogActions, Remindable):  # Remindable: see above
     async def add_day(self, day: str) -> None:
-        changes = await feed_index.add_day(StateReader(self), day)
+        changes = await feed_index.add_day(self.reader, day)
         if changes:
-            await _stage_and_commit(self, changes)
+            await self.save_changes(changes)
 
     async def days(self, query: dict[str, Any]) -> list[str]:
         """``query``: ``{"through": day | None, "count"}``: days with lessons, newest first."""
-        return await feed_index.days_through(StateReader(self), query.get("through"), query["count"])
+        return await feed_index.days_through(self.reader, query.get("through"), query["count"])
 
 
 def _position(pair: list[str]) -> Position:

@@ -50,58 +50,32 @@ class LearnerProgressActions(ActorInterface):
     async def assign_lesson(self, delivery: dict[str, Any]) -> dict[str, Any]: ...
 
 
-class StateReader:
-    """A ledger reader over the actor's state (the SDK's state manager caches what it loaded)."""
-
-    def __init__(self, actor: LearnerProgressActor) -> None:
-        self._actor = actor
-
-    async def get(self, key: str) -> Any | None:
-        return await self._actor.state_or_none(key)
-
-
 class LearnerProgressActor(
     SidecarActor, LearnerProgressActions, Remindable
 ):  # Remindable must be a direct base for the SDK
     async def _snapshot(self) -> ledger.Snapshot | None:
         """The learner's snapshot; a learner stored in an earlier form (the first release's one
         value, or a snapshot folded under earlier rules) is converted first."""
-        batches = await ledger.conversion(StateReader(self))
-        if batches:
-            for batch in batches:
-                await self._save(batch)
-            await self._state_manager.clear_cache()
-        return await ledger.load_snapshot(StateReader(self))
-
-    async def _stage(self, changes: dict[str, Any]) -> None:
-        for key, value in changes.items():
-            if value is None:
-                await self._state_manager.try_remove_state(key)
-            else:
-                await self._state_manager.set_state(key, value)
-
-    async def _save(self, changes: dict[str, Any]) -> None:
-        """Stages ``changes`` and commits everything staged in one transaction."""
-        await self._stage(changes)
-        await self.commit_state()
+        await self.convert(await ledger.conversion(self.reader))
+        return await ledger.load_snapshot(self.reader)
 
     async def record_event(self, event: dict[str, Any]) -> dict[str, Any]:
         """Returns ``{"outcome": "recorded" | "duplicate" | "conflict" | "too-late" | "day-full", ...}``
         with ``status`` for recorded and duplicate, ``horizon`` for too-late."""
         learning_event = LearningEvent.from_dict(event)
         await self._snapshot()
-        result = await ledger.record(StateReader(self), self.id.id, learning_event)
+        result = await ledger.record(self.reader, self.id.id, learning_event)
         if result.outcome == "recorded":
             assert result.snapshot is not None
             assert result.before is not None
-            await self._stage(result.changes)
+            await self.stage_changes(result.changes)
             await self.stage_events(
                 PROGRESS_EVENTS_TOPIC,
                 progress_events(
                     learning_event, result.before, result.snapshot.fold, result.newly_unlocked, self.settings.app_id
                 ),
             )
-            await self._save({})
+            await self.save_changes({})
         await self.flush_outbox()
         answer: dict[str, Any] = {"outcome": result.outcome}
         if result.outcome in ("recorded", "duplicate") and result.snapshot is not None:
@@ -127,7 +101,7 @@ class LearnerProgressActor(
         if snapshot is None:
             return []
         start, end = date.fromisoformat(query["from"]), date.fromisoformat(query["to"])
-        return [record.to_dict() for record in await ledger.day_records(StateReader(self), snapshot, start, end)]
+        return [record.to_dict() for record in await ledger.day_records(self.reader, snapshot, start, end)]
 
     async def read_log(self, query: dict[str, Any]) -> dict[str, Any]:
         """``query``: ``{"cursor": UTC date | None}`` -> ``{"events", "next_cursor"}``, whole days in time order."""
@@ -137,7 +111,7 @@ class LearnerProgressActor(
         cursor = query.get("cursor")
         since = datetime.combine(date.fromisoformat(cursor), datetime.min.time(), UTC) if cursor else None
         events: list[dict[str, Any]] = []
-        async for event in ledger.read_log(StateReader(self), snapshot, since=since):
+        async for event in ledger.read_log(self.reader, snapshot, since=since):
             day = event.completed_at.astimezone(UTC).date()
             last_day = as_datetime(events[-1]["completed_at"]).astimezone(UTC).date() if events else day
             if len(events) >= LOG_PAGE_EVENTS and day != last_day:
@@ -151,7 +125,7 @@ class LearnerProgressActor(
         months = [m for m in (snapshot.lesson_months if snapshot else ()) if m >= (query.get("cursor") or "")]
         if not months:
             return {"lessons": {}, "next_cursor": None}
-        lessons = await StateReader(self).get(ledger.lessons_key(months[0])) or {}
+        lessons = await self.reader.get(ledger.lessons_key(months[0])) or {}
         return {"lessons": lessons, "next_cursor": months[1] if len(months) > 1 else None}
 
     async def assign_lesson(self, delivery: dict[str, Any]) -> dict[str, Any]:
@@ -159,10 +133,10 @@ class LearnerProgressActor(
         lesson = delivery["data"]
         await self._snapshot()
         snapshot, changes = await ledger.assign_lesson(
-            StateReader(self), self.id.id, lesson["lesson_id"], lesson["topic"], as_datetime(lesson["created_at"])
+            self.reader, self.id.id, lesson["lesson_id"], lesson["topic"], as_datetime(lesson["created_at"])
         )
         if changes:
-            await self._save(changes)
+            await self.save_changes(changes)
         return {"assigned": snapshot.lessons_assigned if snapshot else 0}
 
 

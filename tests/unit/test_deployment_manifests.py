@@ -162,3 +162,26 @@ def test_service_pods_run_hardened_with_the_dapr_sidecar(service: str) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["resources"]["limits"]
+
+
+def _pod_templates() -> list[tuple[str, dict[str, Any]]]:
+    return [(_name(doc), doc["spec"]["template"]) for doc in rendered() if "template" in doc.get("spec", {})]
+
+
+def test_dapr_pods_without_a_service_account_token_disable_the_builtin_kubernetes_secret_store() -> None:
+    """In Kubernetes mode daprd loads a secret store `kubernetes` that talks to the API server with the
+    pod's service-account token; without the token it cannot start. Component secrets are then resolved
+    by the Dapr operator (secretKeyRef with auth.secretStore `kubernetes`), which needs no store."""
+    for name, pod in _pod_templates():
+        annotations = pod["metadata"].get("annotations", {})
+        if annotations.get("dapr.io/enabled") == "true" and pod["spec"].get("automountServiceAccountToken") is False:
+            assert annotations.get("dapr.io/disable-builtin-k8s-secret-store") == "true", name
+
+
+def test_component_secrets_are_secret_key_refs_the_operator_resolves() -> None:
+    for doc in rendered():
+        if doc["kind"] != "Component":
+            continue
+        refs = [item for item in doc["spec"].get("metadata", []) if "secretKeyRef" in item]
+        if refs:
+            assert doc.get("auth", {}).get("secretStore", "kubernetes") == "kubernetes", _name(doc)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from functools import cache
@@ -185,3 +186,24 @@ def test_component_secrets_are_secret_key_refs_the_operator_resolves() -> None:
         refs = [item for item in doc["spec"].get("metadata", []) if "secretKeyRef" in item]
         if refs:
             assert doc.get("auth", {}).get("secretStore", "kubernetes") == "kubernetes", _name(doc)
+
+
+def _label_selectors_waited_on() -> list[str]:
+    """Every `-l` selector `make verify` (verify.py) and the Makefile pass to kubectl."""
+    verify = (REPO / NAMESPACE / "verify.py").read_text()
+    makefile = (REPO / NAMESPACE / "Makefile").read_text()
+    return re.findall(r'"(?:-l|--selector)",\s*"([^"]+)"', verify) + re.findall(r"(?:-l|--selector)[ =](\S+)", makefile)
+
+
+def _matches(selector: str, labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in (pair.split("=", 1) for pair in selector.split(",")))
+
+
+def test_verify_waits_on_a_selector_every_pod_of_the_scope_carries() -> None:
+    """kustomize `labels` reach pod templates only with includeTemplates (or includeSelectors)."""
+    selectors = _label_selectors_waited_on()
+
+    assert selectors, "verify.py waits for the pods by label"
+    for selector in selectors:
+        for name, pod in _pod_templates():
+            assert _matches(selector, pod["metadata"].get("labels", {})), f"{name} pods lack {selector}"

@@ -10,9 +10,7 @@ SCOPE = REPO / "phase-3-backend-services"
 
 
 def dry_run(*targets: str) -> str:
-    return subprocess.run(
-        ["make", "-n", "-C", str(SCOPE), *targets], check=True, capture_output=True, text=True
-    ).stdout
+    return subprocess.run(["make", "-n", "-C", str(SCOPE), *targets], check=True, capture_output=True, text=True).stdout
 
 
 def test_a_bare_make_only_lists_the_targets() -> None:

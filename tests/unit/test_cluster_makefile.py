@@ -18,3 +18,7 @@ def test_a_bare_make_only_lists_the_targets() -> None:
 
     assert "minikube" not in commands
     assert "kubectl" not in commands
+
+
+def test_minikube_gets_the_metrics_server_the_hpas_read_cpu_from() -> None:
+    assert "addons enable metrics-server" in dry_run("minikube-up")

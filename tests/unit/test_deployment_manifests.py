@@ -207,3 +207,13 @@ def test_verify_waits_on_a_selector_every_pod_of_the_scope_carries() -> None:
     for selector in selectors:
         for name, pod in _pod_templates():
             assert _matches(selector, pod["metadata"].get("labels", {})), f"{name} pods lack {selector}"
+
+
+def test_deployments_scaled_by_an_hpa_leave_replicas_to_it() -> None:
+    """A `replicas` in the manifest resets the HPA's choice on every `kubectl apply`."""
+    scaled = {doc["spec"]["scaleTargetRef"]["name"] for doc in rendered() if doc["kind"] == "HorizontalPodAutoscaler"}
+
+    assert scaled
+    for doc in rendered():
+        if doc["kind"] == "Deployment" and doc["metadata"]["name"] in scaled:
+            assert "replicas" not in doc["spec"], _name(doc)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 SCOPE = REPO / "phase-3-backend-services"
@@ -22,3 +25,19 @@ def test_a_bare_make_only_lists_the_targets() -> None:
 
 def test_minikube_gets_the_metrics_server_the_hpas_read_cpu_from() -> None:
     assert "addons enable metrics-server" in dry_run("minikube-up")
+
+
+def _jobs() -> list[str]:
+    kubectl = Path(sys.executable).with_name("kubectl")
+    rendered = subprocess.run([str(kubectl), "kustomize", str(SCOPE)], check=True, capture_output=True, text=True)
+    return [doc["metadata"]["name"] for doc in yaml.safe_load_all(rendered.stdout) if doc and doc["kind"] == "Job"]
+
+
+def test_deploy_deletes_each_job_before_applying_it_again() -> None:
+    """A Job's pod template is immutable: applying a changed one fails unless the old Job is gone."""
+    commands = dry_run("deploy")
+    apply = commands.index("apply -k")
+
+    assert _jobs()
+    for job in _jobs():
+        assert -1 < commands.find(f"delete job {job} ") < apply, job

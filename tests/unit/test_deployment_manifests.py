@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 import re
 import subprocess
@@ -117,7 +118,7 @@ def _without_cluster_patches(doc: dict[str, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
     doc["metadata"].pop("namespace", None)
     if _name(doc) in ("Component/statestore", "Component/pubsub"):
-        doc["spec"]["metadata"] = doc["spec"]["metadata"][1:]
+        doc["spec"]["metadata"] = [item for item in doc["spec"]["metadata"][1:] if item["name"] != "maxConns"]
         doc.pop("auth", None)
     if _name(doc) == "Configuration/learnflow-config":
         doc["spec"].pop("accessControl", None)
@@ -217,3 +218,26 @@ def test_deployments_scaled_by_an_hpa_leave_replicas_to_it() -> None:
     for doc in rendered():
         if doc["kind"] == "Deployment" and doc["metadata"]["name"] in scaled:
             assert "replicas" not in doc["spec"], _name(doc)
+
+
+def _replicas_at_most(deployment: str) -> int:
+    """The HPA's maxReplicas plus the rolling update's default surge (25%, rounded up)."""
+    [hpa] = [
+        d
+        for d in rendered()
+        if d["kind"] == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == deployment
+    ]
+    most = hpa["spec"]["maxReplicas"]
+    return most + math.ceil(most * 0.25)
+
+
+def test_every_state_store_pool_together_fits_in_postgres_max_connections() -> None:
+    [store] = [doc for doc in rendered() if _name(doc) == "Component/statestore"]
+    [postgres] = [doc for doc in rendered() if _name(doc) == "StatefulSet/postgres"]
+    [container] = postgres["spec"]["template"]["spec"]["containers"]
+    settings = dict(arg.split("=", 1) for arg in container["args"] if "=" in arg)
+    usable = int(settings["max_connections"]) - 3  # superuser_reserved_connections
+    max_conns = {item["name"]: item.get("value") for item in store["spec"]["metadata"]}["maxConns"]
+
+    sidecars = sum(_replicas_at_most(app) for app in store["scopes"])
+    assert sidecars * int(max_conns) <= usable, f"{sidecars} sidecars x maxConns {max_conns} > {usable}"

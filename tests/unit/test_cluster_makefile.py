@@ -41,3 +41,10 @@ def test_deploy_deletes_each_job_before_applying_it_again() -> None:
     assert _jobs()
     for job in _jobs():
         assert -1 < commands.find(f"delete job {job} ") < apply, job
+
+
+def test_the_makefile_takes_the_namespace_from_the_scope_kustomization() -> None:
+    namespace = yaml.safe_load((SCOPE / "kustomization.yaml").read_text())["namespace"]
+
+    assert f"NAMESPACE := {namespace}" not in (SCOPE / "Makefile").read_text()
+    assert f"--namespace {namespace} " in dry_run("verify")

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -241,3 +242,21 @@ def test_every_state_store_pool_together_fits_in_postgres_max_connections() -> N
 
     sidecars = sum(_replicas_at_most(app) for app in store["scopes"])
     assert sidecars * int(max_conns) <= usable, f"{sidecars} sidecars x maxConns {max_conns} > {usable}"
+
+
+def test_the_namespace_is_written_once_in_the_scope_kustomization(tmp_path: Path) -> None:
+    """Change the scope's `namespace:` line and nothing rendered (addresses, policies) keeps the old one."""
+    for folder in ("k8s", "components", NAMESPACE):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    kustomization = tmp_path / NAMESPACE / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace(f"namespace: {NAMESPACE}\n", "namespace: elsewhere\n"))
+    kubectl = Path(sys.executable).with_name("kubectl")
+    output = subprocess.run(
+        [str(kubectl), "kustomize", str(tmp_path / NAMESPACE)], check=True, capture_output=True, text=True
+    ).stdout
+    docs = [doc for doc in yaml.safe_load_all(output) if doc]
+
+    assert NAMESPACE not in output
+    assert {doc["metadata"].get("namespace", "elsewhere") for doc in docs} == {"elsewhere"}
+    [config] = [doc for doc in docs if doc["kind"] == "Configuration"]
+    assert {policy["namespace"] for policy in config["spec"]["accessControl"]["policies"]} == {"elsewhere"}

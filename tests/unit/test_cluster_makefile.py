@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,29 @@ def test_the_makefile_takes_the_namespace_from_the_scope_kustomization() -> None
 
     assert f"NAMESPACE := {namespace}" not in (SCOPE / "Makefile").read_text()
     assert f"--namespace {namespace} " in dry_run("verify")
+
+
+def _image_tags(scope: Path) -> tuple[set[str], set[str]]:
+    """The tags `make images` builds and the tags `make deploy` sets in the overlay it applies."""
+    commands = subprocess.run(
+        ["make", "-n", "-C", str(scope), "deploy"], check=True, capture_output=True, text=True
+    ).stdout
+    return set(re.findall(r"image build -t learnflow/\$service:(\S+)", commands)), set(
+        re.findall(r"newTag: %s}\\n' \$service (\S+);", commands)
+    )
+
+
+def test_images_are_tagged_by_content_so_a_changed_service_rolls_out(tmp_path: Path) -> None:
+    for folder in ("common", "course-agent", "user-progress", "phase-3-backend-services", "tools/dapr"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"))
+    for file in ("constraints.txt", ".dockerignore"):
+        shutil.copy(REPO / file, tmp_path / file)
+    built, deployed = _image_tags(tmp_path / "phase-3-backend-services")
+    source = next((tmp_path / "user-progress/src").rglob("*.py"))
+    source.write_text(source.read_text() + "\n# changed\n")
+    rebuilt, redeployed = _image_tags(tmp_path / "phase-3-backend-services")
+
+    assert len(built) == 1
+    assert built == deployed
+    assert rebuilt == redeployed
+    assert rebuilt != built

@@ -59,7 +59,7 @@ def step(name: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--namespace", default="phase-3-backend-services")
+    parser.add_argument("--namespace", required=True, help="the scope's namespace (make verify passes it)")
     parser.add_argument("--kubectl", default="kubectl")
     args = parser.parse_args()
     kubectl, namespace = args.kubectl, args.namespace

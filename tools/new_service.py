@@ -175,7 +175,7 @@ def _dockerignore_edits() -> tuple[Callable[[str, Service], str], Callable[[str,
     def add(text: str, s: Service) -> str:
         if f"!{s.name}/src/**" in text:
             return text
-        return text.replace("!.wheels/**", f"!{s.name}/pyproject.toml\n!{s.name}/src/**\n!.wheels/**")
+        return text.replace("!.wheels\n", f"!{s.name}/pyproject.toml\n!{s.name}/src/**\n!.wheels\n", 1)
 
     def remove(text: str, s: Service) -> str:
         return _without_line(_without_line(text, f"!{s.name}/pyproject.toml"), f"!{s.name}/src/**")

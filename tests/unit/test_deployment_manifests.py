@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
+import re
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -116,7 +119,7 @@ def _without_cluster_patches(doc: dict[str, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(doc)
     doc["metadata"].pop("namespace", None)
     if _name(doc) in ("Component/statestore", "Component/pubsub"):
-        doc["spec"]["metadata"] = doc["spec"]["metadata"][1:]
+        doc["spec"]["metadata"] = [item for item in doc["spec"]["metadata"][1:] if item["name"] != "maxConns"]
         doc.pop("auth", None)
     if _name(doc) == "Configuration/learnflow-config":
         doc["spec"].pop("accessControl", None)
@@ -162,3 +165,98 @@ def test_service_pods_run_hardened_with_the_dapr_sidecar(service: str) -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["resources"]["limits"]
+
+
+def _pod_templates() -> list[tuple[str, dict[str, Any]]]:
+    return [(_name(doc), doc["spec"]["template"]) for doc in rendered() if "template" in doc.get("spec", {})]
+
+
+def test_dapr_pods_without_a_service_account_token_disable_the_builtin_kubernetes_secret_store() -> None:
+    """In Kubernetes mode daprd loads a secret store `kubernetes` that talks to the API server with the
+    pod's service-account token; without the token it cannot start. Component secrets are then resolved
+    by the Dapr operator (secretKeyRef with auth.secretStore `kubernetes`), which needs no store."""
+    for name, pod in _pod_templates():
+        annotations = pod["metadata"].get("annotations", {})
+        if annotations.get("dapr.io/enabled") == "true" and pod["spec"].get("automountServiceAccountToken") is False:
+            assert annotations.get("dapr.io/disable-builtin-k8s-secret-store") == "true", name
+
+
+def test_component_secrets_are_secret_key_refs_the_operator_resolves() -> None:
+    for doc in rendered():
+        if doc["kind"] != "Component":
+            continue
+        refs = [item for item in doc["spec"].get("metadata", []) if "secretKeyRef" in item]
+        if refs:
+            assert doc.get("auth", {}).get("secretStore", "kubernetes") == "kubernetes", _name(doc)
+
+
+def _label_selectors_waited_on() -> list[str]:
+    """Every `-l` selector `make verify` (verify.py) and the Makefile pass to kubectl."""
+    verify = (REPO / NAMESPACE / "verify.py").read_text()
+    makefile = (REPO / NAMESPACE / "Makefile").read_text()
+    return re.findall(r'"(?:-l|--selector)",\s*"([^"]+)"', verify) + re.findall(r"(?:-l|--selector)[ =](\S+)", makefile)
+
+
+def _matches(selector: str, labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in (pair.split("=", 1) for pair in selector.split(",")))
+
+
+def test_verify_waits_on_a_selector_every_pod_of_the_scope_carries() -> None:
+    """kustomize `labels` reach pod templates only with includeTemplates (or includeSelectors)."""
+    selectors = _label_selectors_waited_on()
+
+    assert selectors, "verify.py waits for the pods by label"
+    for selector in selectors:
+        for name, pod in _pod_templates():
+            assert _matches(selector, pod["metadata"].get("labels", {})), f"{name} pods lack {selector}"
+
+
+def test_deployments_scaled_by_an_hpa_leave_replicas_to_it() -> None:
+    """A `replicas` in the manifest resets the HPA's choice on every `kubectl apply`."""
+    scaled = {doc["spec"]["scaleTargetRef"]["name"] for doc in rendered() if doc["kind"] == "HorizontalPodAutoscaler"}
+
+    assert scaled
+    for doc in rendered():
+        if doc["kind"] == "Deployment" and doc["metadata"]["name"] in scaled:
+            assert "replicas" not in doc["spec"], _name(doc)
+
+
+def _replicas_at_most(deployment: str) -> int:
+    """The HPA's maxReplicas plus the rolling update's default surge (25%, rounded up)."""
+    [hpa] = [
+        d
+        for d in rendered()
+        if d["kind"] == "HorizontalPodAutoscaler" and d["spec"]["scaleTargetRef"]["name"] == deployment
+    ]
+    most = hpa["spec"]["maxReplicas"]
+    return most + math.ceil(most * 0.25)
+
+
+def test_every_state_store_pool_together_fits_in_postgres_max_connections() -> None:
+    [store] = [doc for doc in rendered() if _name(doc) == "Component/statestore"]
+    [postgres] = [doc for doc in rendered() if _name(doc) == "StatefulSet/postgres"]
+    [container] = postgres["spec"]["template"]["spec"]["containers"]
+    settings = dict(arg.split("=", 1) for arg in container["args"] if "=" in arg)
+    usable = int(settings["max_connections"]) - 3  # superuser_reserved_connections
+    max_conns = {item["name"]: item.get("value") for item in store["spec"]["metadata"]}["maxConns"]
+
+    sidecars = sum(_replicas_at_most(app) for app in store["scopes"])
+    assert sidecars * int(max_conns) <= usable, f"{sidecars} sidecars x maxConns {max_conns} > {usable}"
+
+
+def test_the_namespace_is_written_once_in_the_scope_kustomization(tmp_path: Path) -> None:
+    """Change the scope's `namespace:` line and nothing rendered (addresses, policies) keeps the old one."""
+    for folder in ("k8s", "components", NAMESPACE):
+        shutil.copytree(REPO / folder, tmp_path / folder)
+    kustomization = tmp_path / NAMESPACE / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace(f"namespace: {NAMESPACE}\n", "namespace: elsewhere\n"))
+    kubectl = Path(sys.executable).with_name("kubectl")
+    output = subprocess.run(
+        [str(kubectl), "kustomize", str(tmp_path / NAMESPACE)], check=True, capture_output=True, text=True
+    ).stdout
+    docs = [doc for doc in yaml.safe_load_all(output) if doc]
+
+    assert NAMESPACE not in output
+    assert {doc["metadata"].get("namespace", "elsewhere") for doc in docs} == {"elsewhere"}
+    [config] = [doc for doc in docs if doc["kind"] == "Configuration"]
+    assert {policy["namespace"] for policy in config["spec"]["accessControl"]["policies"]} == {"elsewhere"}

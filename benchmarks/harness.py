@@ -6,11 +6,12 @@ import asyncio
 import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from devstack.config import find_repo_root, info_file, stack_dir
 
@@ -81,3 +82,47 @@ def print_row(concurrency: int | str, result: dict[str, float]) -> None:
 def print_header(title: str) -> None:
     print(title)
     print(" ".join(f"{column:>8}" for column in COLUMNS))
+
+
+async def insert_actor_state(dsn: str, app_id: str, actor_type: str, actor_id: str, values: Mapping[str, Any]) -> None:
+    """Writes an actor's values straight into the stack's state table, as the sidecar stores them."""
+    rows = [(f"{app_id}||{actor_type}||{actor_id}||{key}", json.dumps(value), False) for key, value in values.items()]
+    async with await psycopg.AsyncConnection.connect(dsn) as connection, connection.cursor() as cursor:
+        await cursor.executemany("INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, %s)", rows)
+
+
+def figures(samples: Sequence[float]) -> str:
+    """p50, p90 and p99 in ms, as columns."""
+    return f"{statistics.median(samples):>8.1f} {percentile(samples, 90):>7.1f} {percentile(samples, 99):>7.1f}"
+
+
+Seed = Callable[[str, int, str], Awaitable[None]]
+Measure = Callable[[httpx.AsyncClient, str, str, int], Awaitable[tuple[list[float], list[float]]]]
+
+
+async def report_growth(
+    client: httpx.AsyncClient,
+    unit: str,
+    prefix: str,
+    sizes: Sequence[int],
+    requests: int,
+    target: tuple[str, str],
+    seed: Seed,
+    measure: Measure,
+) -> None:
+    """For each size: seeds a learner of that size, measures a write and a read endpoint one request at
+    a time, and prints p50/p90/p99 with each p50 as a ratio to the first size's. ``target``: the
+    app's URL and the PostgreSQL DSN."""
+    url, dsn = target
+    print(f"{unit:>8} {'seed s':>7} {'POST p50':>9} {'p90':>7} {'p99':>7} {'GET p50':>8} {'p90':>7} {'p99':>7}")
+    baseline: tuple[float, float] | None = None
+    for size in sizes:
+        learner = f"{prefix}-{size}"
+        started = time.perf_counter()
+        await seed(learner, size, dsn)
+        seeded = time.perf_counter() - started
+        posts, gets = await measure(client, learner, url, requests)
+        post_p50, get_p50 = statistics.median(posts), statistics.median(gets)
+        baseline = baseline or (post_p50, get_p50)
+        ratios = f"POST {post_p50 / baseline[0]:.2f}x, GET {get_p50 / baseline[1]:.2f}x"
+        print(f"{size:>8} {seeded:>7.1f} {figures(posts)[1:]} {figures(gets)}   p50 vs {sizes[0]} {unit}: {ratios}")

@@ -16,21 +16,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import psycopg
-from harness import running_stack
+from harness import figures, insert_actor_state, report_growth, running_stack
 
 from course_agent import layout
 from course_agent.adapters.actors import lesson_id_for
 from learnflow_common.memory import MemoryStore
 
-ACTOR_KEY = "course-agent||LearnerPlanActor||{learner}||{key}"
 TOPICS = ("variables", "strings", "control-flow", "loops", "functions")
 
 
@@ -53,11 +49,7 @@ async def seed(learner: str, size: int, dsn: str) -> None:
         }
         meta, changes = await layout.add_lesson(store, meta, document)
         store.apply(changes)
-    rows = [
-        (ACTOR_KEY.format(learner=learner, key=key), json.dumps(value), False) for key, value in store.values.items()
-    ]
-    async with await psycopg.AsyncConnection.connect(dsn) as connection, connection.cursor() as cursor:
-        await cursor.executemany("INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, %s)", rows)
+    await insert_actor_state(dsn, "course-agent", "LearnerPlanActor", learner, store.values)
 
 
 async def timed(client: httpx.AsyncClient, method: str, url: str, **kwargs: object) -> tuple[float, httpx.Response]:
@@ -97,15 +89,6 @@ async def measure_feed(client: httpx.AsyncClient, url: str, requests: int) -> li
     return samples
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q / 100 * len(ordered)))]
-
-
-def _figures(samples: list[float]) -> str:
-    return f"{statistics.median(samples):>8.1f} {_percentile(samples, 90):>7.1f} {_percentile(samples, 99):>7.1f}"
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 5000])
@@ -115,25 +98,11 @@ async def main() -> None:
     url, dsn = stack["apps"]["course-agent"]["app_url"], stack["postgres_dsn"]
     run = uuid.uuid4().hex[:8]
     print(f"One learner's lessons vs latency, real stack, {args.requests} sequential requests per endpoint")
-    print(f"{'lessons':>8} {'seed s':>7} {'POST p50':>9} {'p90':>7} {'p99':>7} {'GET p50':>8} {'p90':>7} {'p99':>7}")
-    baseline: tuple[float, float] | None = None
     async with httpx.AsyncClient(timeout=60) as client:
-        for size in args.sizes:
-            learner = f"lessons-{run}-{size}"
-            started = time.perf_counter()
-            await seed(learner, size, dsn)
-            seeded = time.perf_counter() - started
-            posts, gets = await measure(client, learner, url, args.requests)
-            post_p50, get_p50 = statistics.median(posts), statistics.median(gets)
-            baseline = baseline or (post_p50, get_p50)
-            ratios = f"POST {post_p50 / baseline[0]:.2f}x, GET {get_p50 / baseline[1]:.2f}x"
-            print(
-                f"{size:>8} {seeded:>7.1f} {_figures(posts)[1:]} {_figures(gets)}"
-                f"   p50 vs {args.sizes[0]} lessons: {ratios}"
-            )
+        await report_growth(client, "lessons", f"lessons-{run}", args.sizes, args.requests, (url, dsn), seed, measure)
         await asyncio.sleep(2)  # the feed trails generation by the lesson-events delivery
         feed = await measure_feed(client, url, args.requests)
-        print(f"GET /lessons (global feed), {args.requests} consecutive pages of 20: p50/p90/p99 {_figures(feed)} ms")
+        print(f"GET /lessons (global feed), {args.requests} consecutive pages of 20: p50/p90/p99 {figures(feed)} ms")
 
 
 if __name__ == "__main__":

@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import psycopg
-from harness import running_stack
+from harness import insert_actor_state, report_growth, running_stack
 
 from learnflow_common.memory import MemoryStore
 from user_progress import ledger
 from user_progress.domain.events import LearningEvent
 
-ACTOR_KEY = "user-progress||LearnerProgressActor||{learner}||{key}"
 EVENTS_PER_DAY = 20
 
 
@@ -56,11 +52,7 @@ async def seed(learner: str, size: int, dsn: str) -> None:
         result = await ledger.record(store, learner, _event(learner, number, end - step * (size - number)))
         assert result.outcome == "recorded", result.outcome
         store.apply(result.changes)
-    rows = [
-        (ACTOR_KEY.format(learner=learner, key=key), json.dumps(value), False) for key, value in store.values.items()
-    ]
-    async with await psycopg.AsyncConnection.connect(dsn) as connection, connection.cursor() as cursor:
-        await cursor.executemany("INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, %s)", rows)
+    await insert_actor_state(dsn, "user-progress", "LearnerProgressActor", learner, store.values)
 
 
 async def measure(client: httpx.AsyncClient, learner: str, url: str, requests: int) -> tuple[list[float], list[float]]:
@@ -85,11 +77,6 @@ async def measure(client: httpx.AsyncClient, learner: str, url: str, requests: i
     return posts, gets
 
 
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q / 100 * len(ordered)))]
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 1000, 10000, 20000])
@@ -99,24 +86,8 @@ async def main() -> None:
     url, dsn = stack["apps"]["user-progress"]["app_url"], stack["postgres_dsn"]
     run = uuid.uuid4().hex[:8]
     print(f"One learner's history vs latency, real stack, {args.requests} sequential requests per endpoint")
-    print(f"{'events':>8} {'seed s':>7} {'POST p50':>9} {'p90':>7} {'p99':>7} {'GET p50':>8} {'p90':>7} {'p99':>7}")
-    baseline: tuple[float, float] | None = None
     async with httpx.AsyncClient(timeout=60) as client:
-        for size in args.sizes:
-            learner = f"growth-{run}-{size}"
-            started = time.perf_counter()
-            await seed(learner, size, dsn)
-            seeded = time.perf_counter() - started
-            posts, gets = await measure(client, learner, url, args.requests)
-            post_p50, get_p50 = statistics.median(posts), statistics.median(gets)
-            baseline = baseline or (post_p50, get_p50)
-            post_tail = f"{_percentile(posts, 90):>7.1f} {_percentile(posts, 99):>7.1f}"
-            get_tail = f"{_percentile(gets, 90):>7.1f} {_percentile(gets, 99):>7.1f}"
-            ratios = f"POST {post_p50 / baseline[0]:.2f}x, GET {get_p50 / baseline[1]:.2f}x"
-            print(
-                f"{size:>8} {seeded:>7.1f} {post_p50:>9.1f} {post_tail} {get_p50:>8.1f} {get_tail}"
-                f"   p50 vs {args.sizes[0]} events: {ratios}"
-            )
+        await report_growth(client, "events", f"growth-{run}", args.sizes, args.requests, (url, dsn), seed, measure)
 
 
 if __name__ == "__main__":

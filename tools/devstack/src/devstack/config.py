@@ -209,7 +209,9 @@ class StackConfig:
     @property
     def postgres_dir(self) -> Path:
         """The cluster's folder. As root it lives outside the checkout, under /var/tmp, because the
-        ``postgres`` user may not be able to enter the checkout's parents (mktemp -d is 0700)."""
+        ``postgres`` user may not be able to enter the checkout's parents (mktemp -d is 0700). The
+        path follows the stack folder, so a later clone at the same path finds the old cluster:
+        `Stack.start_postgres` replaces a cluster made with another password."""
         if os.geteuid() != 0:
             return self.stack_dir / "postgres"
         digest = hashlib.sha256(str(self.stack_dir).encode()).hexdigest()[:12]

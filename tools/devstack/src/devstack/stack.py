@@ -8,6 +8,7 @@ reported at the step that failed, with the tail of that process's log.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import pwd
@@ -15,6 +16,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -47,6 +49,46 @@ def _port_is_free(port: int) -> bool:
 
 def _kafka_cluster_id() -> str:
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+#: In a cluster's folder: the stack folder it belongs to, so a cluster whose stack is gone is pruned.
+OWNER_FILE = "stack"
+#: In a cluster's folder: sha256 of the password it was initialised with. A cluster that does not
+#: match this stack's password was left at this path by another stack and can never be logged into.
+PASSWORD_FINGERPRINT_FILE = "password-sha256"
+
+
+def write_secret(path: Path, value: str) -> None:
+    """Creates the file readable by its owner only from the first byte (never written, then chmod'ed)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(value)
+
+
+def _password_fingerprint(password: str) -> str:
+    return hashlib.sha256(password.encode()).hexdigest()
+
+
+def _fingerprint_matches(fingerprint: Path, password: str) -> bool:
+    return fingerprint.is_file() and fingerprint.read_text().strip() == _password_fingerprint(password)
+
+
+def claim_shared_postgres_root(root: Path) -> None:
+    """The folder that holds root's clusters must be root's own real directory, writable by root
+    only: otherwise another local user could plant a symlink where a cluster or its password goes."""
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    status = os.lstat(root)
+    if not stat.S_ISDIR(status.st_mode) or status.st_uid != 0 or status.st_mode & 0o022:
+        raise StackError(f"{root} must be a directory owned by root and writable only by root")
+
+
+def prune_abandoned_clusters(root: Path) -> None:
+    """Deletes the clusters of stacks whose folder no longer exists (a checkout deleted without
+    `make clean`), so fresh clones do not fill the disk."""
+    for cluster in root.glob("postgres-*"):
+        owner = cluster / OWNER_FILE
+        if owner.is_file() and not Path(owner.read_text().strip()).exists():
+            shutil.rmtree(cluster, ignore_errors=True)
 
 
 class Stack:
@@ -152,8 +194,7 @@ class Stack:
         secrets_file = self.config.stack_dir / "postgres-password"
         if not secrets_file.exists():
             secrets_file.parent.mkdir(parents=True, exist_ok=True)
-            secrets_file.write_text(secrets.token_urlsafe(24))
-            secrets_file.chmod(0o600)
+            write_secret(secrets_file, secrets.token_urlsafe(24))
         return secrets_file.read_text().strip()
 
     def postgres_dsn(self) -> str:
@@ -170,15 +211,27 @@ class Stack:
         socket_dir = cfg.postgres_dir / "run"
         password = self._postgres_password()
         user = POSTGRES_OS_USER if os.geteuid() == 0 else None
+        if user:
+            claim_shared_postgres_root(cfg.postgres_dir.parent)
+            prune_abandoned_clusters(cfg.postgres_dir.parent)
         socket_dir.mkdir(parents=True, exist_ok=True)
+        (cfg.postgres_dir / OWNER_FILE).write_text(str(cfg.stack_dir))
         if user:
             entry = pwd.getpwnam(user)
             for path in (cfg.postgres_dir, socket_dir):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
+        fingerprint = cfg.postgres_dir / PASSWORD_FINGERPRINT_FILE
+        if (data_dir / "PG_VERSION").exists() and not _fingerprint_matches(fingerprint, password):
+            self.console.say(
+                f"discarding the PostgreSQL cluster in {data_dir}: it was initialised with another "
+                "password (a stack deleted without `make clean` used this path)"
+            )
+            shutil.rmtree(data_dir)
         if not (data_dir / "PG_VERSION").exists():
             self.console.say(f"initialising PostgreSQL cluster in {data_dir}")
             pwfile = cfg.postgres_dir / "initpw"
-            pwfile.write_text(password)
+            pwfile.unlink(missing_ok=True)
+            write_secret(pwfile, password)
             if user:
                 os.chown(pwfile, pwd.getpwnam(user).pw_uid, -1)
             subprocess.run(
@@ -199,6 +252,7 @@ class Stack:
                 capture_output=True,
             )
             pwfile.unlink()
+            fingerprint.write_text(_password_fingerprint(password))
         process = self._process(
             "postgres",
             [

@@ -17,6 +17,7 @@ from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
 from fastapi import APIRouter, FastAPI, Request
 
+from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.health import health_router
@@ -50,15 +51,19 @@ def create_dapr_app(
         if actor_config is not None:
             ActorRuntime.set_actor_config(actor_config)
         with _no_blocking_sidecar_wait():
+            actor_client = PooledDaprActorHttpClient(PLAIN_JSON)
             for actor_type in actor_types:
                 if issubclass(actor_type, SidecarActor):
                     actor_type.bind(actor_sidecar, settings)
-                await dapr_actor.register_actor(actor_type, message_serializer=PLAIN_JSON, state_serializer=PLAIN_JSON)
+                await dapr_actor.register_actor(
+                    actor_type, message_serializer=PLAIN_JSON, state_serializer=PLAIN_JSON, actor_client=actor_client
+                )
         try:
             yield
         finally:
             await app.state.sidecar.aclose()
             await actor_sidecar.aclose()
+            await actor_client.aclose()
 
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
     app.state.settings = settings

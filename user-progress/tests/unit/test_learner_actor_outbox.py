@@ -114,7 +114,7 @@ async def test_a_refused_publish_answers_the_committed_update_as_recorded_and_no
     assert status["events_recorded"] == 1
     assert second["outcome"] == "recorded"
     stored = host.store.stored(LEARNER)
-    assert stored[OUTBOX_KEY] == []
+    assert [entry["event"]["data"].get("source_event_id") for entry in stored[OUTBOX_KEY]][:1] == ["e2"]
     refused = stored[UNDELIVERABLE_KEY]
     assert [entry["event"]["type"] for entry in refused] == [PROGRESS]
     assert "403" in refused[0]["error"]
@@ -134,3 +134,31 @@ async def test_after_a_transport_error_during_the_save_the_clients_retry_is_reco
     assert retried["status"]["events_recorded"] == 1
     assert "snapshot" in host.store.stored(LEARNER)
     assert _published_sources(host) == ["e1"]
+
+
+async def test_an_update_costs_one_transaction_and_its_emptied_outbox_rides_on_the_next_commit(
+    host: ActorHost,
+) -> None:
+    await _record(host, "e1")
+    after_first = host.store.transactions
+
+    await _record(host, "e2", minutes_ago=4)
+
+    assert host.store.transactions - after_first == 1  # no second transaction to empty the outbox
+    staged = [entry["event"]["data"].get("source_event_id") for entry in host.store.stored(LEARNER)[OUTBOX_KEY]]
+    assert set(staged) == {"e2"}  # e1's events, published, were removed by e2's commit
+    await _fire_reminder(host)
+    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
+    assert _published_sources(host) == ["e1", "e2"]  # nothing published twice while the actor lives
+
+
+async def test_published_events_still_stored_when_the_process_dies_go_out_again_never_lost(
+    host: ActorHost,
+) -> None:
+    await _record(host, "e1")
+    host.restart()  # before any commit removed e1's published events from the stored outbox
+
+    await _fire_reminder(host)
+
+    assert _published_sources(host) == ["e1", "e1"]  # at least once: consumers dedupe on the id
+    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []

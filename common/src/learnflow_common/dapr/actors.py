@@ -4,8 +4,9 @@ The Python SDK constructs actors itself, so an actor cannot take the app's sidec
 constructor argument; :meth:`SidecarActor.bind` hands it over once, at start-up.
 
 The outbox: an actor stores the events a change produces in the same state transaction as the
-change (key ``outbox``), then publishes them and removes them. Events are never lost and never
-invented; a consumer may see one twice and deduplicates on the CloudEvent id.
+change (key ``outbox``), then publishes them and removes them; the removal is committed with the
+actor's next change (or by the reminder), not in a transaction of its own. Events are never lost
+and never invented; a consumer may see one twice and deduplicates on the CloudEvent id.
 
 - Before that transaction is committed, a durable reminder (``outbox-retry``, kept by the
   scheduler) is registered, so if the process dies between the commit and the publish, or the
@@ -27,7 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dapr.actor import Actor, Remindable
 from dapr.serializers import DefaultJSONSerializer
@@ -36,6 +37,9 @@ from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import CloudEvent
 from learnflow_common.settings import DaprAppSettings
+
+if TYPE_CHECKING:
+    from dapr.actor.runtime._method_context import ActorMethodContext
 
 OUTBOX_KEY = "outbox"
 OUTBOX_REMINDER = "outbox-retry"
@@ -91,6 +95,12 @@ class SidecarActor(Actor, Remindable):
     def bind(cls, sidecar: DaprSidecar, settings: DaprAppSettings) -> None:
         cls.sidecar = sidecar
         cls.settings = settings
+
+    async def _on_post_actor_method_internal(self, method_context: ActorMethodContext) -> None:
+        """The SDK commits whatever is staged after every method. These actors commit explicitly,
+        where the outbox protocol needs it; what they leave staged on purpose (an outbox emptied by
+        a publish) rides on the next commit."""
+        await self._on_post_actor_method(method_context)
 
     async def state_or_none(self, key: str) -> Any | None:
         """A state value, or ``None`` when the actor has none under ``key``."""
@@ -189,7 +199,12 @@ class SidecarActor(Actor, Remindable):
         remaining = len(pending) - done
         if remaining:
             await self._arm_outbox_reminder()
-        await self._commit_outbox()
+        if remaining or refused:
+            await self._commit_outbox()
+        # Else all went out, and the emptied outbox stays staged: it is committed with this actor's
+        # next change or by the reminder, which saves a transaction on every call. Until then the
+        # store still lists published events; only if the process dies first does the reminder
+        # publish them again, and consumers deduplicate on the CloudEvent id.
         return remaining
 
     async def _commit_outbox(self) -> None:

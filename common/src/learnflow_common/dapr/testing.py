@@ -39,6 +39,7 @@ class MemoryActorStore(DaprActorClientBase):
         self.values: dict[tuple[str, str], bytes] = {}
         self.reminders: dict[tuple[str, str], dict[str, Any]] = {}
         self.reminder_registrations = 0
+        self.transactions = 0
         self.fail_saves: list[str] = []
 
     async def get_state(self, actor_type: str, actor_id: str, name: str) -> bytes:
@@ -50,6 +51,7 @@ class MemoryActorStore(DaprActorClientBase):
             if kind == "outage":
                 raise SidecarUnavailable("ERR_STATE_TRANSACTION: store down", "state-store")
             raise ConnectionResetError("connection to the sidecar lost during the save")
+        self.transactions += 1
         for operation in json.loads(data):
             key = (actor_id, operation["request"]["key"])
             if operation["operation"] == "upsert":

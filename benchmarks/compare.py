@@ -13,7 +13,7 @@ excluded; every update has its own event id. For each concurrency:
 
 Then the event propagation of single updates at idle: the answer -> the event read by a plain Kafka
 consumer -> the Course Agent's projection reflecting it (the learner's ``LearnerPlanActor``
-``GetKnowledge`` lists the CloudEvent id in ``applied_event_ids``, polled through the course-agent
+``GetKnowledge`` has applied the event's seq, ``events_recorded``, polled through the course-agent
 sidecar every 10 ms). And RSS (/proc) of each app and sidecar at idle and its peak under load, plus
 the CPU every process used during each point. Writes benchmarks/results/compare.{json,md,png}.
 """
@@ -151,6 +151,13 @@ def ensure_learners(url: str, prefix: str, learners: int, run_id: str) -> int:
     return missing
 
 
+def _has_applied(knowledge: dict[str, Any], seq: int) -> bool:
+    """The projection's bounded dedupe (course_agent.domain.knowledge): seqs up to
+    ``applied_through``, plus the ones in ``applied_above``."""
+    through = knowledge.get("applied_through")
+    return through is not None and (seq <= through or seq in knowledge.get("applied_above", []))
+
+
 def propagation(
     info: dict[str, Any], url: str, topic: str, samples: int, projection: bool, run_id: str, system: str
 ) -> dict[str, Any]:
@@ -187,7 +194,7 @@ def propagation(
             started = time.perf_counter()
             client.post(f"{url}/update-progress", json=body).raise_for_status()
             answered = time.perf_counter()
-            seen = cloud_event_id = None
+            seen = seq = None
             deadline = answered + 15
             while seen is None and time.perf_counter() < deadline:
                 message = consumer.poll(0.005)
@@ -197,15 +204,15 @@ def propagation(
                 if event.get("type", "").startswith("learnflow.progress.updated") and (
                     event.get("data", {}).get("source_event_id") == event_id
                 ):
-                    seen, cloud_event_id = time.perf_counter(), event["id"]
+                    seen, seq = time.perf_counter(), event["data"]["events_recorded"]
             projected = None
-            if projection and cloud_event_id is not None:
+            if projection and seq is not None:
                 while projected is None and time.perf_counter() < deadline:
                     answer = client.put(
                         f"{ca_dapr}/v1.0/actors/LearnerPlanActor/{learner}/method/GetKnowledge", headers=headers
                     )
                     knowledge = answer.json() if answer.status_code == 200 and answer.content else None
-                    if knowledge and cloud_event_id in knowledge.get("applied_event_ids", []):
+                    if knowledge and _has_applied(knowledge, seq):
                         projected = time.perf_counter()
                     else:
                         time.sleep(0.01)

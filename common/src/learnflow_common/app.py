@@ -38,9 +38,6 @@ def create_dapr_app(
     actor_config: ActorRuntimeConfig | None = None,
 ) -> FastAPI:
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    # httpx logs every request to the sidecar at INFO: several lines per update, 2% of the app's CPU
-    # under load (benchmarks/results/PROFILE.md). Failures are raised and logged where handled.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

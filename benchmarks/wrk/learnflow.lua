@@ -4,8 +4,11 @@
 --   prefix    learner ids are <prefix>-l<n> (a warm-up uses the same learners as its measured run)
 --   learners  how many learners the requests are spread over (1 = one hot learner)
 --   when      completed_at of every event (RFC 3339)
--- Every request of a run has its own event id (prefix, thread, counter); learners are taken
--- round robin over all threads. Non-2xx/3xx answers are counted in errors.status (wrk counts >= 400). done() prints one line "JSON {...}" that compare.py reads.
+-- Every request of a run has its own event id (prefix, counter, thread); learners are taken
+-- round robin over all threads. Events share completed_at, so a learner's events are ordered by
+-- event id: the counter comes first, zero-padded, so they sort in the order they are sent, as a
+-- learner's events do in practice. (With "-t2-9" before "-t1-10", most events would sort before the
+-- learner's newest and be folded as late events, each a re-fold of the day: not the usual path.) Non-2xx/3xx answers are counted in errors.status (wrk counts >= 400). done() prints one line "JSON {...}" that compare.py reads.
 
 local threads = {}
 
@@ -33,7 +36,7 @@ function request()
   local n = counter * total_threads + tid
   local learner = prefix .. "-l" .. (n % learners)
   if mode == "update" then
-    local body = '{"event_id":"' .. ids .. "-t" .. tid .. "-" .. counter .. '","learner_id":"' .. learner
+    local body = '{"event_id":"' .. ids .. string.format("-%09d-t%03d", counter, tid) .. '","learner_id":"' .. learner
       .. '","activity":"' .. activities[n % 4 + 1] .. '","topic":"' .. topics[n % 3 + 1]
       .. '","score":' .. (60 + n % 40) .. ',"duration_seconds":300,"completed_at":"' .. when .. '"}'
     return wrk.format("POST", "/update-progress", json_headers, body)

@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -66,6 +67,11 @@ def create_topic(bootstrap: str, topic: str) -> None:
 
 
 def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
+    """Our own baseline process. A port already taken (e.g. the baseline of an interrupted run, still
+    connected to a PostgreSQL that is gone) would be measured in its place: refuse instead."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is taken (an earlier baseline?): stop it or pass --baseline-port")
     log_path = Path(info["logs_dir"]) / "bench-baseline.log"
     log = log_path.open("wb")  # the process writes to it until it ends
     process = subprocess.Popen(
@@ -379,6 +385,8 @@ def main() -> None:
         (args.out / "compare.md").write_text(markdown(report))
         chart(report, args.out / "compare.png")
         return
+    # `kill` (SIGTERM) unwinds like Ctrl-C, so the baseline is stopped by the `finally` below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = running_stack()
     run_id = f"cmp{uuid.uuid4().hex[:6]}"
     ours_up = info["apps"]["user-progress"]["app_url"]

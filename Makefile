@@ -29,12 +29,16 @@ DAPR_BIN_DIR ?= $(CACHE)/dapr-$(DAPR_VERSION)-$(DAPR_BUILD_KEY)
 endif
 KAFKA_LIBS_DIR ?= $(CACHE)/kafka-$(KAFKA_VERSION)-$(KAFKA_BUILD_KEY)/libs
 export DAPR_BIN_DIR KAFKA_LIBS_DIR
+# The real single-node Kubernetes of `make cluster-up`: its binaries, built from upstream modules.
+CLUSTER_BUILD_KEY := $(shell cat tools/cluster/build.sh $(wildcard tools/cluster/*/go.mod tools/cluster/*/go.sum \
+  tools/cluster/*/*.go tools/dapr/controlplane/*/*.go) tools/dapr/go.mod tools/dapr/go.sum 2>/dev/null | sha256sum | cut -c1-12)
+CLUSTER_BIN_DIR ?= $(CACHE)/cluster-$(CLUSTER_BUILD_KEY)
 
 DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
+.PHONY: cluster-binaries cluster-up cluster-down new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -137,6 +141,19 @@ images: python-deps ## Build both service images (podman or docker; offline base
 e2e-containers: deps ## (root) Images checked (non-root, read-only, healthy) + kube play overlay with sidecars, smoke
 	tools/install-system-deps.sh containers
 	tools/e2e-containers.sh
+
+cluster-binaries: ## Build Kubernetes, etcd, CoreDNS, Helm, the Dapr control plane from source (cached)
+	tools/install-system-deps.sh cluster
+	tools/cluster/build.sh $(CLUSTER_BIN_DIR)
+
+cluster-up: dapr cluster-binaries ## (root) A real single-node Kubernetes + Dapr (Helm) here; kubectl context `learnflow`
+	python3 tools/cluster/cluster.py up --bin-dir $(CLUSTER_BIN_DIR) --dapr-bin-dir $(DAPR_BIN_DIR) \
+	  --dapr-chart "$$(cd tools/dapr && go list -m -f '{{.Dir}}' github.com/dapr/dapr)/charts/dapr" \
+	  --dapr-version $(DAPR_VERSION)
+	tools/cluster/infra-images.sh $(CACHE)
+
+cluster-down: ## (root) Stop the cluster and undo every change it made to this machine
+	python3 tools/cluster/cluster.py down
 
 minikube-up deploy verify undeploy: ## Minikube: see phase-3-backend-services/README.md
 	$(MAKE) -C phase-3-backend-services $@

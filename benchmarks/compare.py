@@ -124,12 +124,18 @@ def measure(
     named: dict[str, int],
     run_id: str,
 ) -> dict[str, Any]:
-    when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    # The measured events come a second after the warm-up's, on the same learners: in time order,
+    # as a learner's events are (with one shared instant they would be ordered by event id, and
+    # "-m..." sorts before "-w...": every measured event would be a late event, each a re-fold).
+    when = datetime.now(UTC) - timedelta(minutes=1)
     tag = uuid.uuid4().hex[:6]
     if args.warmup > 0:
-        wrk(url, mode, f"{run_id}-w{tag}", prefix, learners, when, clients, args.warmup)
+        warm_up_when = (when - timedelta(seconds=1)).isoformat(timespec="seconds")
+        wrk(url, mode, f"{run_id}-w{tag}", prefix, learners, warm_up_when, clients, args.warmup)
     with Sampler(named) as sampler:
-        result = wrk(url, mode, f"{run_id}-m{tag}", prefix, learners, when, clients, args.seconds)
+        result = wrk(
+            url, mode, f"{run_id}-m{tag}", prefix, learners, when.isoformat(timespec="seconds"), clients, args.seconds
+        )
     result["peak_rss_mb"] = sampler.peak
     result["cpu_cores"] = sampler.cpu_share()
     return result

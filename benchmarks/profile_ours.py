@@ -100,9 +100,9 @@ def pg_counters(dsn: str) -> dict[str, float]:
 
 
 def sequential_updates(url: str, learners: list[str], run_id: str) -> int:
-    when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
     with httpx.Client(timeout=30) as client:
         for number, learner in enumerate(learners):
+            when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()  # in time order, as a learner's are
             body = {
                 "event_id": f"{run_id}-{number}-{uuid.uuid4().hex[:6]}",
                 "learner_id": learner,
@@ -254,9 +254,12 @@ def main() -> None:
         print(f"  {figures['postgres_per_update']}", flush=True)
 
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
+    # measured events a second after the warm-up's (see compare.measure)
+    instant = datetime.now(UTC) - timedelta(minutes=1)
+    when = instant.isoformat(timespec="seconds")
+    warm_up_when = (instant - timedelta(seconds=1)).isoformat(timespec="seconds")
     prefix = f"{run_id}-load"
-    wrk(url, "update", f"{run_id}-w", prefix, 64, when, args.clients, 3)
+    wrk(url, "update", f"{run_id}-w", prefix, 64, warm_up_when, args.clients, 3)
     before = scrape_all(ports)
     profiled = {"user-progress": pids["user-progress"], "course-agent": pids["course-agent"]}
     spies = {

@@ -3,7 +3,8 @@
 # PostgreSQL server (the stack runs its own cluster, not the system service), a Java 17 runtime
 # for Kafka, Go to build the Dapr runtime, Maven to resolve Kafka's jars; with `containers`, also
 # podman, runc and debootstrap for the image builds and `make e2e-containers`; with `bench`, also
-# wrk, the HTTP load generator of `make bench` (benchmarks/compare.py).
+# wrk, the HTTP load generator of `make bench` (benchmarks/compare.py); with `cluster`, what
+# `make cluster-up` needs (containerd, runc, CNI plugins, iptables, conntrack, socat, openssl, gcc).
 set -euo pipefail
 
 missing=()
@@ -17,6 +18,21 @@ if [ "${1:-}" = containers ]; then
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   # podman builds its pod infra (pause) image from catatonit; a fresh podman install may lack it
   command -v catatonit >/dev/null || [ -x /usr/libexec/podman/catatonit ] || missing+=(catatonit)
+fi
+if [ "${1:-}" = cluster ]; then
+  # a real single-node Kubernetes (make cluster-up): container runtime, networking, certificates,
+  # and gcc for the pause binary
+  command -v containerd >/dev/null || missing+=(containerd)
+  command -v runc >/dev/null || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v conntrack >/dev/null || missing+=(conntrack)
+  command -v socat >/dev/null || missing+=(socat)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v gcc >/dev/null || missing+=(gcc libc6-dev)
+  command -v podman >/dev/null || missing+=(podman)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
 fi
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)

@@ -216,7 +216,7 @@ def propagation(
                 if event.get("type", "").startswith("learnflow.progress.updated") and (
                     event.get("data", {}).get("source_event_id") == event_id
                 ):
-                    seen, seq = time.perf_counter(), event["data"]["events_recorded"]
+                    seen, seq = time.perf_counter(), event["data"].get("events_recorded")
             projected = None
             if projection and seq is not None:
                 while projected is None and time.perf_counter() < deadline:

@@ -20,7 +20,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def wrk(
-    base_url: str, mode: str, ids: str, prefix: str, learners: int, when: str, clients: int, seconds: float
+    base_url: str, mode: str, ids: str, prefix: str, learners: int, start: str, clients: int, seconds: float
 ) -> dict[str, Any]:
     """One bounded wrk run (event ids start with ``ids``, learners are ``<prefix>-l<n>``, n < learners);
     wrk's own figures (latencies in ms) and the throughput of successful answers."""
@@ -42,7 +42,7 @@ def wrk(
         ids,
         prefix,
         str(learners),
-        when,
+        start,
         str(threads),
     ]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)

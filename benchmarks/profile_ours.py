@@ -254,12 +254,11 @@ def main() -> None:
         print(f"  {figures['postgres_per_update']}", flush=True)
 
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    # measured events a second after the warm-up's (see compare.measure)
-    instant = datetime.now(UTC) - timedelta(minutes=1)
-    when = instant.isoformat(timespec="seconds")
-    warm_up_when = (instant - timedelta(seconds=1)).isoformat(timespec="seconds")
+    # the measured events after the warm-up's, in time order (see compare.measure)
+    start = int((datetime.now(UTC) - timedelta(days=29)).timestamp())
+    when = str(start + 4 * 86400)
     prefix = f"{run_id}-load"
-    wrk(url, "update", f"{run_id}-w", prefix, 64, warm_up_when, args.clients, 3)
+    wrk(url, "update", f"{run_id}-w", prefix, 64, str(start), args.clients, 3)
     before = scrape_all(ports)
     profiled = {"user-progress": pids["user-progress"], "course-agent": pids["course-agent"]}
     spies = {

@@ -3,12 +3,12 @@
 --   ids       unique per run: every event id starts with it
 --   prefix    learner ids are <prefix>-l<n> (a warm-up uses the same learners as its measured run)
 --   learners  how many learners the requests are spread over (1 = one hot learner)
---   when      completed_at of every event (RFC 3339)
+--   start     completed_at of a thread's first event (Unix seconds); each next one is STEP later
 -- Every request of a run has its own event id (prefix, counter, thread); learners are taken
--- round robin over all threads. Events share completed_at, so a learner's events are ordered by
--- event id: the counter comes first, zero-padded, so they sort in the order they are sent, as a
--- learner's events do in practice. (With "-t2-9" before "-t1-10", most events would sort before the
--- learner's newest and be folded as late events, each a re-fold of the day: not the usual path.) Non-2xx/3xx answers are counted in errors.status (wrk counts >= 400). done() prints one line "JSON {...}" that compare.py reads.
+-- round robin over all threads. completed_at advances STEP seconds per request of a thread (plus the
+-- thread number), so a learner's events arrive in time order, as they do in practice - an event
+-- before the learner's newest is a late event and costs a re-fold - and a hot learner spreads over
+-- days instead of meeting the limit of 500 events per UTC day. Non-2xx/3xx answers are counted in errors.status (wrk counts >= 400). done() prints one line "JSON {...}" that compare.py reads.
 
 local threads = {}
 
@@ -18,6 +18,7 @@ function setup(thread)
 end
 
 local counter = 0
+local STEP = 180
 local activities = { "lesson", "exercise", "quiz", "review" }
 local topics = { "variables", "loops", "functions" }
 
@@ -26,7 +27,7 @@ function init(args)
   ids = args[2]
   prefix = args[3]
   learners = tonumber(args[4])
-  when = args[5]
+  start = tonumber(args[5])
   total_threads = tonumber(args[6])
   json_headers = { ["Content-Type"] = "application/json" }
 end
@@ -38,7 +39,8 @@ function request()
   if mode == "update" then
     local body = '{"event_id":"' .. ids .. string.format("-%09d-t%03d", counter, tid) .. '","learner_id":"' .. learner
       .. '","activity":"' .. activities[n % 4 + 1] .. '","topic":"' .. topics[n % 3 + 1]
-      .. '","score":' .. (60 + n % 40) .. ',"duration_seconds":300,"completed_at":"' .. when .. '"}'
+      .. '","score":' .. (60 + n % 40) .. ',"duration_seconds":300,"completed_at":"'
+      .. os.date("!%Y-%m-%dT%H:%M:%SZ", start + counter * STEP + tid) .. '"}'
     return wrk.format("POST", "/update-progress", json_headers, body)
   elseif mode == "status" then
     return wrk.format("GET", "/status?learner_id=" .. learner)

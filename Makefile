@@ -38,7 +38,7 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: cluster-binaries cluster-up cluster-down new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
+.PHONY: cluster-binaries cluster-up cluster-down cluster-e2e new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -154,6 +154,9 @@ cluster-up: dapr cluster-binaries ## (root) A real single-node Kubernetes + Dapr
 
 cluster-down: ## (root) Stop the cluster and undo every change it made to this machine
 	python3 tools/cluster/cluster.py down
+
+cluster-e2e: python-deps ## (root) cluster-up, deploy, verify, a rolling redeploy, verify, cluster-down; times and memory
+	tools/cluster/e2e.sh
 
 minikube-up deploy verify undeploy: ## Minikube: see phase-3-backend-services/README.md
 	$(MAKE) -C phase-3-backend-services $@

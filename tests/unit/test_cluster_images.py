@@ -40,3 +40,18 @@ def test_archive_names_its_layer_and_config_by_digest_and_keeps_binaries_executa
     assert members["pause"].mode & stat.S_IXUSR
     assert members["tmp"].isdir()
     assert members["tmp"].mode == 0o1777
+
+
+def test_cluster_addons_validate_against_the_upstream_schema() -> None:
+    """CoreDNS and the default StorageClass that `make cluster-up` applies (placeholders filled)."""
+    import kubernetes_validate
+    import yaml
+
+    text = (REPO / "tools" / "cluster" / "addons.yaml").read_text()
+    text = text.replace("$DNS_SERVICE_IP", "10.96.0.10").replace("$COREDNS_IMAGE", "learnflow.local/coredns:1.15.0")
+    documents = [doc for doc in yaml.safe_load_all(text) if doc]
+
+    for document in documents:
+        kubernetes_validate.validate(document, "1.33.0", strict=True)
+    classes = [doc for doc in documents if doc["kind"] == "StorageClass"]
+    assert [c["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] for c in classes] == ["true"]

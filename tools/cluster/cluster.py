@@ -114,6 +114,10 @@ def undo(change: dict[str, object]) -> None:
         run(["iptables", "-D", *change["rule"]], check=False)  # type: ignore[misc]
     elif kind == "address":
         run(["ip", "addr", "del", change["address"], "dev", change["device"]], check=False)
+    elif kind == "symlink":
+        link = Path(str(change["path"]))
+        if link.is_symlink():
+            link.unlink()
     elif kind == "kubeconfig":
         _remove_context(change.get("previous"))  # type: ignore[arg-type]
 
@@ -228,6 +232,15 @@ def install_user_context(kubectl: Path) -> None:
     )
     KUBECONFIG.write_text(merged.stdout)
     run([kubectl, "--kubeconfig", KUBECONFIG, "config", "use-context", CONTEXT])
+
+
+def install_kubectl(kubectl: Path) -> None:
+    """`kubectl` on PATH, as Minikube users have it (left alone if one is there already)."""
+    if shutil.which("kubectl"):
+        return
+    link = Path("/usr/local/bin/kubectl")
+    record({"kind": "symlink", "path": str(link)})
+    link.symlink_to(kubectl)
 
 
 def _remove_context(previous: str | None) -> None:
@@ -453,7 +466,6 @@ def start_control_plane(bins: Path) -> None:
             "--service-cluster-ip-range", SERVICE_CIDR,
             "--cluster-cidr", CLUSTER_CIDR,
             "--allocate-node-cidrs=false",
-            "--controllers", "*,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
         ],
     )  # fmt: skip
     start(
@@ -705,6 +717,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     say(f"Dapr {args.dapr_version} control plane ready ({time.monotonic() - started:.0f} s)")
     keep_drop_rule_first()
     install_user_context(bins / "kubectl")
+    install_kubectl(bins / "kubectl")
     say(f"cluster ready in {time.monotonic() - started:.0f} s: kubectl now uses context {CONTEXT!r}")
     return 0
 

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The Minikube path, proven on the real single-node cluster of this machine (issue 12):
+#   cluster up (Kubernetes + Dapr from its Helm chart) -> make deploy -> make verify ->
+#   a rolling redeploy of a changed image -> make verify again -> cluster down.
+# Prints the time of each phase and the memory of the cluster. Needs root. `make cluster-e2e`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+namespace=$(sed -n 's/^namespace: *//p' phase-3-backend-services/kustomization.yaml)
+phase() { printf '\ncluster-e2e: == %s\n' "$1"; started=$(date +%s); }
+took() { echo "cluster-e2e: $1 took $(( $(date +%s) - started )) s"; }
+
+phase "cluster up"
+make cluster-up
+trap 'echo "cluster-e2e: == cluster down"; make cluster-down' EXIT
+took "cluster up (builds cached)"
+
+phase "deploy"
+make deploy
+took "deploy (images built, imported, rollouts done)"
+
+phase "verify"
+make verify
+took "verify"
+
+phase "rolling redeploy of a changed image"
+tag=$(make -s -C phase-3-backend-services print-tag)-redeploy
+make -C phase-3-backend-services deploy TAG="$tag"
+for service in course-agent user-progress; do
+  images=$(kubectl -n "$namespace" get pods -l "app.kubernetes.io/name=$service" \
+    -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)
+  if [ "$images" != "learnflow/$service:$tag" ]; then
+    echo "cluster-e2e: FAILED: $service pods run $images, not learnflow/$service:$tag" >&2
+    exit 1
+  fi
+done
+took "redeploy"
+make verify
+
+phase "memory"
+echo "cluster-e2e: host control plane RSS (MiB):"
+for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
+  pid=$(cat "/var/lib/learnflow-cluster/pids/$name.pid")
+  printf '  %-24s %6d\n' "$name" "$(( $(awk '/VmRSS/{print $2}' "/proc/$pid/status") / 1024 ))"
+done
+echo "cluster-e2e: pods (working set, MiB, from the kubelet's summary API):"
+kubectl get --raw "/api/v1/nodes/learnflow/proxy/stats/summary" | python3 -c '
+import json, sys
+for pod in json.load(sys.stdin)["pods"]:
+    memory = sum((c.get("memory") or {}).get("workingSetBytes", 0) for c in pod["containers"])
+    print(f"  {pod[\"podRef\"][\"namespace\"]}/{pod[\"podRef\"][\"name\"]:<50} {memory // 2**20:6d}")'
+echo "cluster-e2e: OK"

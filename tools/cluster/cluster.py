@@ -603,6 +603,67 @@ def import_images(bins: Path) -> None:
         run(ctr("images", "import", "--no-unpack=false", archive))
 
 
+METRICS_SERVER_IMAGE = "learnflow.local/metrics-server:v0.8.0"
+
+
+def start_metrics_server(bins: Path) -> None:
+    """metrics-server from its own manifests (in its Go module), as Minikube's addon runs it: the
+    image made here from the binary, and the kubelet's serving certificate checked against this
+    cluster's CA (a ConfigMap) instead of Minikube's --kubelet-insecure-tls."""
+    manifests = run(["go", "list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/metrics-server"], cwd=HERE / "metrics-server")
+    overlay = STATE / "metrics-server"
+    overlay.mkdir(exist_ok=True)
+    shutil.copy(CERTS / "ca.crt", overlay / "ca.crt")
+    # kustomize takes no absolute resource paths: a copy of the module's base, read-only there
+    shutil.rmtree(overlay / "base", ignore_errors=True)
+    shutil.copytree(
+        Path(manifests.stdout.strip()) / "manifests" / "base", overlay / "base", copy_function=shutil.copyfile
+    )
+    patch = [
+        {"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": arg}
+        for arg in (
+            "--kubelet-certificate-authority=/kubelet-ca/ca.crt",
+            "--kubelet-preferred-address-types=InternalIP",
+        )
+    ]
+    patch += [
+        {
+            "op": "add",
+            "path": "/spec/template/spec/volumes/-",
+            "value": {"name": "kubelet-ca", "configMap": {"name": "kubelet-ca"}},
+        },
+        {
+            "op": "add",
+            "path": "/spec/template/spec/containers/0/volumeMounts/-",
+            "value": {"name": "kubelet-ca", "mountPath": "/kubelet-ca", "readOnly": True},
+        },
+    ]
+    (overlay / "kustomization.yaml").write_text(
+        json.dumps(
+            {
+                "resources": ["base"],
+                "images": [
+                    {
+                        "name": "gcr.io/k8s-staging-metrics-server/metrics-server",
+                        "newName": METRICS_SERVER_IMAGE.split(":")[0],
+                        "newTag": METRICS_SERVER_IMAGE.split(":")[1],
+                    }
+                ],
+                "configMapGenerator": [{"name": "kubelet-ca", "namespace": "kube-system", "files": ["ca.crt"]}],
+                "patches": [{"target": {"kind": "Deployment", "name": "metrics-server"}, "patch": json.dumps(patch)}],
+            },
+            indent=1,
+        )
+    )
+    archive = STATE / "images" / "metrics-server.tar"
+    docker_archive(
+        archive, [METRICS_SERVER_IMAGE], {"/metrics-server": bins / "metrics-server"}, ["/metrics-server"], 1000
+    )
+    run(ctr("images", "import", archive))
+    rendered = run([bins / "kubectl", "kustomize", overlay])
+    apply(bins, rendered.stdout)
+
+
 def wait_node_ready(bins: Path) -> float:
     kubectl = [bins / "kubectl", "--kubeconfig", STATE / "admin.kubeconfig"]
 
@@ -688,7 +749,16 @@ def cmd_up(args: argparse.Namespace) -> int:
     bins = Path(args.bin_dir).resolve()
     missing = [
         name
-        for name in (*DAEMONS[:4], "kubelet", "kube-proxy", "kubectl", "coredns", "pause", "learnflow-provisioner")
+        for name in (
+            *DAEMONS[:4],
+            "kubelet",
+            "kube-proxy",
+            "kubectl",
+            "coredns",
+            "pause",
+            "learnflow-provisioner",
+            "metrics-server",
+        )
         if not (bins / name).exists()
     ]
     if missing:
@@ -712,7 +782,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     wait_node_ready(bins)
     say(f"node {NODE} Ready ({time.monotonic() - started:.0f} s)")
     start_addons(bins)
-    say(f"CoreDNS and storage ready ({time.monotonic() - started:.0f} s)")
+    start_metrics_server(bins)
+    say(f"CoreDNS, storage and metrics-server ready ({time.monotonic() - started:.0f} s)")
     install_dapr(bins, Path(args.dapr_bin_dir), Path(args.dapr_chart), args.dapr_version)
     say(f"Dapr {args.dapr_version} control plane ready ({time.monotonic() - started:.0f} s)")
     keep_drop_rule_first()

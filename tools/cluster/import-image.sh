@@ -12,7 +12,7 @@ if [ -z "${CONTAINERS_CONF:-}" ] && command -v runc >/dev/null; then
 fi
 archive=$(mktemp)
 trap 'rm -f "$archive"' EXIT
-podman save --format docker-archive -o "$archive" "$source_image" >/dev/null
+podman save --quiet --format docker-archive -o "$archive" "$source_image" >/dev/null
 imported=$(ctr --address "$socket" -n k8s.io images import "$archive" | sed -n 's/^unpacking \([^ ]*\) .*/\1/p' | head -1)
 if [ -n "$imported" ] && [ "$imported" != "$cluster_name" ]; then
   ctr --address "$socket" -n k8s.io images tag --force "$imported" "$cluster_name" >/dev/null

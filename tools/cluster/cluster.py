@@ -118,6 +118,8 @@ def undo(change: dict[str, object]) -> None:
         link = Path(str(change["path"]))
         if link.is_symlink():
             link.unlink()
+    elif kind == "kubeconfig" and change.get("created"):
+        KUBECONFIG.unlink(missing_ok=True)
     elif kind == "kubeconfig":
         _remove_context(change.get("previous"))  # type: ignore[arg-type]
 
@@ -218,7 +220,7 @@ def install_user_context(kubectl: Path) -> None:
     if KUBECONFIG.exists():
         found = run([kubectl, "--kubeconfig", KUBECONFIG, "config", "current-context"], check=False)
         previous = found.stdout.strip() or None
-    record({"kind": "kubeconfig", "previous": previous})
+    record({"kind": "kubeconfig", "previous": previous, "created": not KUBECONFIG.exists()})
     KUBECONFIG.parent.mkdir(parents=True, exist_ok=True)
     admin = kubeconfig("admin")
     admin_file = STATE / "admin.kubeconfig"
@@ -810,8 +812,9 @@ def _remove_pods() -> None:
 
 
 def _unmount_under(root: Path) -> None:
+    """Every mount at or below ``root``, deepest first (the kubelet bind-mounts its root dir too)."""
     mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
-    for mount in sorted((m for m in mounts if m.startswith(str(root) + "/")), key=len, reverse=True):
+    for mount in sorted((m for m in mounts if m == str(root) or m.startswith(str(root) + "/")), key=len, reverse=True):
         run(["umount", "-l", mount], check=False)
 
 
@@ -848,10 +851,11 @@ def cmd_down(_: argparse.Namespace) -> int:
             run(["iptables", "-t", table, "-X", chain], check=False)
     for root in (KUBELET_DIR, STATE, RUN):
         _unmount_under(root)
+    # the pods' cgroups (cgroupfs driver, v1): a cgroup directory is removed with rmdir, deepest first
     for cgroup in Path("/sys/fs/cgroup").glob("*/kubepods*"):
-        for directory in sorted(cgroup.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-            if directory.is_dir():
-                directory.rmdir() if not any(directory.iterdir()) else None
+        for directory in sorted((d for d in cgroup.rglob("*") if d.is_dir()), key=lambda d: len(d.parts), reverse=True):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
         with contextlib.suppress(OSError):
             cgroup.rmdir()
     for path in (KUBELET_DIR, RUN, STATE):

@@ -834,6 +834,11 @@ def cmd_down(_: argparse.Namespace) -> int:
         run([bins / "kube-proxy", "--cleanup"], check=False)
     for change in reversed(_journal()):
         undo(change)
+    # containerd pins each pod's network namespace with a mount; with the pods gone they hold no
+    # process: removing them removes the pods' veth pairs too (a namespace still in use is left)
+    for netns in sorted(Path("/run/netns").glob("cni-*")):
+        if not run(["ip", "netns", "pids", netns.name], check=False).stdout.strip():
+            run(["ip", "netns", "delete", netns.name], check=False)
     if Path(f"/sys/class/net/{BRIDGE}").exists():
         run(["ip", "link", "delete", BRIDGE], check=False)
     for table in ("filter", "nat"):

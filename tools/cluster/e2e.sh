@@ -47,5 +47,6 @@ kubectl get --raw "/api/v1/nodes/learnflow/proxy/stats/summary" | python3 -c '
 import json, sys
 for pod in json.load(sys.stdin)["pods"]:
     memory = sum((c.get("memory") or {}).get("workingSetBytes", 0) for c in pod["containers"])
-    print(f"  {pod[\"podRef\"][\"namespace\"]}/{pod[\"podRef\"][\"name\"]:<50} {memory // 2**20:6d}")'
+    name = pod["podRef"]["namespace"] + "/" + pod["podRef"]["name"]
+    print("  " + name.ljust(60) + str(memory // 2**20).rjust(6))'
 echo "cluster-e2e: OK"

@@ -138,7 +138,7 @@ base-image: ## Offline Debian base image for the services (debootstrap + podman 
 images: python-deps ## Build both service images (podman or docker; offline base if present)
 	tools/build-images.sh
 
-e2e-containers: deps ## (root) Images checked (non-root, read-only, healthy) + kube play overlay with sidecars, smoke
+e2e-containers: deps ## (root) Both images checked: non-root, read-only root filesystem, HEALTHCHECK, 503 without sidecar
 	tools/install-system-deps.sh containers
 	tools/e2e-containers.sh
 

@@ -2,8 +2,8 @@
 # Offline base images, made with debootstrap from Debian's packages and imported into podman (no
 # registry is reachable on these machines). Needs root.
 #   tools/build-base-image.sh          python3: the base of both service images
-#   tools/build-base-image.sh infra    PostgreSQL 15 + Java 17: PostgreSQL, Kafka and the Dapr control
-#                                      plane in the local container overlay (tools/podman_play.py)
+#   tools/build-base-image.sh infra    PostgreSQL 15 + Java 17: the base of the cluster's stand-ins for
+#                                      the PostgreSQL and Kafka images (tools/cluster/infra-images.sh)
 set -euo pipefail
 # Sandboxed podman (as on these machines) needs runc, cgroupfs and no rlimit changes.
 if [ -z "${CONTAINERS_CONF:-}" ] && command -v runc >/dev/null; then

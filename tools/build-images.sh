@@ -26,16 +26,6 @@ if "$tool" image exists "$offline_base" 2>/dev/null || "$tool" image inspect "$o
   rm -rf common/build user-progress/build course-agent/build  # left by pip wheel
   build_args=(--build-arg "BASE_IMAGE=$offline_base" --build-arg "PIP_ARGS=--no-index --find-links=/wheels")
 fi
-dapr_version=$(sed -n 's/.*github.com\/dapr\/dapr v\([0-9.]*\).*/\1/p' tools/dapr/go.mod | head -1)
-if [ -n "${DAPR_BIN_DIR:-}" ] && [ -x "$DAPR_BIN_DIR/daprd" ]; then
-  context=$(mktemp -d)
-  cp "$DAPR_BIN_DIR"/{daprd,placement,scheduler} tools/dapr/Dockerfile "$context"/
-  base=()
-  [ ${#build_args[@]} -gt 0 ] && base=(--build-arg "BASE_IMAGE=$offline_base")
-  "$tool" build "${format[@]}" -q -t "learnflow/daprd:$dapr_version" "${base[@]}" "$context" >/dev/null
-  rm -rf "$context"
-  echo "images: learnflow/daprd:$dapr_version (sidecar of the local overlay) built"
-fi
 for service in course-agent user-progress; do
   started=$(date +%s.%N)
   "$tool" build "${format[@]}" -q -f "$service/Dockerfile" -t "learnflow/$service:$version" "${build_args[@]}" . >/dev/null

@@ -889,8 +889,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return {"up": cmd_up, "down": cmd_down, "status": cmd_status}[args.command](args)
-    except ClusterError as error:
-        print(f"cluster: {error}", file=sys.stderr)
+    except (ClusterError, subprocess.CalledProcessError) as error:
+        detail = f"{error}\n{error.stderr}" if isinstance(error, subprocess.CalledProcessError) else str(error)
+        print(f"cluster: {detail}", file=sys.stderr)
+        if args.command == "up":
+            print(f"cluster: logs in {LOGS}; `make cluster-down` removes what was started", file=sys.stderr)
         return 1
 
 

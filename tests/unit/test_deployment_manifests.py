@@ -190,11 +190,16 @@ def test_component_secrets_are_secret_key_refs_the_operator_resolves() -> None:
             assert doc.get("auth", {}).get("secretStore", "kubernetes") == "kubernetes", _name(doc)
 
 
-def _label_selectors_waited_on() -> list[str]:
-    """Every `-l` selector `make verify` (verify.py) and the Makefile pass to kubectl."""
+def _label_selectors() -> tuple[list[str], list[str]]:
+    """The `-l` selectors `make verify` (verify.py) and the Makefile pass to kubectl: those of
+    `kubectl wait` (every pod must carry them), and all of them."""
     verify = (REPO / NAMESPACE / "verify.py").read_text()
     makefile = (REPO / NAMESPACE / "Makefile").read_text()
-    return re.findall(r'"(?:-l|--selector)",\s*"([^"]+)"', verify) + re.findall(r"(?:-l|--selector)[ =](\S+)", makefile)
+    waited = re.findall(r'"wait",[^)]*?"(?:-l|--selector)",\s*"([^"]+)"', verify, flags=re.DOTALL)
+    every = re.findall(r'"(?:-l|--selector)",\s*"([^"]+)"', verify) + re.findall(
+        r"(?:-l|--selector)[ =](\S+)", makefile
+    )
+    return waited, every
 
 
 def _matches(selector: str, labels: dict[str, str]) -> bool:
@@ -203,12 +208,22 @@ def _matches(selector: str, labels: dict[str, str]) -> bool:
 
 def test_verify_waits_on_a_selector_every_pod_of_the_scope_carries() -> None:
     """kustomize `labels` reach pod templates only with includeTemplates (or includeSelectors)."""
-    selectors = _label_selectors_waited_on()
+    waited, _ = _label_selectors()
 
-    assert selectors, "verify.py waits for the pods by label"
-    for selector in selectors:
+    assert waited, "verify.py waits for the pods by label"
+    for selector in waited:
         for name, pod in _pod_templates():
             assert _matches(selector, pod["metadata"].get("labels", {})), f"{name} pods lack {selector}"
+
+
+def test_every_selector_of_verify_and_the_makefile_selects_some_pods() -> None:
+    """A selector no pod template carries would find nothing on the cluster (and, in verify.py's
+    pod kill, kill nothing)."""
+    _, every = _label_selectors()
+    templates = _pod_templates()
+
+    for selector in every:
+        assert any(_matches(selector, pod["metadata"].get("labels", {})) for _, pod in templates), selector
 
 
 def test_deployments_scaled_by_an_hpa_leave_replicas_to_it() -> None:

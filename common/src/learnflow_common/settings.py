@@ -6,7 +6,7 @@ runs unchanged under ``make run``, ``dapr run -f .`` and in a cluster.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,16 @@ class DaprAppSettings(BaseSettings):
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")
     log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
+
+    @field_validator("dapr_api_token", "app_api_token")
+    @classmethod
+    def _token_is_set(cls, token: SecretStr) -> SecretStr:
+        """An empty APP_API_TOKEN would let anyone call the Dapr-facing routes (the guard compares
+        it with a missing header and finds them equal); an empty DAPR_API_TOKEN means a sidecar
+        that checks nothing. Both are a deployment mistake: refuse to start, saying which."""
+        if not token.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return token
 
     @property
     def dapr_url(self) -> str:

@@ -183,3 +183,15 @@ def test_chunked_body_under_the_limit_reaches_the_route(client: TestClient) -> N
     )
 
     assert response.json() == {"name": "small"}
+
+
+@pytest.mark.parametrize("variable", ["APP_API_TOKEN", "DAPR_API_TOKEN"])
+def test_an_empty_token_refuses_to_start_instead_of_opening_the_guard(variable: str) -> None:
+    from pydantic import ValidationError
+
+    from learnflow_common.settings import DaprAppSettings
+
+    values = {"APP_ID": "x", "APP_PORT": 1, "DAPR_API_TOKEN": "t", "APP_API_TOKEN": "t", variable: " "}
+
+    with pytest.raises(ValidationError, match=f"{variable}\\n.*must not be empty"):
+        DaprAppSettings(**values)

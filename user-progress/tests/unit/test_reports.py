@@ -310,3 +310,24 @@ def test_daily_history_covers_every_day_and_ends_with_all_xp_up_to_the_end(
     assert len(snapshots) == length + 1
     assert [s["date"] for s in snapshots] == [start + timedelta(days=i) for i in range(length + 1)]
     assert snapshots[-1]["xp_total"] == sum(row["xp"] for row in export_rows(events) if row["local_date"] <= str(end))
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_neutralised() -> None:
+    """An event id stored before the id rule (`=HYPERLINK(...)`) must reach a spreadsheet as text."""
+    from user_progress.domain.reports import export_row, spreadsheet_safe
+
+    legacy = LearningEvent(
+        event_id='=HYPERLINK("http://evil.example","x")',
+        learner_id="ada",
+        activity="quiz",
+        topic="loops",
+        completed_at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC),
+        score=80,
+    )
+
+    row = spreadsheet_safe(export_row(legacy, date(2026, 11, 2)))
+
+    assert row["event_id"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["topic"] == "loops"
+    assert row["score"] == 80
+    assert row["completed_at"] == "2026-11-02T09:00:00+00:00"

@@ -585,6 +585,9 @@ def daprd_command(dapr_bin: Path, app: AppSpec, placement_address: str, schedule
         str(app.dapr_grpc_port),
         "--dapr-internal-grpc-port",
         str(app.dapr_internal_grpc_port),
+        # sidecar-to-sidecar calls stay on this machine (daprd binds every interface otherwise)
+        "--dapr-internal-grpc-listen-address",
+        "127.0.0.1",
         "--dapr-listen-addresses",
         "127.0.0.1",
         "--metrics-port",

@@ -43,3 +43,14 @@ def test_infrastructure_ports_default_to_the_contract_and_can_move(
     monkeypatch.setenv("KAFKA_PORT", "19092")
 
     assert StackConfig.load().kafka_bootstrap == "127.0.0.1:19092"
+
+
+def test_sidecars_listen_on_loopback_only(tmp_path: Path) -> None:
+    """The local stack's daprd APIs (public, internal gRPC, metrics) never bind another interface."""
+    from devstack.stack import daprd_command
+
+    [app, *_] = load_apps(REPO)
+    argv = daprd_command(tmp_path, app, "127.0.0.1:50005", "127.0.0.1:50006")
+
+    for flag in ("--dapr-listen-addresses", "--dapr-internal-grpc-listen-address", "--metrics-listen-address"):
+        assert argv[argv.index(flag) + 1] == "127.0.0.1", flag

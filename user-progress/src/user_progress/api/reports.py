@@ -26,7 +26,14 @@ from user_progress.api.progress import Sidecar, learner_not_found
 from user_progress.domain.calendar import today_in
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
-from user_progress.domain.reports import EXPORT_COLUMNS, MAX_HISTORY_DAYS, Period, history_from_days, period_bounds
+from user_progress.domain.reports import (
+    EXPORT_COLUMNS,
+    MAX_HISTORY_DAYS,
+    Period,
+    history_from_days,
+    period_bounds,
+    spreadsheet_safe,
+)
 from user_progress.domain.status import achievements_view
 from user_progress.ledger import Snapshot
 from user_progress.views import export_rows_of, statistics_of, status_of
@@ -124,7 +131,7 @@ async def _csv(sidecar: DaprSidecar, learner_id: str) -> AsyncIterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
     async for row in export_rows_of(_log(sidecar, learner_id)):
-        writer.writerow(row)
+        writer.writerow(spreadsheet_safe(row))
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -170,6 +170,19 @@ def export_rows(events: list[LearningEvent]) -> list[dict[str, Any]]:
     return [export_row(event, dates[event.event_id]) for event in history]
 
 
+#: A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """The row for a CSV file: text cells a spreadsheet would run as a formula get a leading ``'``.
+    Today's ids cannot start so, but events recorded before the id rule (or converted) can."""
+    return {
+        column: f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) else value
+        for column, value in row.items()
+    }
+
+
 def export_row(event: LearningEvent, day: date) -> dict[str, Any]:
     return {
         **{column: getattr(event, column) for column in EXPORT_COLUMNS[:1] + EXPORT_COLUMNS[3:10]},

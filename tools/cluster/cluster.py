@@ -59,6 +59,7 @@ CONTEXT = "learnflow"
 KUBECONFIG = Path(os.environ.get("KUBECONFIG", Path.home() / ".kube" / "config")).expanduser()
 PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
 COREDNS_IMAGE = "learnflow.local/coredns:1.15.0"
+METRICS_SERVER_IMAGE = "learnflow.local/metrics-server:v0.8.0"
 #: Processes in start order; `down` stops them in reverse.
 DAEMONS = (
     "etcd",
@@ -445,7 +446,7 @@ def start_control_plane(bins: Path) -> None:
             "--enable-aggregator-routing=true",
         ],
     )  # fmt: skip
-    kubectl = [bins / "kubectl", "--kubeconfig", STATE / "admin.kubeconfig"]
+    kubectl = admin_kubectl(bins)
     wait_for(
         "the API server",
         lambda: run([*kubectl, "get", "--raw", "/readyz"], check=False).returncode == 0,
@@ -515,6 +516,11 @@ def start_containerd() -> None:
     )
     start("containerd", ["containerd", "--config", config])
     wait_for("containerd", lambda: run(ctr("version"), check=False).returncode == 0, "containerd")
+
+
+def admin_kubectl(bins: Path) -> list[str | Path]:
+    """kubectl as the cluster's admin (the user's kubeconfig is only touched at the end of `up`)."""
+    return [bins / "kubectl", "--kubeconfig", STATE / "admin.kubeconfig"]
 
 
 def ctr(*args: str | Path) -> list[str | Path]:
@@ -605,9 +611,6 @@ def import_images(bins: Path) -> None:
         run(ctr("images", "import", "--no-unpack=false", archive))
 
 
-METRICS_SERVER_IMAGE = "learnflow.local/metrics-server:v0.8.0"
-
-
 def start_metrics_server(bins: Path) -> None:
     """metrics-server from its own manifests (in its Go module), as Minikube's addon runs it: the
     image made here from the binary, and the kubelet's serving certificate checked against this
@@ -667,7 +670,7 @@ def start_metrics_server(bins: Path) -> None:
 
 
 def wait_node_ready(bins: Path) -> float:
-    kubectl = [bins / "kubectl", "--kubeconfig", STATE / "admin.kubeconfig"]
+    kubectl = admin_kubectl(bins)
 
     def ready() -> bool:
         answer = run(
@@ -680,7 +683,7 @@ def wait_node_ready(bins: Path) -> float:
 
 
 def apply(bins: Path, manifest: str) -> None:
-    run([bins / "kubectl", "--kubeconfig", STATE / "admin.kubeconfig", "apply", "-f", "-"], input=manifest)
+    run([*admin_kubectl(bins), "apply", "-f", "-"], input=manifest)
 
 
 def start_addons(bins: Path) -> None:
@@ -695,7 +698,7 @@ def start_addons(bins: Path) -> None:
             "--node", NODE,
         ],
     )  # fmt: skip
-    kubectl = [bins / "kubectl", "--kubeconfig", STATE / "admin.kubeconfig"]
+    kubectl = admin_kubectl(bins)
     wait_for(
         "CoreDNS",
         lambda: (
@@ -798,11 +801,6 @@ def cmd_up(args: argparse.Namespace) -> int:
 def _remove_pods() -> None:
     """Every container and pod sandbox containerd runs, before containerd itself stops."""
     if not alive("containerd"):
-        return
-    crictl = shutil.which("crictl")
-    if crictl:
-        endpoint = f"unix://{CONTAINERD_SOCKET}"
-        run([crictl, "-r", endpoint, "rmp", "-af"], check=False, timeout=120)
         return
     for task in run(ctr("tasks", "list", "-q"), check=False).stdout.split():
         run(ctr("tasks", "kill", "-s", "SIGKILL", task), check=False)

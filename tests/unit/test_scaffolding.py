@@ -113,6 +113,10 @@ def test_new_service_gets_its_own_sidecar_ports_scopes_subscription_and_deployme
     [mine] = [doc for doc in subscriptions if doc["scopes"] == ["exercise-agent"]]
     assert mine["spec"]["deadLetterTopic"] == "progress-events-dlq"
     assert "exercise-agent.yaml" in yaml.safe_load((checkout / "k8s/base/kustomization.yaml").read_text())["resources"]
+    deployed = subprocess.run(
+        ["make", "-s", "-C", "phase-3-backend-services", "print-services"], cwd=checkout, capture_output=True, text=True
+    )
+    assert deployed.stdout.split() == ["course-agent", "exercise-agent", "user-progress"], "make images/deploy build it"
     assert answers(checkout, "exercise-agent") == {
         "service": "exercise-agent",
         "port": 8003,

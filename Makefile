@@ -38,7 +38,7 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: cluster-binaries cluster-up cluster-down cluster-e2e new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status test unit bench lint format schemas clean clean-cache
+.PHONY: cluster-binaries cluster-up cluster-down cluster-e2e new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status token test unit bench lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +81,11 @@ down: ## Stop the background system; no process of it is left
 
 status: ## Ports, URLs and tokens of the running system
 	@$(DEVSTACK) status
+
+# A development bearer token, signed by the stack's key (made by `make up`, or here if missing):
+#   curl -H "Authorization: Bearer $$(make -s token LEARNER=ada)" localhost:8002/status?learner_id=ada
+token: python-deps ## Print a dev bearer token: make token LEARNER=ada, or make token SCOPE=admin
+	@$(DEVSTACK) token $(if $(LEARNER),--learner $(LEARNER)) $(foreach s,$(SCOPE),--scope $(s)) $(if $(TTL),--ttl $(TTL))
 
 unit: python-deps ## Unit tests only (no infrastructure)
 	$(PYTEST) -m "not integration"

@@ -16,6 +16,9 @@ consumer -> the Course Agent's projection reflecting it (the learner's ``Learner
 ``GetKnowledge`` has applied the event's seq, ``events_recorded``, polled through the course-agent
 sidecar every 10 ms). And RSS (/proc) of each app and sidecar at idle and its peak under load, plus
 the CPU every process used during each point. Writes benchmarks/results/compare.{json,md,png}.
+
+Every request to our apps carries an operator's bearer token (``harness.operator_headers``: verified
+like any token, not rate limited); the baseline gets the same header and bodies, and ignores the header.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import running_stack
+from harness import operator_headers, running_stack
 from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, wrk
 
 RESULTS = HERE / "results"
@@ -123,6 +126,7 @@ def measure(
     args: argparse.Namespace,
     named: dict[str, int],
     run_id: str,
+    token: str,
 ) -> dict[str, Any]:
     # completed_at: 180 s apart per thread (benchmarks/wrk/learnflow.lua), the measured events after
     # the warm-up's on the same learners, all in the past: a learner's events arrive in time order,
@@ -130,20 +134,21 @@ def measure(
     start = int((datetime.now(UTC) - timedelta(days=29)).timestamp())
     tag = uuid.uuid4().hex[:6]
     if args.warmup > 0:
-        wrk(url, mode, f"{run_id}-w{tag}", prefix, learners, str(start), clients, args.warmup)
+        wrk(url, mode, f"{run_id}-w{tag}", prefix, learners, str(start), clients, args.warmup, token)
     with Sampler(named) as sampler:
-        result = wrk(url, mode, f"{run_id}-m{tag}", prefix, learners, str(start + 4 * 86400), clients, args.seconds)
+        measured = str(start + 4 * 86400)
+        result = wrk(url, mode, f"{run_id}-m{tag}", prefix, learners, measured, clients, args.seconds, token)
     result["peak_rss_mb"] = sampler.peak
     result["cpu_cores"] = sampler.cpu_share()
     return result
 
 
-def ensure_learners(url: str, prefix: str, learners: int, run_id: str) -> int:
+def ensure_learners(url: str, prefix: str, learners: int, run_id: str, auth: dict[str, str]) -> int:
     """Gives each learner ``<prefix>-l<n>`` that GET /status does not know one update (a short update
     run may not have reached them all); returns how many needed one."""
     missing = 0
     when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds")
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=auth) as client:
         for number in range(learners):
             learner = f"{prefix}-l{number}"
             if client.get(f"{url}/status", params={"learner_id": learner}).status_code == 404:
@@ -168,10 +173,18 @@ def _has_applied(knowledge: dict[str, Any], seq: int) -> bool:
 
 
 def propagation(
-    info: dict[str, Any], url: str, topic: str, samples: int, projection: bool, run_id: str, system: str
+    info: dict[str, Any],
+    url: str,
+    topic: str,
+    samples: int,
+    projection: bool,
+    run_id: str,
+    system: str,
+    auth: dict[str, str],
 ) -> dict[str, Any]:
     """Sequential updates of one learner at idle; per update: answer, event at a plain consumer,
-    (ours) the Course Agent's projection listing the CloudEvent id."""
+    (ours) the Course Agent's projection listing the CloudEvent id. ``auth`` goes with the updates
+    only; the course-agent sidecar's API takes its ``dapr-api-token``."""
     from confluent_kafka import OFFSET_END, Consumer, TopicPartition
 
     learner = f"{run_id}-{system}-prop"
@@ -201,7 +214,7 @@ def propagation(
                 "completed_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
             started = time.perf_counter()
-            client.post(f"{url}/update-progress", json=body).raise_for_status()
+            client.post(f"{url}/update-progress", json=body, headers=auth).raise_for_status()
             answered = time.perf_counter()
             seen = seq = None
             deadline = answered + 15
@@ -391,6 +404,8 @@ def main() -> None:
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the baseline is stopped by the `finally` below
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = running_stack()
+    auth = operator_headers(info)
+    token = auth["Authorization"].removeprefix("Bearer ")
     run_id = f"cmp{uuid.uuid4().hex[:6]}"
     ours_up = info["apps"]["user-progress"]["app_url"]
     ours_ca = info["apps"]["course-agent"]["app_url"]
@@ -412,15 +427,16 @@ def main() -> None:
                 for system, url in (("ours", ours_up), ("baseline", baseline_url)):
                     prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
                     if mode == "status":
-                        ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}")
-                    point = measure(url, mode, prefix, learners, clients, args, named, run_id)
+                        ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
+                    point = measure(url, mode, prefix, learners, clients, args, named, run_id, token)
                     points[f"{system}/{scenario}/{clients}"] = point
                     print(
                         f"{system:>8} {scenario:<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "
                         f"p50 {point['p50_ms']:>8} ms  p99 {point['p99_ms']:>8} ms  errors {point['errors']}",
                         flush=True,
                     )
-            point = measure(ours_ca, "lesson", f"{run_id}-ours-c{clients}", args.learners, clients, args, named, run_id)
+            lesson_prefix = f"{run_id}-ours-c{clients}"
+            point = measure(ours_ca, "lesson", lesson_prefix, args.learners, clients, args, named, run_id, token)
             points[f"ours/generate-lesson/{clients}"] = point
             print(
                 f"{'ours':>8} {'generate-lesson':<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "
@@ -428,9 +444,9 @@ def main() -> None:
                 flush=True,
             )
         prop = {
-            "ours": propagation(info, ours_up, PROGRESS_TOPIC, args.propagation_samples, True, run_id, "ours"),
+            "ours": propagation(info, ours_up, PROGRESS_TOPIC, args.propagation_samples, True, run_id, "ours", auth),
             "baseline": propagation(
-                info, baseline_url, BASELINE_TOPIC, args.propagation_samples, False, run_id, "baseline"
+                info, baseline_url, BASELINE_TOPIC, args.propagation_samples, False, run_id, "baseline", auth
             ),
         }
         print("propagation:", json.dumps(prop), flush=True)

@@ -14,7 +14,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from harness import load, print_header, print_row, running_stack, summary
+from harness import load, operator_headers, print_header, print_row, running_stack, summary
 
 from course_agent.domain.curriculum import CURRICULUM
 from course_agent.domain.generator import choose, compose
@@ -52,9 +52,10 @@ def main() -> None:
     args = parser.parse_args()
     print_header("choose + compose, in-process, 2000 lessons")
     print_row("-", in_process(2000))
-    url = f"{running_stack()['apps']['course-agent']['app_url']}/generate-lesson"
+    stack = running_stack()
+    url, auth = f"{stack['apps']['course-agent']['app_url']}/generate-lesson", operator_headers(stack)
     run_id = uuid.uuid4().hex[:8]
-    asyncio.run(load(url, lambda n: {"learner_id": f"bench-{run_id}-w{n % 8}"}, 24, 4, 201))
+    asyncio.run(load(url, lambda n: {"learner_id": f"bench-{run_id}-w{n % 8}"}, 24, 4, 201, auth))
     print_header(f"POST /generate-lesson, real stack, {args.requests} requests per row, {args.learners} learners")
     for concurrency in args.concurrency:
         result = asyncio.run(
@@ -64,6 +65,7 @@ def main() -> None:
                 args.requests,
                 concurrency,
                 201,
+                auth,
             )
         )
         print_row(concurrency, result)

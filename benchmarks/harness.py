@@ -1,4 +1,5 @@
-"""What the HTTP benchmarks share: N requests from C concurrent clients, latency percentiles."""
+"""What the HTTP benchmarks share: the stack, its operator token, N requests from C concurrent clients,
+latency percentiles."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from devstack.auth import DevIssuer
 from devstack.config import find_repo_root, info_file, stack_dir
 
 COLUMNS = ("clients", "p50 ms", "p90 ms", "p99 ms", "max ms", "req/s", "fail")
@@ -23,6 +25,24 @@ def running_stack() -> dict[str, Any]:
     if not path.exists():
         raise SystemExit(f"no running stack ({path}): run `make up` or `make bench`")
     return dict(json.loads(path.read_text()))
+
+
+#: A token is made once per run: it must outlive the longest benchmark run (all of `make bench`).
+TOKEN_TTL_SECONDS = 6 * 3600
+
+
+def operator_headers(info: dict[str, Any]) -> dict[str, str]:
+    """``Authorization: Bearer <JWT>`` of an operator (scope ``admin``), for every call to the apps'
+    public routes (the sidecars' own API takes ``dapr-api-token`` instead), from the stack's dev issuer.
+
+    An admin token, not one per learner: learner tokens are rate limited per learner (user-progress
+    writes 120/min, course-agent generate-lesson 20/min), which the hot-learner scenarios would hit at
+    once; admins are not limited. The JWT check itself is still measured: an admin token is verified
+    (signature, issuer, audience, expiry) exactly like a learner's."""
+    auth = info["auth"]
+    issuer = DevIssuer(Path(auth["signing_key_file"]).parent, auth["AUTH_ISSUER"], auth["AUTH_AUDIENCE"])
+    token = issuer.token("bench-operator", scopes=("admin",), ttl_seconds=TOKEN_TTL_SECONDS)
+    return {"Authorization": f"Bearer {token}"}
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -42,9 +62,15 @@ def summary(latencies_ms: Sequence[float], elapsed_s: float, failures: int) -> d
 
 
 async def load(
-    url: str, body_for: Callable[[int], dict[str, Any]], requests: int, concurrency: int, expected_status: int
+    url: str,
+    body_for: Callable[[int], dict[str, Any]],
+    requests: int,
+    concurrency: int,
+    expected_status: int,
+    headers: Mapping[str, str],
 ) -> dict[str, float]:
-    """POSTs ``body_for(n)`` for n in range(requests) from ``concurrency`` clients."""
+    """POSTs ``body_for(n)`` for n in range(requests) from ``concurrency`` clients, with ``headers``
+    (``operator_headers``) on every request."""
     queue: asyncio.Queue[int] = asyncio.Queue()
     for number in range(requests):
         queue.put_nowait(number)
@@ -61,7 +87,9 @@ async def load(
             failures += response.status_code != expected_status
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as client:
+    async with httpx.AsyncClient(
+        timeout=60, headers=dict(headers), limits=httpx.Limits(max_connections=concurrency)
+    ) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
     return summary(latencies, time.perf_counter() - started, failures)
 
@@ -112,7 +140,7 @@ async def report_growth(
 ) -> None:
     """For each size: seeds a learner of that size, measures a write and a read endpoint one request at
     a time, and prints p50/p90/p99 with each p50 as a ratio to the first size's. ``target``: the
-    app's URL and the PostgreSQL DSN."""
+    app's URL and the PostgreSQL DSN; ``client`` carries the ``operator_headers``."""
     url, dsn = target
     print(f"{unit:>8} {'seed s':>7} {'POST p50':>9} {'p90':>7} {'p99':>7} {'GET p50':>8} {'p90':>7} {'p99':>7}")
     baseline: tuple[float, float] | None = None

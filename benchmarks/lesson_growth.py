@@ -21,7 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from harness import figures, insert_actor_state, report_growth, running_stack
+from harness import figures, insert_actor_state, operator_headers, report_growth, running_stack
 
 from course_agent import layout
 from course_agent.adapters.actors import lesson_id_for
@@ -98,7 +98,7 @@ async def main() -> None:
     url, dsn = stack["apps"]["course-agent"]["app_url"], stack["postgres_dsn"]
     run = uuid.uuid4().hex[:8]
     print(f"One learner's lessons vs latency, real stack, {args.requests} sequential requests per endpoint")
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=operator_headers(stack)) as client:
         await report_growth(client, "lessons", f"lessons-{run}", args.sizes, args.requests, (url, dsn), seed, measure)
         await asyncio.sleep(2)  # the feed trails generation by the lesson-events delivery
         feed = await measure_feed(client, url, args.requests)

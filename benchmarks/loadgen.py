@@ -20,10 +20,19 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def wrk(
-    base_url: str, mode: str, ids: str, prefix: str, learners: int, start: str, clients: int, seconds: float
+    base_url: str,
+    mode: str,
+    ids: str,
+    prefix: str,
+    learners: int,
+    start: str,
+    clients: int,
+    seconds: float,
+    token: str,
 ) -> dict[str, Any]:
     """One bounded wrk run (event ids start with ``ids``, learners are ``<prefix>-l<n>``, n < learners);
-    wrk's own figures (latencies in ms) and the throughput of successful answers."""
+    wrk's own figures (latencies in ms) and the throughput of successful answers. ``token``: the bearer
+    JWT every request carries (``harness.operator_headers``, without the ``Bearer`` prefix)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: tools/install-system-deps.sh bench (make bench does it)")
     threads = min(clients, 2)
@@ -44,6 +53,7 @@ def wrk(
         str(learners),
         start,
         str(threads),
+        token,
     ]
     done = subprocess.run(argv, capture_output=True, text=True, check=True)
     line = next((line for line in done.stdout.splitlines() if line.startswith("JSON ")), None)

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 import yaml
-from harness import running_stack
+from harness import operator_headers, running_stack
 from loadgen import HERE, Sampler, stack_pids, wrk
 
 RESULTS = HERE / "results"
@@ -99,8 +99,8 @@ def pg_counters(dsn: str) -> dict[str, float]:
         return {str(what): float(value or 0) for what, value in connection.execute(PG_COUNTERS).fetchall()}
 
 
-def sequential_updates(url: str, learners: list[str], run_id: str) -> int:
-    with httpx.Client(timeout=30) as client:
+def sequential_updates(url: str, learners: list[str], run_id: str, auth: dict[str, str]) -> int:
+    with httpx.Client(timeout=30, headers=auth) as client:
         for number, learner in enumerate(learners):
             when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()  # in time order, as a learner's are
             body = {
@@ -115,12 +115,14 @@ def sequential_updates(url: str, learners: list[str], run_id: str) -> int:
     return len(learners)
 
 
-def round_trips(url: str, dsn: str, ports: dict[str, int], run_id: str, count: int) -> dict[str, Any]:
+def round_trips(
+    url: str, dsn: str, ports: dict[str, int], run_id: str, count: int, auth: dict[str, str]
+) -> dict[str, Any]:
     """Counters per update: the daprd ones, and PostgreSQL's (the ``state`` table: the services' and
     their consumers' state; the leaderboard and the Course Agent projection are included)."""
     existing = f"{run_id}-rt-existing"
     result: dict[str, Any] = {}
-    sequential_updates(url, [existing] * 3, f"{run_id}-rtw")  # the learner exists, its reminder is registered
+    sequential_updates(url, [existing] * 3, f"{run_id}-rtw", auth)  # the learner exists, its reminder is registered
     for label, learners in (
         ("existing_learner", [existing] * count),
         ("new_learner", [f"{run_id}-rt-new-{n}" for n in range(count // 2)]),
@@ -128,7 +130,7 @@ def round_trips(url: str, dsn: str, ports: dict[str, int], run_id: str, count: i
         time.sleep(3)
         before, pg_before = scrape_all(ports), pg_counters(dsn)
         started = time.monotonic()
-        updates = sequential_updates(url, learners, f"{run_id}-{label}")
+        updates = sequential_updates(url, learners, f"{run_id}-{label}", auth)
         elapsed = time.monotonic() - started
         time.sleep(3)  # the consumers (leaderboard, Course Agent projection) finish
         pg_after = pg_counters(dsn)
@@ -245,10 +247,12 @@ def main() -> None:
     pids = stack_pids(info)
     ports = metrics_ports()
     url = info["apps"]["user-progress"]["app_url"]
+    auth = operator_headers(info)
+    token = auth["Authorization"].removeprefix("Bearer ")
     run_id = f"prof{uuid.uuid4().hex[:6]}"
     report: dict[str, Any] = {"started_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
-    report["round_trips"] = round_trips(url, info["postgres_dsn"], ports, run_id, args.round_trip_updates)
+    report["round_trips"] = round_trips(url, info["postgres_dsn"], ports, run_id, args.round_trip_updates, auth)
     for label, figures in report["round_trips"].items():
         print(f"{label}: mean answer {figures['mean_answer_ms']} ms; PostgreSQL per update:")
         print(f"  {figures['postgres_per_update']}", flush=True)
@@ -258,7 +262,7 @@ def main() -> None:
     start = int((datetime.now(UTC) - timedelta(days=29)).timestamp())
     when = str(start + 4 * 86400)
     prefix = f"{run_id}-load"
-    wrk(url, "update", f"{run_id}-w", prefix, 64, str(start), args.clients, 3)
+    wrk(url, "update", f"{run_id}-w", prefix, 64, str(start), args.clients, 3, token)
     before = scrape_all(ports)
     profiled = {"user-progress": pids["user-progress"], "course-agent": pids["course-agent"]}
     spies = {
@@ -284,7 +288,7 @@ def main() -> None:
         for app, pid in profiled.items()
     }
     with Sampler(dict(pids)) as sampler:
-        load = wrk(url, "update", f"{run_id}-m", prefix, 64, when, args.clients, args.seconds)
+        load = wrk(url, "update", f"{run_id}-m", prefix, 64, when, args.clients, args.seconds, token)
     for app, spy in spies.items():
         _, errors = spy.communicate(timeout=60)
         if spy.returncode:

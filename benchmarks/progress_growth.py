@@ -20,7 +20,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from harness import insert_actor_state, report_growth, running_stack
+from harness import insert_actor_state, operator_headers, report_growth, running_stack
 
 from learnflow_common.memory import MemoryStore
 from user_progress import ledger
@@ -86,7 +86,7 @@ async def main() -> None:
     url, dsn = stack["apps"]["user-progress"]["app_url"], stack["postgres_dsn"]
     run = uuid.uuid4().hex[:8]
     print(f"One learner's history vs latency, real stack, {args.requests} sequential requests per endpoint")
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=operator_headers(stack)) as client:
         await report_growth(client, "events", f"growth-{run}", args.sizes, args.requests, (url, dsn), seed, measure)
 
 

@@ -17,7 +17,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness import load, print_header, print_row, running_stack
+from harness import load, operator_headers, print_header, print_row, running_stack
 
 
 def main() -> None:
@@ -26,7 +26,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--learners", type=int, default=64)
     args = parser.parse_args()
-    url = f"{running_stack()['apps']['user-progress']['app_url']}/update-progress"
+    stack = running_stack()
+    url, auth = f"{stack['apps']['user-progress']['app_url']}/update-progress", operator_headers(stack)
     run_id = uuid.uuid4().hex[:8]
     when = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
@@ -40,10 +41,12 @@ def main() -> None:
             "completed_at": when,
         }
 
-    asyncio.run(load(url, lambda n: body(n, "warmup"), 40, 4, 200))
+    asyncio.run(load(url, lambda n: body(n, "warmup"), 40, 4, 200, auth))
     print_header(f"POST /update-progress, real stack, {args.requests} requests per row, {args.learners} learners")
     for concurrency in args.concurrency:
-        result = asyncio.run(load(url, lambda n, c=concurrency: body(n, f"c{c}"), args.requests, concurrency, 200))
+        result = asyncio.run(
+            load(url, lambda n, c=concurrency: body(n, f"c{c}"), args.requests, concurrency, 200, auth)
+        )
         print_row(concurrency, result)
 
 

@@ -2,13 +2,18 @@
 
 1. every pod in the namespace is ready;
 2. each service's daprd sidecar reports placement connected and its app's actor types;
-3. end to end through port-forwards: update progress, read the status, generate a lesson, and read
-   both events back from Kafka with Kafka's own console consumer;
-4. the access-control policy: through the Course Agent's sidecar, `GET /status` of User Progress is
-   allowed and `POST /update-progress` is refused;
-5. a User Progress pod is killed while a client inside the cluster keeps recording events through
-   the Service (retrying a failed call with the same event id, as clients should): the pod is
-   replaced and every acknowledged event is counted, none twice.
+3. every service pod accepts a token of the development issuer (`make secrets` keeps its key in
+   --auth-dir; a Secret `auth-jwks` replaced since the pods started reaches them within a minute or
+   two, so this waits that long);
+4. end to end through port-forwards, with the learner's own token: update progress, read the status,
+   then authentication and authorisation on both services (no token or a forged one is 401, a
+   learner's token reading another learner is 403, the lesson feed of everyone needs the admin
+   scope), generate a lesson, and read both events back from Kafka with Kafka's own console consumer;
+5. the access-control policy: through the Course Agent's sidecar (service invocation, no bearer
+   token), `GET /status` of User Progress is allowed and `POST /update-progress` is refused;
+6. a User Progress pod is killed while a client inside the cluster keeps recording events through
+   the Service with an admin token (retrying a failed call with the same event id, as clients
+   should): the pod is replaced and every acknowledged event is counted, none twice.
 Exits non-zero, saying which step failed.
 """
 
@@ -24,14 +29,21 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
+
+from devstack.auth import DevIssuer
 
 ACTOR_TYPES = {
     "course-agent": {"LearnerPlanActor", "LessonFeedActor", "LessonFeedCatalogActor"},
     "user-progress": {"LearnerProgressActor", "LeaderboardActor"},
 }
 APP_PORTS = {"course-agent": 8001, "user-progress": 8002}
+#: A learner-scoped read of each service: what step 3 polls and step 4 probes.
+LEARNER_READS = {"course-agent": "/lessons", "user-progress": "/status"}
+#: Where `make secrets` keeps the development issuer's key (the Makefile passes it).
+AUTH_DIR = Path(__file__).resolve().parents[1] / ".stack-k8s/auth"
 
 
 def run(kubectl: str, *args: str) -> str:
@@ -62,12 +74,77 @@ def step(name: str) -> None:
     print(f"verify: {name}", flush=True)
 
 
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def fail(message: str) -> int:
+    print(f"verify: FAILED: {message}", file=sys.stderr)
+    return 1
+
+
+def pods_trust_the_issuer(kubectl: str, namespace: str, admin: str, timeout: float = 240) -> str | None:
+    """Waits until every service pod lets an admin token's read through: 200, or 404 for a learner
+    it has never seen (not 401: the pod does not know the key yet). None, or what a pod still answered."""
+    deadline = time.monotonic() + timeout
+    for offset, (service, path) in enumerate(LEARNER_READS.items()):
+        listed = run(kubectl, "-n", namespace, "get", "pods", "-l", f"app.kubernetes.io/name={service}", "-o", "json")
+        # Not the pods of a finished rollout that are still shutting down.
+        names = [f"pod/{item['metadata']['name']}" for item in json.loads(listed)["items"]
+                 if not item["metadata"].get("deletionTimestamp")]  # fmt: skip
+        for number, pod in enumerate(names):
+            with port_forward(kubectl, namespace, pod, 18100 + 10 * offset + number, APP_PORTS[service]) as url:
+                last = f"{pod} did not answer"
+                while True:
+                    with contextlib.suppress(httpx.HTTPError):
+                        answer = httpx.get(f"{url}{path}", params={"learner_id": "verify-probe"},
+                                           headers=bearer(admin), timeout=30)  # fmt: skip
+                        if answer.status_code in (200, 404):
+                            break
+                        last = f"{pod} answered {answer.status_code}: {answer.text[:300]}"
+                    if time.monotonic() > deadline:
+                        return last
+                    time.sleep(5)
+    return None
+
+
+def auth_is_enforced(progress: str, agent: str, learner: str, learner_token: str, admin: str) -> str | None:
+    """401 without a token (or with a forged one), 403 for another learner or the global feed; the
+    owner and the admin get 200 (the learner has recorded progress). None, or what went wrong."""
+    other = f"{learner}-other"
+    forged = learner_token[: learner_token.rindex(".") + 1] + "A" * 86
+    checks = [
+        ("GET /status without a token", progress, "/status", {"learner_id": learner}, {}, 401),
+        ("GET /status with a forged signature", progress, "/status", {"learner_id": learner}, bearer(forged), 401),
+        ("GET /status of another learner", progress, "/status", {"learner_id": other}, bearer(learner_token), 403),
+        ("GET /status of the learner themself", progress, "/status", {"learner_id": learner}, bearer(learner_token),
+         200),
+        ("GET /status of the learner as admin", progress, "/status", {"learner_id": learner}, bearer(admin), 200),
+        ("GET /lessons without a token", agent, "/lessons", {"learner_id": learner}, {}, 401),
+        ("GET /lessons of another learner", agent, "/lessons", {"learner_id": other}, bearer(learner_token), 403),
+        ("GET /lessons of everyone as a learner", agent, "/lessons", {}, bearer(learner_token), 403),
+        ("GET /lessons of everyone as admin", agent, "/lessons", {}, bearer(admin), 200),
+    ]  # fmt: skip
+    for name, base, path, params, headers, want in checks:
+        answer = httpx.get(f"{base}{path}", params=params, headers=headers, timeout=30)
+        print(f"verify:   {name}: {answer.status_code}", flush=True)
+        if answer.status_code != want:
+            return f"{name} answered {answer.status_code}, want {want}: {answer.text[:300]}"
+        if want == 401 and not answer.headers.get("www-authenticate", "").startswith("Bearer"):
+            return f"{name}: a 401 without a Bearer challenge"
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--namespace", required=True, help="the scope's namespace (make verify passes it)")
     parser.add_argument("--kubectl", default="kubectl")
+    parser.add_argument("--auth-dir", type=Path, default=AUTH_DIR, help="the development issuer's key (make secrets)")
     args = parser.parse_args()
     kubectl, namespace = args.kubectl, args.namespace
+    issuer = DevIssuer(args.auth_dir)
+    if not issuer.key_file.is_file():
+        return fail(f"no development issuer key in {args.auth_dir}: `make secrets` (or `make deploy`) makes it")
 
     step("all pods ready")
     run(
@@ -96,7 +173,15 @@ def main() -> int:
             print(f"verify: FAILED for {service}: {json.dumps(runtime)}", file=sys.stderr)
             return 1
 
+    admin = issuer.token("verify-admin", scopes=("admin",))
+    step(f"every service pod trusts the development issuer (key {issuer.kid})")
+    started = time.monotonic()
+    if refused := pods_trust_the_issuer(kubectl, namespace, admin):
+        return fail(f"a pod still refuses the issuer's tokens: {refused}")
+    print(f"verify:   trusted after {time.monotonic() - started:.0f} s", flush=True)
+
     learner = f"verify-{uuid.uuid4().hex[:8]}"
+    learner_token = issuer.token(learner)
     with (
         port_forward(kubectl, namespace, "service/user-progress", 18002, APP_PORTS["user-progress"]) as progress,
         port_forward(kubectl, namespace, "service/course-agent", 18001, APP_PORTS["course-agent"]) as agent,
@@ -110,12 +195,16 @@ def main() -> int:
             "score": 90,
             "completed_at": datetime.now(UTC).isoformat(),
         }
-        httpx.post(f"{progress}/update-progress", json=event, timeout=30).raise_for_status()
+        as_learner = bearer(learner_token)
+        httpx.post(f"{progress}/update-progress", json=event, headers=as_learner, timeout=30).raise_for_status()
         step("read the status")
-        status = httpx.get(f"{progress}/status", params={"learner_id": learner}, timeout=30).json()
-        assert status["events_recorded"] == 1, status
+        status = httpx.get(f"{progress}/status", params={"learner_id": learner}, headers=as_learner, timeout=30)
+        assert status.json()["events_recorded"] == 1, status.text
+        step("authentication: no token 401, another learner 403, the global feed admin only")
+        if problem := auth_is_enforced(progress, agent, learner, learner_token, admin):
+            return fail(problem)
         step("generate a lesson")
-        lesson = httpx.post(f"{agent}/generate-lesson", json={"learner_id": learner}, timeout=60)
+        lesson = httpx.post(f"{agent}/generate-lesson", json={"learner_id": learner}, headers=as_learner, timeout=60)
         assert lesson.status_code == 201, lesson.text
 
     for topic in ("progress-events", "lesson-events"):
@@ -139,7 +228,7 @@ def main() -> int:
         if learner not in consumed:
             print(f"verify: FAILED: no event for {learner} on {topic}", file=sys.stderr)
             return 1
-    step("access control: course-agent may GET /status of user-progress, not POST /update-progress")
+    step("access control: course-agent may GET /status of user-progress (no bearer token), not POST /update-progress")
     with port_forward(kubectl, namespace, "deployment/course-agent", 13510, 3500) as dapr:
         headers = {"dapr-api-token": token}
         allowed = httpx.get(
@@ -160,18 +249,20 @@ def main() -> int:
         return 1
 
     step("kill a user-progress pod under load: it is replaced and no acknowledged update is lost")
-    return pod_kill_loses_nothing(kubectl, namespace)
+    return pod_kill_loses_nothing(kubectl, namespace, admin)
 
 
 #: Runs inside the course-agent pod (its image has Python and httpx): records events for one learner
 #: through the user-progress Service, retrying each failed call with the same event id until it is
-#: acknowledged, and prints how many it sent and what /status counts afterwards.
+#: acknowledged, and prints how many it sent and what /status counts afterwards. Its bearer token (an
+#: admin's: not rate limited) comes on stdin, not in the command line.
 CLIENT = """
 import sys, time, uuid, datetime, httpx
 learner, total = sys.argv[1], int(sys.argv[2])
+token = sys.stdin.readline().strip()
 url = "http://user-progress:8002"
 acknowledged = 0
-with httpx.Client(timeout=10) as client:
+with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {token}"}) as client:
     for number in range(total):
         body = {"event_id": f"{learner}-{number:05d}", "learner_id": learner, "activity": "quiz",
                 "topic": "loops", "score": 70,
@@ -192,17 +283,21 @@ print(acknowledged, status["events_recorded"])
 """
 
 
-def pod_kill_loses_nothing(kubectl: str, namespace: str, total: int = 150) -> int:
+def pod_kill_loses_nothing(kubectl: str, namespace: str, token: str, total: int = 150) -> int:
     learner = f"verify-kill-{uuid.uuid4().hex[:8]}"
     pods = run(kubectl, "-n", namespace, "get", "pods", "-l", "app.kubernetes.io/name=user-progress", "-o", "name")
     victim = pods.split()[0]
     client = subprocess.Popen(
-        [kubectl, "-n", namespace, "exec", "deployment/course-agent", "-c", "course-agent", "--",
+        [kubectl, "-n", namespace, "exec", "-i", "deployment/course-agent", "-c", "course-agent", "--",
          "python3", "-c", CLIENT, learner, str(total)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
+    assert client.stdin is not None
+    client.stdin.write(token + "\n")
+    client.stdin.flush()  # not closed: communicate() below closes it
     time.sleep(4)
     run(kubectl, "-n", namespace, "delete", victim, "--grace-period=0", "--force", "--wait=false")
     out, err = client.communicate(timeout=600)

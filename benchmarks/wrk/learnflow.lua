@@ -4,6 +4,9 @@
 --   prefix    learner ids are <prefix>-l<n> (a warm-up uses the same learners as its measured run)
 --   learners  how many learners the requests are spread over (1 = one hot learner)
 --   start     completed_at of a thread's first event (Unix seconds); each next one is STEP later
+--   threads   wrk's thread count (-t)
+--   token     a bearer JWT sent as "Authorization: Bearer <token>" on every request (compare.py passes
+--             an operator's, harness.operator_headers; the baseline receives it too and ignores it)
 -- Every request of a run has its own event id (prefix, counter, thread); learners are taken
 -- round robin over all threads. completed_at advances STEP seconds per request of a thread (plus the
 -- thread number), so a learner's events arrive in time order, as they do in practice - an event
@@ -29,7 +32,9 @@ function init(args)
   learners = tonumber(args[4])
   start = tonumber(args[5])
   total_threads = tonumber(args[6])
-  json_headers = { ["Content-Type"] = "application/json" }
+  local authorization = "Bearer " .. assert(args[7], "the 7th argument, a bearer token, is missing")
+  auth_headers = { ["Authorization"] = authorization }
+  json_headers = { ["Content-Type"] = "application/json", ["Authorization"] = authorization }
 end
 
 function request()
@@ -43,7 +48,7 @@ function request()
       .. os.date("!%Y-%m-%dT%H:%M:%SZ", start + counter * STEP + tid) .. '"}'
     return wrk.format("POST", "/update-progress", json_headers, body)
   elseif mode == "status" then
-    return wrk.format("GET", "/status?learner_id=" .. learner)
+    return wrk.format("GET", "/status?learner_id=" .. learner, auth_headers)
   else
     return wrk.format("POST", "/generate-lesson", json_headers, '{"learner_id":"' .. learner .. '"}')
   end

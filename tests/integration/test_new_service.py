@@ -134,6 +134,7 @@ def generated(checkout: Path, tmp_path: Path, stack: RunningStack, pg: Any) -> I
             **os.environ,
             **app.env,
             **tokens,
+            **{name: value for name, value in stack.info["auth"].items() if name.startswith("AUTH_")},
             "PYTHONPATH": str(app.app_dir / "src"),
             "APP_ID": NAME,
             "APP_PORT": str(app.app_port),

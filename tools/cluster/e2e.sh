@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The Minikube path, proven on the real single-node cluster of this machine (issue 12):
 #   cluster up (Kubernetes + Dapr from its Helm chart) -> make deploy -> make verify ->
-#   a rolling redeploy of a changed image -> make verify again -> cluster down.
+#   the development issuer's key lost and made anew (the running pods must take the new JWKS) ->
+#   make verify with it -> a rolling redeploy of a changed image (back to the usual key) ->
+#   make verify again -> cluster down.
 # Prints the time of each phase and the memory of the cluster. Needs root. `make cluster-e2e`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 namespace=$(sed -n 's/^namespace: *//p' phase-3-backend-services/kustomization.yaml)
 phase() { printf '\ncluster-e2e: == %s\n' "$1"; started=$(date +%s); }
 took() { echo "cluster-e2e: $1 took $(( $(date +%s) - started )) s"; }
+# A stand-in for a lost key folder, so the operator's own key (.stack-k8s/auth) is left alone.
+lost_key=$(mktemp -d)
+trap 'rm -rf "$lost_key"' EXIT
 
 phase "cluster up"
 make cluster-up
-trap 'echo "cluster-e2e: == cluster down"; make cluster-down' EXIT
+trap 'echo "cluster-e2e: == cluster down"; make cluster-down; rm -rf "$lost_key"' EXIT
 took "cluster up (builds cached)"
 
 phase "deploy"
@@ -21,6 +26,16 @@ took "deploy (images built, imported, rollouts done)"
 phase "verify"
 make verify
 took "verify"
+
+phase "the development issuer's key lost: a new one, the Secret auth-jwks replaced under running pods"
+pods=$(kubectl -n "$namespace" get pods -l app.kubernetes.io/component=api -o name | sort)
+make -C phase-3-backend-services secrets AUTH_DIR="$lost_key/auth"
+make verify AUTH_DIR="$lost_key/auth"
+if [ -z "$(comm -12 <(echo "$pods") <(kubectl -n "$namespace" get pods -l app.kubernetes.io/component=api -o name | sort))" ]; then
+  echo "cluster-e2e: FAILED: no service pod of before the key change is left to show it reread the JWKS" >&2
+  exit 1
+fi
+took "key change (the pods reread the mounted JWKS)"
 
 phase "rolling redeploy of a changed image"
 tag=$(make -s -C phase-3-backend-services print-tag)-redeploy

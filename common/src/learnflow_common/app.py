@@ -17,12 +17,14 @@ from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
 from fastapi import APIRouter, FastAPI, Request
 
+from learnflow_common.auth import KeySet, TokenVerifier
 from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.health import health_router
 from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
 from learnflow_common.problems import install_problem_handlers
+from learnflow_common.ratelimit import RateLimiter
 from learnflow_common.settings import DaprAppSettings
 
 
@@ -64,6 +66,14 @@ def create_dapr_app(
 
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
     app.state.settings = settings
+    app.state.app_token = settings.app_api_token.get_secret_value().encode()
+    app.state.token_verifier = TokenVerifier(
+        KeySet(file=settings.auth_jwks_file, url=settings.auth_jwks_url),
+        settings.auth_issuer,
+        settings.auth_audience,
+        settings.auth_leeway_seconds,
+    )
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     install_problem_handlers(app, settings.retry_after_seconds)
     app.include_router(health_router(required_components))
     for router in routers:

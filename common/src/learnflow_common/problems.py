@@ -77,7 +77,9 @@ def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:
         503,
         "dependency-unavailable",
         "A dependency is unavailable",
-        f"{error}. Retry after the time in Retry-After.",
+        # The dependency's own words stay in the log (they can name hosts, tables and SQL): the client
+        # learns which part is down, and when to try again.
+        f"The {error.dependency} is unavailable. Retry after the time in Retry-After.",
         headers={"Retry-After": str(retry_after)},
         dependency=error.dependency,
     )

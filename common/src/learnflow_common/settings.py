@@ -1,4 +1,5 @@
-"""Settings every LearnFlow app has: where its sidecar is, the two tokens, its own port.
+"""Settings every LearnFlow app has: where its sidecar is, the two tokens, its own port, and whose
+bearer tokens it trusts.
 
 The variable names are the ones ``dapr run`` and the Kubernetes sidecar injector set, so an app
 runs unchanged under ``make run``, ``dapr run -f .`` and in a cluster.
@@ -6,7 +7,9 @@ runs unchanged under ``make run``, ``dapr run -f .`` and in a cluster.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +34,18 @@ class DaprAppSettings(BaseSettings):
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")
     log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
+    #: Bearer tokens (learnflow_common.auth): who issues them, for which audience, and where their
+    #: public keys are - a JWKS file (development, a mounted Secret) or the issuer's JWKS URL.
+    auth_issuer: str = Field(default="learnflow-dev", min_length=1, validation_alias="AUTH_ISSUER")
+    auth_audience: str = Field(default="learnflow", min_length=1, validation_alias="AUTH_AUDIENCE")
+    auth_jwks_file: Path | None = Field(default=None, validation_alias="AUTH_JWKS_FILE")
+    auth_jwks_url: str | None = Field(default=None, validation_alias="AUTH_JWKS_URL")
+    #: Per caller, on the routes that write or cost work (learnflow_common.ratelimit); admins and
+    #: services are not limited.
+    rate_limit_per_minute: int = Field(default=120, ge=1, validation_alias="RATE_LIMIT_PER_MINUTE")
+    rate_limit_burst: int = Field(default=30, ge=1, validation_alias="RATE_LIMIT_BURST")
+    #: Clock skew allowed on exp/nbf/iat.
+    auth_leeway_seconds: int = Field(default=30, ge=0, le=300, validation_alias="AUTH_LEEWAY_SECONDS")
 
     @field_validator("dapr_api_token", "app_api_token")
     @classmethod
@@ -41,6 +56,14 @@ class DaprAppSettings(BaseSettings):
         if not token.get_secret_value().strip():
             raise ValueError("must not be empty")
         return token
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> DaprAppSettings:
+        """Without keys no token could be checked: refuse to start rather than serve nobody (or,
+        worse, everybody)."""
+        if (self.auth_jwks_file is None) == (self.auth_jwks_url is None):
+            raise ValueError("set exactly one of AUTH_JWKS_FILE and AUTH_JWKS_URL")
+        return self
 
     @property
     def dapr_url(self) -> str:

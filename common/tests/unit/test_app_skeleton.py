@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
+from devstack.testing import AppAuth
 from learnflow_common.app import create_dapr_app
 from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.settings import DaprAppSettings
@@ -27,7 +28,7 @@ async def create_thing(body: Body) -> dict[str, str]:
 
 @router.get("/down")
 async def down() -> None:
-    raise SidecarUnavailable("state store gone", "state-store")
+    raise SidecarUnavailable("ERR_STATE_GET: failed to connect to `host=10.1.2.3 user=learnflow`", "state-store")
 
 
 @router.get("/refused")
@@ -46,7 +47,7 @@ async def delivery() -> dict[str, str]:
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
+def client(app_auth: AppAuth) -> Iterator[TestClient]:
     settings = DaprAppSettings(
         APP_ID="demo",
         APP_PORT=1,
@@ -55,6 +56,7 @@ def client() -> Iterator[TestClient]:
         APP_API_TOKEN="app-token",
         MAX_BODY_BYTES=1024,
         RETRY_AFTER_SECONDS=7,
+        **app_auth.env,
     )
     app = create_dapr_app(
         title="demo",
@@ -130,6 +132,14 @@ def test_unavailable_dependency_is_503_with_retry_after(client: TestClient) -> N
     assert response.json()["dependency"] == "state-store"
 
 
+def test_an_outage_names_the_dependency_but_never_its_raw_error(client: TestClient) -> None:
+    """The store's own words can name hosts, users and SQL: they stay in the log."""
+    body = client.get("/down").text
+
+    assert "10.1.2.3" not in body
+    assert "learnflow" not in body.replace("learnflow.dev/problems", "")
+
+
 def test_a_refused_request_is_500_problem_without_retry_after(client: TestClient) -> None:
     response = client.get("/refused")
 
@@ -194,4 +204,13 @@ def test_an_empty_token_refuses_to_start_instead_of_opening_the_guard(variable: 
     values = {"APP_ID": "x", "APP_PORT": 1, "DAPR_API_TOKEN": "t", "APP_API_TOKEN": "t", variable: " "}
 
     with pytest.raises(ValidationError, match=f"{variable}\\n.*must not be empty"):
+        DaprAppSettings(**values)
+
+
+def test_without_a_jwks_no_token_could_be_checked_so_the_app_refuses_to_start() -> None:
+    from pydantic import ValidationError
+
+    values = {"APP_ID": "x", "APP_PORT": 1, "DAPR_API_TOKEN": "t", "APP_API_TOKEN": "t"}
+
+    with pytest.raises(ValidationError, match="AUTH_JWKS_FILE and AUTH_JWKS_URL"):
         DaprAppSettings(**values)

@@ -212,7 +212,7 @@ async def test_concurrent_requests_for_one_learner_are_serialised_into_distinct_
     stack: RunningStack, learner: str
 ) -> None:
     url = f"{stack.app_url('course-agent')}/generate-lesson"
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=stack.admin_headers) as client:
         responses = await asyncio.gather(*(client.post(url, json={"learner_id": learner}) for _ in range(4)))
         listed = (await client.get(f"{stack.app_url('course-agent')}/lessons", params={"learner_id": learner})).json()
 
@@ -226,7 +226,7 @@ async def test_concurrent_requests_for_one_learner_are_serialised_into_distinct_
 
 def test_state_store_outage_is_503_with_retry_after(stack: RunningStack, http: httpx.Client, learner: str) -> None:
     with stack.frozen("postgres"):
-        response = httpx.post(
+        response = http.post(
             f"{stack.app_url('course-agent')}/generate-lesson", json={"learner_id": learner}, timeout=90
         )
 

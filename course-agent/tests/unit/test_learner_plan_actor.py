@@ -15,14 +15,17 @@ import pytest
 from course_agent.adapters.actors import KNOWLEDGE_KEY, LearnerPlanActor, lesson_key
 from course_agent.layout import META_KEY, index_key
 from course_agent.settings import Settings
+from devstack.testing import AppAuth
 from learnflow_common.dapr.testing import ActorHost
 
 LEARNER = "ada"
 
 
 @pytest.fixture
-def host() -> ActorHost:
-    settings = Settings(APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t")
+def host(app_auth: AppAuth) -> ActorHost:
+    settings = Settings(
+        APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t", **app_auth.env
+    )
     return ActorHost(LearnerPlanActor, settings)
 
 

@@ -14,12 +14,15 @@ from fastapi.testclient import TestClient
 
 from course_agent.app import create_app
 from course_agent.settings import Settings
+from devstack.testing import AppAuth
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    settings = Settings(APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="a")
-    with TestClient(create_app(settings)) as test_client:
+def client(app_auth: AppAuth) -> Iterator[TestClient]:
+    settings = Settings(
+        APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="a", **app_auth.env
+    )
+    with TestClient(create_app(settings), headers=app_auth.bearer(None, "admin")) as test_client:
         yield test_client
 
 

@@ -15,10 +15,17 @@ import httpx
 
 from devstack.testing import RunningStack
 from user_progress.domain.leaderboard import bucket_of, shard_of
+from user_progress.domain.pseudonyms import display_name
 
 
 def _unplayed_week() -> str:
     return f"{random.randint(2100, 2999)}-W{random.randint(1, 52):02d}"  # GET /leaderboard takes 2000-2999
+
+
+def _shown(stack: RunningStack, rank: int, learner: str, xp: int, you: bool = False) -> dict[str, Any]:
+    """An entry as callers see it: by the pseudonym the stack's key gives, never by id."""
+    key = stack.info["tokens"]["PSEUDONYM_KEY"].encode()
+    return {"rank": rank, "display_name": display_name(learner, key), "xp": xp, "you": you}
 
 
 def _progress_event(learner: str, week: str, week_xp: int) -> dict[str, Any]:
@@ -77,11 +84,11 @@ def test_redelivered_and_out_of_order_progress_events_keep_each_learners_highest
         "week": week,
         "learners": 3,
         "entries": [
-            {"rank": 1, "learner_id": ada, "xp": 60},
-            {"rank": 2, "learner_id": bob, "xp": 40},
-            {"rank": 2, "learner_id": carol, "xp": 40},
+            _shown(stack, 1, ada, 60),
+            _shown(stack, 2, bob, 40),
+            _shown(stack, 2, carol, 40),
         ],
-        "learner": {"rank": 2, "learner_id": carol, "xp": 40},
+        "learner": _shown(stack, 2, carol, 40),
     }
 
 

@@ -31,7 +31,7 @@ def test_state_store_outage_is_503_with_retry_after_changes_nothing_and_recovers
     during_outage = learning_event(learner, activity="exercise", score=75)
 
     with stack.frozen("postgres"):
-        response = httpx.post(url, json=during_outage, timeout=OUTAGE_TIMEOUT)
+        response = httpx.post(url, json=during_outage, timeout=OUTAGE_TIMEOUT, headers=stack.admin_headers)
         readiness = httpx.get(f"{stack.app_url('user-progress')}/readyz", timeout=OUTAGE_TIMEOUT)
 
     assert response.status_code == 503
@@ -51,7 +51,7 @@ def test_broker_outage_keeps_events_in_the_outbox_and_publishes_them_after(
     event = learning_event(learner)
 
     with stack.frozen("kafka"):
-        response = httpx.post(url, json=event, timeout=OUTAGE_TIMEOUT)
+        response = httpx.post(url, json=event, timeout=OUTAGE_TIMEOUT, headers=stack.admin_headers)
 
     assert response.status_code == 200  # the change is committed with its events; only publishing waits
     published, key = read_topic(
@@ -75,7 +75,7 @@ def test_sidecar_outage_is_503_with_retry_after_and_readiness_goes_false(
 
     with stack.frozen("user-progress-daprd"):
         readiness = httpx.get(f"{stack.app_url('user-progress')}/readyz", timeout=OUTAGE_TIMEOUT)
-        response = httpx.post(url, json=event, timeout=OUTAGE_TIMEOUT)
+        response = httpx.post(url, json=event, timeout=OUTAGE_TIMEOUT, headers=stack.admin_headers)
 
     assert readiness.status_code == 503
     assert readiness.json()["checks"]["sidecar"] == "unreachable"

@@ -123,7 +123,7 @@ async def test_hundred_concurrent_updates_for_one_learner_add_up_like_sequential
         for i in range(100)
     ]
     url = f"{stack.app_url('user-progress')}/update-progress"
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, headers=stack.admin_headers) as client:
         responses = await asyncio.gather(
             *(client.post(url, json=learning_event(concurrent_learner, **shape)) for shape in shapes)
         )

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devstack.testing import AppAuth
 from learnflow_common.dapr.actors import PLAIN_JSON
 from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
 from learnflow_common.dapr.testing import MemoryActorStore
@@ -36,6 +37,7 @@ from user_progress.adapters.leaderboard import (
 )
 from user_progress.app import create_app
 from user_progress.domain.leaderboard import SHARDS, bucket_of, reference_standings, shard_of
+from user_progress.domain.pseudonyms import display_name
 from user_progress.settings import Settings
 
 WEEK = "2026-W47"
@@ -123,16 +125,29 @@ def host() -> ActorHost:
 
 
 @pytest.fixture
-def client(host: ActorHost) -> Iterator[TestClient]:
+def client(host: ActorHost, app_auth: AppAuth) -> Iterator[TestClient]:
     settings = Settings(
-        APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN=APP_TOKEN
+        APP_ID="user-progress",
+        APP_PORT=1,
+        DAPR_HTTP_PORT=1,
+        DAPR_API_TOKEN="t",
+        APP_API_TOKEN=APP_TOKEN,
+        **app_auth.env,
     )
     app = create_app(settings)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers=app_auth.bearer(None, "admin")) as test_client:
         real_sidecar = app.state.sidecar
         app.state.sidecar = host
         yield test_client
         app.state.sidecar = real_sidecar
+
+
+PSEUDONYM_KEY = b"unit-test-pseudonym-key"  # devstack.testing.app_auth's
+
+
+def _shown(rank: int, learner: str, xp: int, you: bool = False) -> dict[str, Any]:
+    """A leaderboard entry as a caller sees it: by pseudonym, never by id."""
+    return {"rank": rank, "display_name": display_name(learner, PSEUDONYM_KEY), "xp": xp, "you": you}
 
 
 def _deliver(client: TestClient, event: dict[str, Any]) -> str:
@@ -151,11 +166,11 @@ def test_progress_events_are_ranked_by_week_xp_with_shared_ranks_for_ties(client
         "week": WEEK,
         "learners": 4,
         "entries": [
-            {"rank": 1, "learner_id": "ada", "xp": 60},
-            {"rank": 2, "learner_id": "bob", "xp": 40},
-            {"rank": 2, "learner_id": "carol", "xp": 40},
+            _shown(1, "ada", 60),
+            _shown(2, "bob", 40),
+            _shown(2, "carol", 40),
         ],
-        "learner": {"rank": 4, "learner_id": "dave", "xp": 10},
+        "learner": _shown(4, "dave", 10),
     }
 
 
@@ -172,8 +187,8 @@ def test_redelivered_and_out_of_order_progress_events_keep_each_learners_highest
     board = client.get("/leaderboard", params={"week": WEEK, "learner_id": "ada"}).json()
 
     assert board["learners"] == 2
-    assert board["entries"] == [{"rank": 1, "learner_id": "ada", "xp": 40}, {"rank": 2, "learner_id": "bob", "xp": 30}]
-    assert board["learner"] == {"rank": 1, "learner_id": "ada", "xp": 40}
+    assert board["entries"] == [_shown(1, "ada", 40), _shown(2, "bob", 30)]
+    assert board["learner"] == _shown(1, "ada", 40)
 
 
 def test_a_week_nobody_played_has_no_learners_and_no_entries(client: TestClient) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from devstack.testing import AppAuth
 from learnflow_common.dapr.actors import OUTBOX_KEY, OUTBOX_REMINDER, UNDELIVERABLE_KEY
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.testing import ActorHost, ProcessDied
@@ -23,8 +24,10 @@ PROGRESS = "learnflow.progress.updated.v1"
 
 
 @pytest.fixture
-def host() -> ActorHost:
-    settings = Settings(APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t")
+def host(app_auth: AppAuth) -> ActorHost:
+    settings = Settings(
+        APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t", **app_auth.env
+    )
     return ActorHost(LearnerProgressActor, settings)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devstack.testing import AppAuth
 from user_progress.app import create_app
 from user_progress.settings import Settings
 
@@ -21,9 +22,11 @@ VALID = {
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    settings = Settings(APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="a")
-    with TestClient(create_app(settings)) as test_client:
+def client(app_auth: AppAuth) -> Iterator[TestClient]:
+    settings = Settings(
+        APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="a", **app_auth.env
+    )
+    with TestClient(create_app(settings), headers=app_auth.bearer(None, "admin")) as test_client:
         yield test_client
 
 
@@ -148,3 +151,25 @@ def test_extreme_completed_at_is_422_naming_it(client: TestClient, completed_at:
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "completed_at"
+
+
+def test_openapi_documents_the_bearer_scheme_on_every_learner_route(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+
+    assert document["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A LearnFlow access token (JWT).",
+    }
+    for path, method in [("/update-progress", "post"), ("/status", "get"), ("/export", "get"), ("/leaderboard", "get")]:
+        assert document["paths"][path][method]["security"] == [{"HTTPBearer": []}], path
+
+
+def test_a_learner_posting_for_another_learner_is_403_before_the_sidecar_is_asked(
+    client: TestClient, app_auth: AppAuth
+) -> None:
+    response = client.post("/update-progress", json=VALID, headers=app_auth.bearer("bob"))
+
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"

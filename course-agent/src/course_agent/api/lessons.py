@@ -15,8 +15,10 @@ from course_agent.adapters.feed import decode_cursor, feed_page, import_legacy_f
 from course_agent.domain.curriculum import TOPIC_SLUGS
 from course_agent.domain.lesson import Difficulty, Lesson
 from learnflow_common.app import get_settings, get_sidecar
+from learnflow_common.auth import ADMIN_SCOPE, Caller
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
+from learnflow_common.ratelimit import LimitedCaller
 from learnflow_common.settings import DaprAppSettings
 from learnflow_common.validation import LearnerId, SafeId, owner_of_lesson
 
@@ -71,8 +73,15 @@ class LessonPage(BaseModel):
     )
 
 
-@router.post("/generate-lesson", status_code=201, response_model=Lesson, summary="Generate a personalised lesson")
-async def generate_lesson(body: GenerateLessonRequest, sidecar: Sidecar) -> Any:
+@router.post(
+    "/generate-lesson",
+    status_code=201,
+    response_model=Lesson,
+    summary="Generate a personalised lesson",
+    responses={429: {"description": "too many lessons asked for by this caller (Retry-After)"}},
+)
+async def generate_lesson(body: GenerateLessonRequest, caller: LimitedCaller, sidecar: Sidecar) -> Any:
+    caller.require_learner(body.learner_id)
     if body.topic is not None and body.topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", body.topic)
     return await sidecar.invoke_actor(
@@ -85,6 +94,7 @@ async def generate_lesson(body: GenerateLessonRequest, sidecar: Sidecar) -> Any:
 
 @router.get("/lessons", response_model=LessonPage, summary="Lessons, newest first")
 async def list_lessons(
+    caller: Caller,
     sidecar: Sidecar,
     settings: Settings,
     learner_id: Annotated[LearnerId | None, Query()] = None,
@@ -95,7 +105,12 @@ async def list_lessons(
 ) -> Any:
     """With ``learner_id``: from that learner's own index (immediately consistent). Without: from the
     lesson feed the agent builds from ``lesson-events`` (it trails generation by the delivery time).
-    Both are keyset-paged: lessons generated between two pages never shift them."""
+    Both are keyset-paged: lessons generated between two pages never shift them. The feed shows every
+    learner's lessons, so it needs the admin scope."""
+    if learner_id is not None:
+        caller.require_learner(learner_id)
+    else:
+        caller.require_scope(ADMIN_SCOPE, "The lesson feed of every learner (GET /lessons without learner_id)")
     if topic is not None and topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", topic)
     if learner_id is not None:
@@ -136,8 +151,10 @@ def _bad_cursor() -> Problem:
 @router.get(
     "/lessons/{lesson_id}", response_model=Lesson, summary="One lesson", responses={404: {"description": "Unknown"}}
 )
-async def get_lesson(lesson_id: Annotated[str, Path(max_length=300)], sidecar: Sidecar) -> Any:
+async def get_lesson(lesson_id: Annotated[str, Path(max_length=300)], caller: Caller, sidecar: Sidecar) -> Any:
     learner = owner_of_lesson(lesson_id)
+    if learner is not None:
+        caller.require_learner(learner)
     lesson = await sidecar.invoke_actor(ACTOR_TYPE, learner, "GetLesson", lesson_id) if learner else None
     if lesson is None:
         raise Problem(404, "lesson-not-found", "Lesson not found", f"No lesson {lesson_id!r}.")

@@ -10,7 +10,9 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+from devstack.auth import DevIssuer
 from devstack.config import StackConfig
 from devstack.processes import kill_recorded, pid_alive, read_live_pid
 from devstack.stack import READY_TIMEOUT_SECONDS, run
@@ -116,11 +118,30 @@ def cmd_env(config: StackConfig, _: argparse.Namespace) -> int:
     info = json.loads(config.info_file.read_text())
     exports = {
         **info["tokens"],
+        **config.issuer.app_env,
         "KAFKA_BROKERS": info["kafka_bootstrap"],
         "POSTGRES_CONNECTION_STRING": info["postgres_dsn"],
     }
     for name, value in exports.items():
         print(f"export {name}='{value}'")
+    return 0
+
+
+def cmd_token(config: StackConfig, args: argparse.Namespace) -> int:
+    """Prints a development bearer token: a learner's (``--learner``) or an operator's (``--scope admin``)."""
+    scopes = tuple(args.scope or ())
+    subject = args.learner or ("operator" if scopes else None)
+    if subject is None:
+        print("devstack: say whose token: --learner ID and/or --scope admin", file=sys.stderr)
+        return 2
+    issuer = DevIssuer(args.issuer_dir) if args.issuer_dir else config.issuer
+    print(issuer.ensure().token(subject, scopes, ttl_seconds=args.ttl))
+    return 0
+
+
+def cmd_issuer(_: StackConfig, args: argparse.Namespace) -> int:
+    """Makes a development issuer's key pair in a folder (once) and prints its public JWKS file."""
+    print(DevIssuer(args.directory).ensure().jwks_file)
     return 0
 
 
@@ -134,11 +155,26 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="print the running stack's ports and URLs")
     commands.add_parser("env", help="print the variables `dapr run -f .` needs")
     commands.add_parser("clean", help="stop the stack and delete its data")
+    token_parser = commands.add_parser("token", help="print a development bearer token")
+    token_parser.add_argument("--learner", help="the learner id (the token's sub)")
+    token_parser.add_argument("--scope", action="append", choices=["admin", "service"], help="an extra scope")
+    token_parser.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
+    token_parser.add_argument("--issuer-dir", type=Path, help="another development issuer's folder (a cluster's)")
+    issuer_parser = commands.add_parser("issuer", help="make a development issuer in DIRECTORY; print its JWKS file")
+    issuer_parser.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
     config = StackConfig.load()
     if args.command == "run":
         if args.quiet:
             return run(config, echo=False)
         return cmd_run(config, args)
-    handlers = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env, "clean": cmd_clean}
+    handlers = {
+        "up": cmd_up,
+        "down": cmd_down,
+        "status": cmd_status,
+        "env": cmd_env,
+        "clean": cmd_clean,
+        "token": cmd_token,
+        "issuer": cmd_issuer,
+    }
     return handlers[args.command](config, args)

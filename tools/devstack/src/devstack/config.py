@@ -18,6 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from devstack.auth import DevIssuer
+
 #: Infrastructure ports. Kafka, placement and scheduler are the platform's contract; the others only
 #: have to be free and are kept below Linux's ephemeral range (32768-60999), where an outgoing
 #: connection could hold them at random.
@@ -220,3 +222,8 @@ class StackConfig:
     @property
     def logs_dir(self) -> Path:
         return self.stack_dir / "logs"
+
+    @property
+    def issuer(self) -> DevIssuer:
+        """The development token issuer: its key pair lives in the stack folder."""
+        return DevIssuer(self.stack_dir / "auth")

@@ -190,12 +190,16 @@ class Stack:
             )
 
     # ------------------------------------------------------------------ postgres
-    def _postgres_password(self) -> str:
-        secrets_file = self.config.stack_dir / "postgres-password"
+    def _kept_secret(self, name: str) -> str:
+        """A secret made once per stack folder and kept across restarts (unlike the API tokens)."""
+        secrets_file = self.config.stack_dir / name
         if not secrets_file.exists():
             secrets_file.parent.mkdir(parents=True, exist_ok=True)
             write_secret(secrets_file, secrets.token_urlsafe(24))
         return secrets_file.read_text().strip()
+
+    def _postgres_password(self) -> str:
+        return self._kept_secret("postgres-password")
 
     def postgres_dsn(self) -> str:
         return (
@@ -455,6 +459,7 @@ class Stack:
         return {
             **app.env,
             **self.tokens,
+            **self.config.issuer.app_env,
             "APP_ID": app.app_id,
             "APP_PORT": str(app.app_port),
             "DAPR_HTTP_PORT": str(app.dapr_http_port),
@@ -500,6 +505,9 @@ class Stack:
         self.config.stack_dir.mkdir(parents=True, exist_ok=True)
         self.config.info_file.unlink(missing_ok=True)
         started = time.monotonic()
+        self.config.issuer.ensure()
+        # Kept, so the leaderboard's display names stay the same from one `make up` to the next.
+        self.tokens["PSEUDONYM_KEY"] = self._kept_secret("pseudonym-key")
         self.start_postgres()
         self.start_kafka()
         self.start_control_plane()
@@ -517,6 +525,7 @@ class Stack:
             "placement_address": cfg.placement_address,
             "scheduler_address": cfg.scheduler_address,
             "tokens": self.tokens,
+            "auth": {**self.config.issuer.app_env, "signing_key_file": str(self.config.issuer.key_file)},
             "apps": {
                 app.app_id: {"app_url": app.app_url, "dapr_url": app.dapr_url, "dapr_grpc_port": app.dapr_grpc_port}
                 for app in cfg.apps

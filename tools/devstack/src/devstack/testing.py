@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from devstack.auth import DevIssuer
 from devstack.config import find_repo_root, info_file, stack_dir
 
 
@@ -40,6 +41,20 @@ class RunningStack:
     def app_headers(self) -> dict[str, str]:
         """What the sidecar sends to its app on Dapr-facing routes."""
         return {"dapr-api-token": self.info["tokens"]["APP_API_TOKEN"]}
+
+    @property
+    def issuer(self) -> DevIssuer:
+        """The stack's development token issuer (the apps trust its JWKS)."""
+        auth = self.info["auth"]
+        return DevIssuer(Path(auth["signing_key_file"]).parent, auth["AUTH_ISSUER"], auth["AUTH_AUDIENCE"])
+
+    def bearer(self, learner: str | None = None, *scopes: str) -> dict[str, str]:
+        """An Authorization header: a learner's token, or with ``"admin"`` an operator's."""
+        return {"Authorization": f"Bearer {self.issuer.token(learner or 'operator', scopes)}"}
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return self.bearer(None, "admin")
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -103,9 +118,35 @@ def stack() -> RunningStack:
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
+def http(stack: RunningStack) -> Iterator[httpx.Client]:
+    """A client of the stack's apps with an operator's token (any learner); tests of who may do
+    what send their own Authorization header, or use :func:`anonymous`."""
+    with httpx.Client(timeout=15, headers=stack.admin_headers) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=15) as client:
         yield client
+
+
+@dataclass(frozen=True)
+class AppAuth:
+    """What a unit test needs to build an app that checks tokens, and to make them."""
+
+    issuer: DevIssuer
+    env: dict[str, str]
+
+    def bearer(self, learner: str | None = None, *scopes: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.issuer.token(learner or 'operator', scopes)}"}
+
+
+@pytest.fixture
+def app_auth(tmp_path: Path) -> AppAuth:
+    """A fresh development issuer in ``tmp_path`` and the app settings' variables that trust it."""
+    issuer = DevIssuer(tmp_path / "auth").ensure()
+    return AppAuth(issuer, {**issuer.app_env, "PSEUDONYM_KEY": "unit-test-pseudonym-key"})
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import httpx
 
 from devstack.config import DEFAULT_PORTS, load_apps
 from devstack.processes import pid_alive
+from devstack.testing import RunningStack
 
 REPO = Path(__file__).resolve().parents[4]
 #: The second stack's ports: a block below Linux's ephemeral range, so that no outgoing connection
@@ -70,7 +71,10 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
         assert user_progress == f"http://127.0.0.1:{env['USER_PROGRESS_APP_PORT']}"
         assert httpx.get(f"{user_progress}/readyz", timeout=10).status_code == 200
         lesson = httpx.post(
-            f"{info['apps']['course-agent']['app_url']}/generate-lesson", json={"learner_id": "ada"}, timeout=60
+            f"{info['apps']['course-agent']['app_url']}/generate-lesson",
+            json={"learner_id": "ada"},
+            headers=RunningStack(info).bearer("ada"),
+            timeout=60,
         )
         assert lesson.status_code == 201
         assert lesson.json()["generator"].startswith("builtin (fallback: model reply is not a valid lesson")

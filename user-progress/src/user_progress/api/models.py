@@ -206,12 +206,16 @@ class Statistics(BaseModel):
 
 class LeaderboardEntry(BaseModel):
     rank: int
-    learner_id: str
+    display_name: str = Field(description="A stable pseudonym (learner ids are never shown to other learners)")
     xp: int
+    you: bool = Field(description="Whether this entry is the caller's own")
 
 
 class Leaderboard(BaseModel):
     week: str
     learners: int = Field(description="How many learners earned XP this week")
     entries: list[LeaderboardEntry]
-    learner: LeaderboardEntry | None = Field(default=None, description="The rank of the learner asked for, if any")
+    learner: LeaderboardEntry | None = Field(
+        default=None,
+        description="The rank of the learner asked for (by default the calling learner), if they earned XP this week",
+    )

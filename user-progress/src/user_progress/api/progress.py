@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from learnflow_common.app import get_sidecar
+from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
-from learnflow_common.validation import LearnerId
+from learnflow_common.ratelimit import LimitedCaller
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.api.models import LearnerStatus, ProgressUpdate
 from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY
@@ -30,10 +31,12 @@ def learner_not_found(learner_id: str) -> Problem:
     responses={
         409: {"description": "event_id reused with a different body"},
         422: {"description": "invalid, too late (older than the late-event horizon) or the day is full"},
+        429: {"description": "too many requests from this caller (Retry-After)"},
     },
 )
-async def update_progress(update: ProgressUpdate, sidecar: Sidecar) -> Any:
+async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar: Sidecar) -> Any:
     """Idempotent on ``event_id``: sending the same event again changes nothing and answers the same."""
+    caller.require_learner(update.learner_id)
     result = await sidecar.invoke_actor(LEARNER_ACTOR, update.learner_id, "RecordEvent", update.to_event().to_dict())
     if result["outcome"] == "conflict":
         raise Problem(
@@ -65,7 +68,7 @@ async def update_progress(update: ProgressUpdate, sidecar: Sidecar) -> Any:
 
 
 @router.get("/status", response_model=LearnerStatus, summary="Where a learner stands")
-async def get_status(learner_id: Annotated[LearnerId, Query()], sidecar: Sidecar) -> Any:
+async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar) -> Any:
     status = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "GetStatus")
     if status is None:
         raise learner_not_found(learner_id)

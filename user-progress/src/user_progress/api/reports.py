@@ -17,9 +17,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
+from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import invalid_field
-from learnflow_common.validation import LearnerId
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Achievements, History, Statistics
 from user_progress.api.progress import Sidecar, learner_not_found
@@ -39,7 +39,8 @@ from user_progress.ledger import Snapshot
 from user_progress.views import export_rows_of, statistics_of, status_of
 
 router = APIRouter(tags=["reports"])
-Learner = Annotated[LearnerId, Query()]
+#: The learner asked for, once the caller is known to be allowed to see them.
+Learner = AuthorizedLearner
 
 
 async def _snapshot(sidecar: DaprSidecar, learner_id: str) -> Snapshot:

@@ -143,7 +143,7 @@ base-image: ## Offline Debian base image for the services (debootstrap + podman 
 images: python-deps ## Build both service images (podman or docker; offline base if present)
 	tools/build-images.sh
 
-e2e-containers: deps ## (root) Both images checked: non-root, read-only root filesystem, HEALTHCHECK, 503 without sidecar
+e2e-containers: deps ## (root) Both images checked: non-root, read-only root filesystem, HEALTHCHECK, 503 without sidecar, 401 without token
 	tools/install-system-deps.sh containers
 	tools/e2e-containers.sh
 

@@ -18,8 +18,11 @@ tools/build-images.sh
 failures=0
 for service in course-agent user-progress; do
   name="e2e-$service-$$"
+  # Configured as in production: its tokens, an identity provider's JWKS URL (fetched on the first
+  # bearer token, so none is needed to start) and the leaderboard's pseudonym key.
   "$tool" run -d --name "$name" --read-only --tmpfs /tmp \
-    -e DAPR_API_TOKEN=e2e -e APP_API_TOKEN=e2e "learnflow/$service:$version" >/dev/null 2>&1
+    -e DAPR_API_TOKEN=e2e -e APP_API_TOKEN=e2e -e AUTH_JWKS_URL=https://issuer.invalid/.well-known/jwks.json \
+    -e PSEUDONYM_KEY=e2e-pseudonym-key-0000 "learnflow/$service:$version" >/dev/null 2>&1
   trap '"$tool" rm -f "$name" >/dev/null 2>&1 || true' EXIT
   healthy=no
   for _ in $(seq 1 30); do
@@ -27,14 +30,18 @@ for service in course-agent user-progress; do
     sleep 1
   done
   user=$("$tool" exec "$name" id -u)
-  ready=$("$tool" exec "$name" python3 -c "
-import os, urllib.request, urllib.error
+  answer() {  # the status code of GET $1 on the app, from inside the container
+    "$tool" exec "$name" python3 -c "
+import os, sys, urllib.request, urllib.error
 try:
-    urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ['APP_PORT'], timeout=5); print('200')
+    urllib.request.urlopen('http://127.0.0.1:%s%s' % (os.environ['APP_PORT'], sys.argv[1]), timeout=5); print('200')
 except urllib.error.HTTPError as error:
-    print(error.code)")
-  echo "e2e-containers: $service healthy=$healthy uid=$user readyz-without-sidecar=$ready"
-  if [ "$healthy" != yes ] || [ "$user" = 0 ] || [ "$ready" != 503 ]; then
+    print(error.code)" "$1"
+  }
+  ready=$(answer /readyz)
+  anonymous=$(answer "$([ "$service" = user-progress ] && echo /status || echo /lessons)?learner_id=ada")
+  echo "e2e-containers: $service healthy=$healthy uid=$user readyz-without-sidecar=$ready without-token=$anonymous"
+  if [ "$healthy" != yes ] || [ "$user" = 0 ] || [ "$ready" != 503 ] || [ "$anonymous" != 401 ]; then
     failures=$((failures + 1)); "$tool" logs "$name" | tail -20
   fi
   "$tool" rm -f "$name" >/dev/null 2>&1

@@ -137,6 +137,31 @@ def _scope_edits() -> tuple[Callable[[str, Service], str], Callable[[str, Servic
     )
 
 
+def _topic_scope_edits() -> tuple[Callable[[str, Service], str], Callable[[str, Service], str]]:
+    """The pub/sub component's topic scopes (the topics are protected): a scaffolded service
+    subscribes to progress-events and publishes only that topic's dead letters."""
+    grants = {"publishingScopes": "progress-events-dlq", "subscriptionScopes": "progress-events"}
+
+    def edit(text: str, s: Service, topics_of: Callable[[str], str | None]) -> str:
+        """Rewrites the ``app=topics;...`` value of each scope: ``topics_of(scope)`` is the
+        service's entry, or None to have none."""
+        for scope in grants:
+            line = re.compile(rf'(- name: {scope}\n\s+value: ")([^"]*)(")')
+            match = line.search(text)
+            assert match, f"components/pubsub.yaml has {scope}"
+            entries = [entry for entry in match.group(2).split(";") if entry.split("=")[0] != s.name]
+            if (topics := topics_of(scope)) is not None:
+                entries.append(f"{s.name}={topics}")
+            text = text[: match.start(2)] + ";".join(entries) + text[match.end(2) :]
+        return text
+
+    scope_add, scope_remove = _scope_edits()
+    return (
+        lambda text, s: edit(scope_add(text, s), s, grants.get),
+        lambda text, s: edit(scope_remove(text, s), s, lambda _: None),
+    )
+
+
 def _pyproject_edits() -> tuple[Callable[[str, Service], str], Callable[[str, Service], str]]:
     """pytest's testpaths and ruff's first-party packages."""
 
@@ -186,7 +211,7 @@ def _dockerignore_edits() -> tuple[Callable[[str, Service], str], Callable[[str,
 SHARED_FILES: dict[str, tuple[Callable[[str, Service], str], Callable[[str, Service], str]]] = {
     "dapr.yaml": (_add_dapr_app, _remove_dapr_app),
     "components/statestore.yaml": _scope_edits(),
-    "components/pubsub.yaml": _scope_edits(),
+    "components/pubsub.yaml": _topic_scope_edits(),
     "components/subscriptions.yaml": (_add_subscription, _remove_subscription),
     "k8s/base/kustomization.yaml": (
         lambda text, s: _insert_after_last(text, r"  - [a-z0-9-]+\.yaml", f"  - {s.name}.yaml"),

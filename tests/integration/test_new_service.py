@@ -89,7 +89,8 @@ def _delete_consumer_group(bootstrap: str, group: str) -> None:
 
 
 def _progress_event(learner_id: str) -> dict[str, Any]:
-    """A learnflow.progress.updated.v1 CloudEvent, in a week long past (no live leaderboard sees it)."""
+    """A learnflow.progress.updated.v1 CloudEvent from its owner, in a week long past (no live
+    leaderboard sees it)."""
     data = ProgressUpdatedV1(
         learner_id=learner_id,
         source_event_id=f"probe-{uuid.uuid4().hex}",
@@ -107,7 +108,7 @@ def _progress_event(learner_id: str) -> dict[str, Any]:
         week_xp=0,
     )
     event = CloudEvent.wrap(
-        event_id=f"probe-{uuid.uuid4().hex}", source="scaffolding-test", payload=data, subject=learner_id
+        event_id=f"probe-{uuid.uuid4().hex}", source="user-progress", payload=data, subject=learner_id
     )
     return event.model_dump(mode="json", exclude_none=True)
 
@@ -179,11 +180,19 @@ def test_generated_service_registers_with_placement_receives_its_topic_and_invok
 
     learner = f"probe-{uuid.uuid4().hex[:12]}"
 
+    # The topic is protected: the new service may subscribe to it, not publish to it.
+    forged = http.post(
+        f"{generated.dapr_url}/v1.0/publish/pubsub/{PROGRESS_EVENTS}",
+        json=_progress_event(learner),
+        headers={**stack.dapr_headers, "content-type": "application/cloudevents+json"},
+    )
+    assert forged.status_code == 403, forged.text
+
     def received() -> dict[str, Any] | None:
-        """Publishes through the service's own sidecar (its scope allows it) until the event is
-        back through the subscription: the consumer group may still be joining the topic."""
+        """Publishes through the topic owner's sidecar until the event is back through the new
+        service's subscription: its consumer group may still be joining the topic."""
         published = http.post(
-            f"{generated.dapr_url}/v1.0/publish/pubsub/{PROGRESS_EVENTS}",
+            f"{stack.dapr_url('user-progress')}/v1.0/publish/pubsub/{PROGRESS_EVENTS}",
             params={"metadata.partitionKey": learner},
             json=_progress_event(learner),
             headers={**stack.dapr_headers, "content-type": "application/cloudevents+json"},

@@ -6,7 +6,8 @@ decided in one place:
 - RETRY only for an outage (:class:`SidecarUnavailable`: sidecar, state store, placement or broker
   not answering now). The sidecar redelivers with the bounded ``inboundDelivery`` policy of
   ``components/resiliency.yaml``; when it runs out, the message goes to ``<topic>-dlq``.
-- DROP for everything else: malformed or poison data, a refusal (4xx) from the sidecar, an actor
+- DROP for everything else: malformed or poison data, an event type from an app that does not own
+  it (its CloudEvent ``source``), a refusal (4xx) from the sidecar, an actor
   method that raised. The sidecar moves the message to ``<topic>-dlq`` at once, so one bad message
   never blocks the later messages of its partition.
 
@@ -25,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
-from learnflow_common.events import EVENT_TYPES, CloudEvent
+from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -60,6 +61,11 @@ def parse_event(body: dict[str, Any]) -> tuple[CloudEvent, BaseModel]:
     model = EVENT_TYPES.get(envelope.type)
     if model is None:
         raise UndeliverableEvent(f"unknown event type {envelope.type!r}")
+    if envelope.source != EVENT_OWNERS[envelope.type]:
+        # A forged or misrouted event (e.g. XP for the leaderboard from an app that does not own it).
+        raise UndeliverableEvent(
+            f"{envelope.type} from source {envelope.source!r}: only {EVENT_OWNERS[envelope.type]} publishes it"
+        )
     if _holds_nul(envelope.data):
         # PostgreSQL's JSONB cannot store U+0000: the save would fail on every attempt, and each
         # failure would count against the state store's circuit breaker for the whole replica.

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
-from learnflow_common.events import CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.subscriptions import UndeliverableEvent, deliver, deliver_to_actor, parse_event
 
 VALID_DATA = {
@@ -187,3 +187,22 @@ async def test_an_event_of_another_type_on_the_topic_is_acknowledged_and_ignored
 
     assert await deliver(_envelope(), LessonGeneratedV1, handle) == {"status": "SUCCESS"}
     assert handled == []
+
+
+@pytest.mark.parametrize("source", ["course-agent", "exercise-agent", "user-progress-evil", ""])
+async def test_an_event_from_an_app_that_does_not_own_its_type_is_dropped_before_the_handler(source: str) -> None:
+    """A forged progress event would otherwise put XP on the leaderboard."""
+    handled: list[str] = []
+
+    async def handle(envelope: CloudEvent, data: ProgressUpdatedV1) -> None:
+        handled.append(envelope.id)
+
+    answer = await deliver(_envelope(source=source), ProgressUpdatedV1, handle)
+
+    assert answer == {"status": "DROP"}
+    assert handled == []
+
+
+def test_every_event_type_has_one_owning_app() -> None:
+    assert set(EVENT_OWNERS) == set(EVENT_TYPES)
+    assert set(EVENT_OWNERS.values()) == {"user-progress", "course-agent"}

@@ -111,6 +111,36 @@ def test_malformed_lesson_event_goes_to_the_dead_letter_topic(
     assert dead["type"] == "learnflow.lesson.generated.v1"
 
 
+def test_a_lesson_event_from_an_app_that_does_not_own_the_type_goes_to_the_dead_letters_and_counts_nothing(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    """Written to Kafka by the owner's sidecar, so only the source check stands between it and the count."""
+    http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
+    forged = {**_lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}"), "source": "exercise-agent"}
+
+    _publish(stack, http, "lesson-events", forged, learner)
+
+    dead, _ = read_topic(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value.get("id") == forged["id"])
+    assert dead["source"] == "exercise-agent"
+    assert _lessons_assigned(stack, http, learner) == 0
+
+
+def test_an_app_may_publish_only_the_topics_it_owns_and_its_dead_letters(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    """Topic scoping (components/pubsub.yaml): progress events are User Progress's to publish."""
+    forged = {**_lesson_cloud_event("ada", f"ada~{uuid.uuid4().hex}"), "type": "learnflow.progress.updated.v1"}
+
+    response = http.post(
+        f"{stack.dapr_url('course-agent')}/v1.0/publish/pubsub/progress-events",
+        content=json.dumps(forged),
+        headers={**stack.dapr_headers, "content-type": "application/cloudevents+json"},
+    )
+
+    assert response.status_code == 403
+    assert "not allowed" in response.text
+
+
 def _lessons_assigned(stack: RunningStack, http: httpx.Client, learner: str) -> int:
     status = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner}).json()
     return int(status["lessons_assigned"])

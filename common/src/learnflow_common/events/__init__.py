@@ -41,6 +41,17 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
     LessonGeneratedV1.EVENT_TYPE: LessonGeneratedV1,
 }
 
+#: Event type -> the app that owns it: the only CloudEvent ``source`` consumers accept for it (the
+#: pub/sub topic scopes of components/pubsub.yaml also let only that app publish to its topic).
+USER_PROGRESS = "user-progress"
+COURSE_AGENT = "course-agent"
+EVENT_OWNERS: dict[str, str] = {
+    ProgressUpdatedV1.EVENT_TYPE: USER_PROGRESS,
+    AchievementUnlockedV1.EVENT_TYPE: USER_PROGRESS,
+    StreakUpdatedV1.EVENT_TYPE: USER_PROGRESS,
+    LessonGeneratedV1.EVENT_TYPE: COURSE_AGENT,
+}
+
 SCHEMA_BASE_URI = "https://learnflow.dev/schemas/events/"
 
 
@@ -77,6 +88,7 @@ class CloudEvent(BaseModel):
 
 
 __all__ = [
+    "EVENT_OWNERS",
     "EVENT_TYPES",
     "KAFKA_TOPICS",
     "LESSON_EVENTS_TOPIC",

@@ -2,6 +2,12 @@
 
 1. every pod in the namespace is ready;
 2. each service's daprd sidecar reports placement connected and its app's actor types;
+   the database: the state store's role `learnflow` is no superuser and may create neither roles nor
+   databases, owns the state store's tables, and connects only encrypted; over the network neither an
+   unencrypted connection nor the superuser gets in; the NetworkPolicies are in place (the default
+   deny, DNS, PostgreSQL, Kafka, the topics Job, one per service), and a pod no policy lets out tries
+   PostgreSQL: whether the network plugin enforces them is reported, not required (a plain bridge
+   does not);
 3. every service pod accepts a token of the development issuer (`make secrets` keeps its key in
    --auth-dir; a Secret `auth-jwks` replaced since the pods started reaches them within a minute or
    two, so this waits that long);
@@ -44,6 +50,22 @@ APP_PORTS = {"course-agent": 8001, "user-progress": 8002}
 LEARNER_READS = {"course-agent": "/lessons", "user-progress": "/status"}
 #: Where `make secrets` keeps the development issuer's key (the Makefile passes it).
 AUTH_DIR = Path(__file__).resolve().parents[1] / ".stack-k8s/auth"
+#: The NetworkPolicies besides one per service: k8s/policies and k8s/infra.
+BASELINE_POLICIES = {"default-deny", "allow-dns", "postgres", "kafka", "kafka-topics"}
+#: The Dapr state store's tables (components/statestore.yaml: tableName, metadataTableName).
+STATE_TABLES = ["dapr_metadata", "state"]
+ROLE_FLAGS = (
+    "SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication, rolbypassrls "
+    "FROM pg_roles WHERE rolname = 'learnflow'"
+)
+TABLE_OWNERS = (
+    "SELECT tablename || ' ' || tableowner FROM pg_tables "
+    f"WHERE tablename IN ({', '.join(repr(table) for table in STATE_TABLES)}) ORDER BY 1"
+)
+ENCRYPTED_CONNECTIONS = (
+    "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) "
+    "FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'learnflow'"
+)
 
 
 def run(kubectl: str, *args: str) -> str:
@@ -135,6 +157,100 @@ def auth_is_enforced(progress: str, agent: str, learner: str, learner_token: str
     return None
 
 
+def psql(kubectl: str, namespace: str, sql: str, database: str = "postgres") -> str:
+    """A query as the superuser, inside the PostgreSQL pod (over its socket: the only way in for it)."""
+    return run(
+        kubectl, "-n", namespace, "exec", "postgres-0", "-c", "postgres", "--",
+        "psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d", database,
+        "-c", sql,
+    ).strip()  # fmt: skip
+
+
+def state_store_role_is_confined(kubectl: str, namespace: str) -> str | None:
+    """The state store's role `learnflow` may do no more than own its database; its connections (the
+    sidecars') are encrypted; over the network an unencrypted connection and the superuser are
+    refused. None, or what is wrong."""
+    flags = psql(kubectl, namespace, ROLE_FLAGS)
+    print(f"verify:   role learnflow: superuser|createrole|createdb|replication|bypassrls = {flags}", flush=True)
+    if flags != "f|f|f|f|f":
+        return f"the state store's role has rights it must not have: {flags!r}"
+    owners = psql(kubectl, namespace, TABLE_OWNERS, database="learnflow")
+    print(f"verify:   state store tables and owners: {owners.splitlines()}", flush=True)
+    if owners.splitlines() != [f"{table} learnflow" for table in STATE_TABLES]:
+        return f"the state store's tables are not learnflow's: {owners!r}"
+    connections = psql(kubectl, namespace, ENCRYPTED_CONNECTIONS)
+    encrypted, plain = (int(count) for count in connections.split("|"))
+    print(f"verify:   connections of learnflow: {encrypted} over TLS, {plain} unencrypted", flush=True)
+    if not encrypted or plain:
+        return f"the state store's connections are not all encrypted: {encrypted} over TLS, {plain} not"
+    # Over TCP (127.0.0.1: pg_hba.conf's host rules hold for every address), each with its right
+    # password from the pod's environment (expanded in the pod, never on a command line here).
+    for conninfo, password in (
+        ("host=127.0.0.1 dbname=learnflow user=learnflow sslmode=disable", "LEARNFLOW_PASSWORD"),
+        ("host=127.0.0.1 dbname=postgres user=postgres sslmode=require", "POSTGRES_PASSWORD"),
+    ):
+        attempt = subprocess.run(
+            [kubectl, "-n", namespace, "exec", "postgres-0", "-c", "postgres", "--", "sh", "-c",
+             f'PGPASSWORD="${password}" psql -X -tA "{conninfo}" -c "SELECT 1"'],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        refused = attempt.returncode != 0 and "no pg_hba.conf entry" in attempt.stderr
+        print(f"verify:   {conninfo}: {'refused' if refused else 'LET IN'}", flush=True)
+        if not refused:
+            return f"{conninfo} was not refused by pg_hba.conf: {attempt.stdout.strip()} {attempt.stderr.strip()}"
+    return None
+
+
+def network_policies_in_place(kubectl: str, namespace: str) -> str | None:
+    """The scope's NetworkPolicies exist, the default deny isolating every pod both ways."""
+    listed = json.loads(run(kubectl, "-n", namespace, "get", "networkpolicies", "-o", "json"))["items"]
+    policies = {item["metadata"]["name"]: item["spec"] for item in listed}
+    print(f"verify:   NetworkPolicies: {sorted(policies)}", flush=True)
+    if missing := (BASELINE_POLICIES | set(ACTOR_TYPES)) - set(policies):
+        return f"NetworkPolicies missing: {sorted(missing)}"
+    deny = policies["default-deny"]
+    if deny.get("podSelector") or set(deny.get("policyTypes", [])) != {"Ingress", "Egress"} or deny.get("ingress") \
+            or deny.get("egress"):  # fmt: skip
+        return f"default-deny does not deny everything to every pod: {deny}"
+    return None
+
+
+def network_policies_enforced(kubectl: str, namespace: str) -> str:
+    """What a pod that no policy lets out (but to DNS) finds at PostgreSQL's port: no answer where the
+    network plugin enforces NetworkPolicy, an answer where it does not. A sentence saying which."""
+    image = run(kubectl, "-n", namespace, "get", "statefulset", "postgres",
+                "-o", "jsonpath={.spec.template.spec.containers[0].image}")  # fmt: skip
+    name = f"netpol-probe-{uuid.uuid4().hex[:6]}"
+    probe = ["pg_isready", "-h", "postgres", "-p", "5432", "-t", "5"]
+    overrides = {
+        "apiVersion": "v1",
+        "spec": {
+            "automountServiceAccountToken": False,
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [{
+                "name": "probe", "image": image, "command": probe,
+                "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            }],
+        },
+    }  # fmt: skip
+    run(kubectl, "-n", namespace, "run", name, f"--image={image}", "--restart=Never",
+        "--labels=app.kubernetes.io/name=netpol-probe", f"--overrides={json.dumps(overrides)}")  # fmt: skip
+    try:
+        phase, deadline = "", time.monotonic() + 180
+        while phase not in ("Succeeded", "Failed") and time.monotonic() < deadline:
+            time.sleep(2)
+            phase = run(kubectl, "-n", namespace, "get", "pod", name, "-o", "jsonpath={.status.phase}")
+        said = subprocess.run([kubectl, "-n", namespace, "logs", name], capture_output=True, text=True).stdout.strip()
+    finally:
+        run(kubectl, "-n", namespace, "delete", "pod", name, "--wait=false", "--ignore-not-found")
+    if phase == "Succeeded":
+        return (f"NOT enforced by this cluster's network plugin: a pod no policy lets out reached postgres:5432 "
+                f"({' '.join(probe)}: {said!r})")  # fmt: skip
+    if phase == "Failed":
+        return f"enforced: a pod no policy lets out did not reach postgres:5432 ({' '.join(probe)}: {said!r})"
+    return f"unknown: the probe pod did not finish in time (phase {phase!r})"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--namespace", required=True, help="the scope's namespace (make verify passes it)")
@@ -172,6 +288,14 @@ def main() -> int:
         if runtime.get("placement") != "placement: connected" or not actor_types <= registered:
             print(f"verify: FAILED for {service}: {json.dumps(runtime)}", file=sys.stderr)
             return 1
+
+    step("PostgreSQL: the state store's own role, confined, and only over TLS")
+    if problem := state_store_role_is_confined(kubectl, namespace):
+        return fail(problem)
+    step("NetworkPolicies: the default deny and each component's own")
+    if problem := network_policies_in_place(kubectl, namespace):
+        return fail(problem)
+    print(f"verify:   NetworkPolicies {network_policies_enforced(kubectl, namespace)}", flush=True)
 
     admin = issuer.token("verify-admin", scopes=("admin",))
     step(f"every service pod trusts the development issuer (key {issuer.kid})")

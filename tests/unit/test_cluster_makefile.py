@@ -76,3 +76,23 @@ def test_images_are_tagged_by_content_so_a_changed_service_rolls_out(tmp_path: P
     assert built == deployed
     assert rebuilt == redeployed
     assert rebuilt != built
+
+
+def test_secrets_require_tls_of_the_state_store_and_keep_values_off_command_lines() -> None:
+    """Values go to kubectl as files of a private folder (`--from-file`), never as arguments other
+    processes could read; the state store's connection string requires TLS."""
+    commands = dry_run("secrets")
+
+    assert "sslmode=require" in commands
+    assert "password=%s dbname=learnflow sslmode=require" in commands
+    assert not re.search(r"--from-literal=(password|token|key|connection-string)=", commands)
+    assert "create secret tls postgres-tls" in commands
+    assert "create postgres-superuser" in commands
+
+
+def test_deploy_sets_the_state_store_role_once_postgres_runs_and_before_the_services_roll_out() -> None:
+    commands = dry_run("deploy")
+    postgres = commands.index("rollout status statefulset/postgres")
+    role = commands.index("exec postgres-0 -c postgres -- /docker-entrypoint-initdb.d/learnflow-role.sh")
+
+    assert postgres < role < commands.index("rollout status deployment/")

@@ -275,3 +275,207 @@ def test_the_namespace_is_written_once_in_the_scope_kustomization(tmp_path: Path
     assert {doc["metadata"].get("namespace", "elsewhere") for doc in docs} == {"elsewhere"}
     [config] = [doc for doc in docs if doc["kind"] == "Configuration"]
     assert {policy["namespace"] for policy in config["spec"]["accessControl"]["policies"]} == {"elsewhere"}
+
+
+# ------------------------------------------------------------------------------- network policies
+# A reading of the scope's NetworkPolicies as the API defines them (a pod selected by a policy of a
+# type is isolated for it; a connection needs the source's egress and the destination's ingress;
+# named ports resolve on the destination pod), to check what they allow and what not. Whether a
+# cluster enforces them is its network plugin's business (README): this checks their meaning only.
+
+DAPRD_PORTS = [("dapr-http", 3500, "TCP"), ("dapr-grpc", 50001, "TCP"), ("dapr-internal", 50002, "TCP"),
+               ("dapr-metrics", 9090, "TCP")]  # fmt: skip
+
+
+class Endpoint:
+    """A pod (namespace, labels, named container ports) or, with namespace None, a client outside the cluster."""
+
+    def __init__(self, name: str, namespace: str | None, labels: dict[str, str], ports: list[tuple[str, int, str]]):
+        self.name, self.namespace, self.labels, self.ports = name, namespace, labels, ports
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _scope_pods() -> dict[str, Endpoint]:
+    pods = {}
+    for name, template in _pod_templates():
+        labels = template["metadata"]["labels"]
+        ports = [(p.get("name", ""), p["containerPort"], p.get("protocol", "TCP"))
+                 for c in template["spec"]["containers"] for p in c.get("ports", [])]  # fmt: skip
+        if template["metadata"].get("annotations", {}).get("dapr.io/enabled") == "true":
+            ports += DAPRD_PORTS  # the sidecar the injector adds
+        pods[name.split("/")[1]] = Endpoint(name, NAMESPACE, labels, ports)
+    return pods
+
+
+OUTSIDE = Endpoint("a client outside the cluster", None, {}, [("", 443, "TCP")])
+#: CoreDNS as Minikube runs it (53) and as `make cluster-up` does (1053 behind the Service's 53).
+DNS = [
+    Endpoint("coredns", "kube-system", {"k8s-app": "kube-dns"}, [("dns", 53, "UDP"), ("dns-tcp", 53, "TCP")]),
+    Endpoint("coredns-1053", "kube-system", {"k8s-app": "kube-dns"}, [("dns", 1053, "UDP"), ("dns-tcp", 1053, "TCP")]),
+]
+#: The Dapr control plane's pods, at the ports daprd reaches (the chart's target ports).
+DAPR_PORTS = {"sentry": 50001, "operator": 6500, "placement": 50005, "scheduler": 50006}
+DAPR = {
+    name: Endpoint(name, "dapr-system", {"app": f"dapr-{name}"}, [("", port, "TCP")])
+    for name, port in DAPR_PORTS.items()
+}
+#: A pod of the namespace that no policy but the baseline selects (verify.py's probe).
+STRANGER = Endpoint("a pod without a policy of its own", NAMESPACE, {"app.kubernetes.io/name": "netpol-probe"}, [])
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    assert set(selector) <= {"matchLabels"}, f"only matchLabels is read here: {selector}"
+    return all(labels.get(key) == value for key, value in selector.get("matchLabels", {}).items())
+
+
+def _peer_matches(peer: dict[str, Any], other: Endpoint) -> bool:
+    assert set(peer) <= {"podSelector", "namespaceSelector"}, f"only pod and namespace selectors are read: {peer}"
+    if other.namespace is None:  # outside the cluster: only an ipBlock (none here) would match
+        return False
+    if "namespaceSelector" in peer:
+        if not _selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": other.namespace}):
+            return False
+    elif other.namespace != NAMESPACE:
+        return False
+    return _selects(peer.get("podSelector", {}), other.labels)
+
+
+def _port_matches(rule_ports: list[dict[str, Any]] | None, destination: Endpoint, port: int, protocol: str) -> bool:
+    if not rule_ports:
+        return True
+    for item in rule_ports:
+        if item.get("protocol", "TCP") != protocol:
+            continue
+        wanted = item.get("port")
+        if wanted is None or wanted == port:
+            return True
+        if isinstance(wanted, str) and (wanted, port, protocol) in destination.ports:
+            return True
+    return False
+
+
+def _allowed(source: Endpoint, destination: Endpoint, port: int, protocol: str = "TCP") -> bool:
+    policies = [doc for doc in rendered() if doc["kind"] == "NetworkPolicy"]
+
+    def side(pod: Endpoint, kind: str, peer: Endpoint) -> bool:
+        if pod.namespace != NAMESPACE:
+            return True  # not ours to restrict
+        selecting = [
+            policy["spec"]
+            for policy in policies
+            if _selects(policy["spec"]["podSelector"], pod.labels) and kind in policy["spec"]["policyTypes"]
+        ]
+        if not selecting:
+            return True
+        key, peers = ("egress", "to") if kind == "Egress" else ("ingress", "from")
+        return any(
+            (not rule.get(peers) or any(_peer_matches(p, peer) for p in rule[peers]))
+            and _port_matches(rule.get("ports"), destination, port, protocol)
+            for spec in selecting
+            for rule in spec.get(key, [])
+        )
+
+    return side(source, "Egress", destination) and side(destination, "Ingress", source)
+
+
+def test_every_pod_of_the_scope_is_isolated_both_ways_by_a_default_deny() -> None:
+    [deny] = [doc for doc in rendered() if _name(doc) == "NetworkPolicy/default-deny"]
+
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    for pod in [*_scope_pods().values(), STRANGER]:
+        assert not _allowed(OUTSIDE, pod, 5432), pod
+        assert not _allowed(pod, OUTSIDE, 443), pod
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_has_its_own_network_policy(service: str) -> None:
+    [policy] = [doc for doc in rendered() if _name(doc) == f"NetworkPolicy/{service}"]
+
+    assert policy["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": service}}
+
+
+def test_network_policies_allow_what_each_component_needs() -> None:
+    pods = _scope_pods()
+    services = [pods[name] for name in SERVICES]
+    postgres, kafka, topics = pods["postgres"], pods["kafka"], pods["kafka-topics"]
+    app_port = {pod.name: next(port for name, port, _ in pod.ports if name == "http") for pod in services}
+    needed = [(OUTSIDE, service, app_port[service.name]) for service in services]  # the public APIs
+    for service in services:
+        needed += [(service, postgres, 5432), (service, kafka, 9092)]
+        needed += [(service, dapr, dapr.ports[0][1]) for dapr in DAPR.values()]
+        for other in services:  # sidecar to sidecar (the same service's replicas too), app to app
+            needed += [(service, other, 50002), (service, other, app_port[other.name])]
+    needed += [(topics, kafka, 9092)]
+
+    for source, destination, port in needed:
+        assert _allowed(source, destination, port), f"{source} -> {destination}:{port}"
+    for pod in [*pods.values(), STRANGER]:
+        for dns in DNS:
+            assert _allowed(pod, dns, dns.ports[0][1], "UDP"), (pod, dns)
+            assert _allowed(pod, dns, dns.ports[1][1], "TCP"), (pod, dns)
+
+
+def test_network_policies_refuse_what_no_component_needs() -> None:
+    pods = _scope_pods()
+    services = [pods[name] for name in SERVICES]
+    postgres, kafka, topics = pods["postgres"], pods["kafka"], pods["kafka-topics"]
+    refused = [(OUTSIDE, postgres, 5432), (OUTSIDE, kafka, 9092), (STRANGER, postgres, 5432), (STRANGER, kafka, 9092)]
+    refused += [(topics, postgres, 5432), (kafka, postgres, 5432), (postgres, kafka, 9092)]
+    refused += [(pod, OUTSIDE, 443) for pod in pods.values()]  # nothing leaves the cluster
+    refused += [(pod, DAPR["sentry"], 50001) for pod in (postgres, kafka, topics)]
+    for service in services:
+        refused += [(OUTSIDE, service, port) for port in (50002, 3500, 50001, 9090)]  # daprd is not public
+        refused += [(STRANGER, service, 50002), (DAPR["operator"], service, 50002)]
+        refused += [(service, kafka, 9093), (service, postgres, 5433)]  # only the client ports
+
+    for source, destination, port in refused:
+        assert not _allowed(source, destination, port), f"{source} -> {destination}:{port}"
+
+
+# ------------------------------------------------------------------------------- PostgreSQL roles
+def _postgres() -> tuple[dict[str, Any], dict[str, Any]]:
+    [statefulset] = [doc for doc in rendered() if _name(doc) == "StatefulSet/postgres"]
+    [container] = statefulset["spec"]["template"]["spec"]["containers"]
+    return statefulset["spec"]["template"]["spec"], container
+
+
+def _hba_rules() -> list[list[str]]:
+    text = (REPO / "k8s/infra/postgres/pg_hba.conf").read_text()
+    return [line.split() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_over_the_network_postgres_admits_only_the_state_store_role_to_its_database_over_tls() -> None:
+    _, container = _postgres()
+    settings = dict(arg.split("=", 1) for arg in container["args"] if "=" in arg)
+
+    assert settings["ssl"] == "on"
+    assert settings["hba_file"].endswith("/pg_hba.conf")
+    network = [rule for rule in _hba_rules() if rule[0] != "local"]
+    assert network == [["hostssl", "learnflow", "learnflow", "all", "scram-sha-256"]]
+
+
+def test_the_superuser_is_not_the_state_store_role_and_its_secret_is_the_postgres_pods_alone() -> None:
+    _, container = _postgres()
+    env = {item["name"]: item for item in container["env"]}
+
+    assert env["POSTGRES_USER"]["value"] == "postgres"
+    assert env["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "postgres-superuser"
+    assert env["LEARNFLOW_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "postgres-credentials", "key": "password"}
+    for name, pod in _pod_templates():
+        if name != "StatefulSet/postgres":
+            assert "postgres-superuser" not in json.dumps(pod), name
+            assert "postgres-tls" not in json.dumps(pod), name
+
+
+def test_the_state_store_role_is_made_without_superuser_rights_owning_its_database() -> None:
+    script = (REPO / "k8s/infra/postgres/learnflow-role.sh").read_text()
+    spec, container = _postgres()
+    mounts = {mount["name"]: mount["mountPath"] for mount in container["volumeMounts"]}
+    [initdb] = [volume for volume in spec["volumes"] if volume["name"] == "initdb"]
+
+    assert mounts["initdb"] == "/docker-entrypoint-initdb.d"
+    assert initdb["configMap"]["items"] == [{"key": "learnflow-role.sh", "path": "learnflow-role.sh"}]
+    assert "ALTER ROLE learnflow WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS" in script
+    assert "ALTER DATABASE learnflow OWNER TO learnflow;" in script

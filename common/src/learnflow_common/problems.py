@@ -1,11 +1,15 @@
 """RFC 9457 problem details: the one shape of every error both services return.
 
 Routers raise :class:`Problem` (or let validation / sidecar errors propagate); the handlers
-installed by :func:`install_problem_handlers` turn them into ``application/problem+json``.
+installed by :func:`install_problem_handlers` turn them into ``application/problem+json``, and the
+OpenAPI document says so (:func:`document_problems`): every error status a route documents in its
+``responses=`` gets the problem schema, and the ones every route of a kind can answer (401, 403 and
+503 on an authenticated route, 400 and 413 with a body) are added.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -106,6 +110,8 @@ def refused_problem(error: SidecarRefused) -> Problem:
 
 
 def install_problem_handlers(app: FastAPI, retry_after_seconds: int) -> None:
+    document_problems(app)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request.url.path)
@@ -126,8 +132,8 @@ def install_problem_handlers(app: FastAPI, retry_after_seconds: int) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+        titles = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
+        slug = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
             exc.status_code, "http-error"
         )
         problem = Problem(
@@ -143,3 +149,83 @@ def install_problem_handlers(app: FastAPI, retry_after_seconds: int) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return problem_response(Problem(500, "internal-error", "Internal server error"), request.url.path)
+
+
+#: The JSON Schema of every error body (``components.schemas.Problem`` in OpenAPI).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; extension members (e.g. `errors`, `dependency`) may follow.",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": f"`{PROBLEM_BASE}<slug>`"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The request path"},
+        "errors": {
+            "type": "array",
+            "description": "The fields refused (validation errors)",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+#: Answers any authenticated route may give besides its own (the token, then the sidecar).
+AUTHENTICATED_ROUTE_ERRORS = {
+    "401": "No bearer token, or one that is invalid or expired (see WWW-Authenticate)",
+    "403": "The token may not act for this learner, or lacks the scope this needs",
+    "503": "A dependency is unavailable: retry after Retry-After seconds",
+}
+BODY_ROUTE_ERRORS = {
+    "400": "The body cannot be read as JSON text (e.g. it is not UTF-8)",
+    "413": "The request body is over the size limit",
+}
+_RETRY_AFTER = {"required": True, "description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}
+ERROR_HEADERS: dict[str, dict[str, Any]] = {
+    "401": {"WWW-Authenticate": {"required": True, "description": "RFC 6750 challenge", "schema": {"type": "string"}}},
+    "429": {"Retry-After": _RETRY_AFTER},
+    "503": {"Retry-After": _RETRY_AFTER},
+}
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Makes ``app``'s OpenAPI document the error answers as the handlers give them (problem+json),
+    in place of FastAPI's default 422 body, which this app never sends."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_documented(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def problem_documented(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (an OpenAPI document) with every error response described as a problem."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Problem"] = PROBLEM_SCHEMA
+    for path_item in document.get("paths", {}).values():
+        for method, operation in path_item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            implied = {**(AUTHENTICATED_ROUTE_ERRORS if operation.get("security") else {})}
+            implied |= BODY_ROUTE_ERRORS if "requestBody" in operation else {}
+            for status, description in sorted(implied.items()):
+                responses.setdefault(status, {"description": description})
+            operation["responses"] = responses = dict(sorted(responses.items()))
+            for status, response in responses.items():
+                if status[0] in "45":
+                    response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+                    if status in ERROR_HEADERS:
+                        response.setdefault("headers", {}).update(ERROR_HEADERS[status])
+    if "HTTPValidationError" not in json.dumps(document.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+    return document

@@ -24,6 +24,10 @@ def learner_not_found(learner_id: str) -> Problem:
     return Problem(404, "learner-not-found", "Learner not found", f"No progress recorded for {learner_id!r}.")
 
 
+#: ``responses=`` of a route that answers :func:`learner_not_found`.
+LEARNER_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no progress recorded for this learner"}}
+
+
 @router.post(
     "/update-progress",
     response_model=LearnerStatus,
@@ -67,7 +71,7 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
     return result["status"]
 
 
-@router.get("/status", response_model=LearnerStatus, summary="Where a learner stands")
+@router.get("/status", response_model=LearnerStatus, summary="Where a learner stands", responses=LEARNER_NOT_FOUND)
 async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar) -> Any:
     status = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "GetStatus")
     if status is None:

@@ -22,7 +22,7 @@ from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import invalid_field
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Achievements, History, Statistics
-from user_progress.api.progress import Sidecar, learner_not_found
+from user_progress.api.progress import LEARNER_NOT_FOUND, Sidecar, learner_not_found
 from user_progress.domain.calendar import today_in
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
@@ -55,7 +55,13 @@ async def _days(sidecar: DaprSidecar, learner_id: str, start: date, end: date) -
     return [ClosedDay.from_dict(record) for record in raw]
 
 
-@router.get("/history", response_model=History, response_model_by_alias=True, summary="Daily snapshots")
+@router.get(
+    "/history",
+    response_model=History,
+    response_model_by_alias=True,
+    summary="Daily snapshots",
+    responses=LEARNER_NOT_FOUND,
+)
 async def get_history(
     learner_id: Learner,
     sidecar: Sidecar,
@@ -90,7 +96,13 @@ async def get_history(
     }
 
 
-@router.get("/statistics", response_model=Statistics, response_model_by_alias=True, summary="Statistics by period")
+@router.get(
+    "/statistics",
+    response_model=Statistics,
+    response_model_by_alias=True,
+    summary="Statistics by period",
+    responses=LEARNER_NOT_FOUND,
+)
 async def get_statistics(learner_id: Learner, sidecar: Sidecar, period: Annotated[Period, Query()] = "week") -> Any:
     snapshot = await _snapshot(sidecar, learner_id)
     today = today_in(snapshot.fold.timezone, datetime.now(UTC))
@@ -99,7 +111,12 @@ async def get_statistics(learner_id: Learner, sidecar: Sidecar, period: Annotate
     return {"learner_id": learner_id, **statistics_of(snapshot, records, period, today)}
 
 
-@router.get("/achievements", response_model=Achievements, summary="Unlocked achievements and progress to the rest")
+@router.get(
+    "/achievements",
+    response_model=Achievements,
+    summary="Unlocked achievements and progress to the rest",
+    responses=LEARNER_NOT_FOUND,
+)
 async def get_achievements(learner_id: Learner, sidecar: Sidecar) -> Any:
     snapshot = await _snapshot(sidecar, learner_id)
     return achievements_view(snapshot.fold.state(), snapshot.announced)
@@ -148,7 +165,8 @@ async def _json_document(sidecar: DaprSidecar, learner_id: str, snapshot: Snapsh
         "learner_id": learner_id,
         "exported_at": now,
         "status": status_of(snapshot, now),
-        "review_schedule": {name: topic.card.to_dict() for name, topic in state.topics.items()},
+        # A topic has a card from its first graded attempt on; one with only lessons has no schedule yet.
+        "review_schedule": {name: topic.card.to_dict() for name, topic in state.topics.items() if topic.card},
     }
     yield json.dumps(to_jsonable_python(head), indent=2)[:-2] + ',\n  "lessons_assigned": {'
     separator = ""
@@ -166,7 +184,7 @@ async def _json_document(sidecar: DaprSidecar, learner_id: str, snapshot: Snapsh
 @router.get(
     "/export",
     summary="Export a learner's data",
-    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}, **LEARNER_NOT_FOUND},
 )
 async def export(
     learner_id: Learner, sidecar: Sidecar, format: Annotated[Literal["json", "csv"], Query()] = "json"

@@ -1,4 +1,4 @@
-"""`devstack run | up | down | status`: the local stack's one entry point (used by the Makefile)."""
+"""`devstack run | up | down | status | kill | restart`: the local stack's one entry point (used by the Makefile)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from devstack import control
 from devstack.auth import DevIssuer
 from devstack.config import StackConfig
 from devstack.processes import kill_recorded, pid_alive, read_live_pid
@@ -127,6 +128,28 @@ def cmd_env(config: StackConfig, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kill(config: StackConfig, args: argparse.Namespace) -> int:
+    """kill -9 (or --signal) one process and every process below it; the rest of the stack runs on."""
+    try:
+        pid = control.kill(config.stack_dir, args.process, getattr(signal, args.signal))
+    except control.ControlError as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
+    print(f"devstack: {args.process} (pid {pid}) killed ({args.signal}); `devstack restart {args.process}` starts it")
+    return 0
+
+
+def cmd_restart(config: StackConfig, args: argparse.Namespace) -> int:
+    """Starts one process again as the stack first started it (stopping it first if it runs)."""
+    try:
+        pid = control.restart(config.stack_dir, args.process)
+    except control.ControlError as error:
+        print(f"devstack: {error}", file=sys.stderr)
+        return 1
+    print(f"devstack: {args.process} started again (pid {pid})")
+    return 0
+
+
 def cmd_token(config: StackConfig, args: argparse.Namespace) -> int:
     """Prints a development bearer token: a learner's (``--learner``) or an operator's (``--scope admin``)."""
     scopes = tuple(args.scope or ())
@@ -155,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("status", help="print the running stack's ports and URLs")
     commands.add_parser("env", help="print the variables `dapr run -f .` needs")
     commands.add_parser("clean", help="stop the stack and delete its data")
+    kill_parser = commands.add_parser("kill", help="kill one process of the running stack; the rest runs on")
+    kill_parser.add_argument("process", help="e.g. postgres, kafka, placement, user-progress-daprd (see .stack/pids)")
+    kill_parser.add_argument("--signal", default="SIGKILL", choices=["SIGKILL", "SIGTERM", "SIGINT"])
+    restart_parser = commands.add_parser("restart", help="start one process of the running stack again")
+    restart_parser.add_argument("process", help="a process name, as for kill")
     token_parser = commands.add_parser("token", help="print a development bearer token")
     token_parser.add_argument("--learner", help="the learner id (the token's sub)")
     token_parser.add_argument("--scope", action="append", choices=["admin", "service"], help="an extra scope")
@@ -174,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         "status": cmd_status,
         "env": cmd_env,
         "clean": cmd_clean,
+        "kill": cmd_kill,
+        "restart": cmd_restart,
         "token": cmd_token,
         "issuer": cmd_issuer,
     }

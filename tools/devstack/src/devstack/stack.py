@@ -27,6 +27,7 @@ from pathlib import Path
 
 import httpx
 
+from devstack import control
 from devstack.config import POSTGRES_DATABASE, POSTGRES_OS_USER, POSTGRES_USER, AppSpec, StackConfig
 from devstack.processes import Console, ManagedProcess, write_pid_file
 
@@ -504,6 +505,7 @@ class Stack:
         self.preflight()
         self.config.stack_dir.mkdir(parents=True, exist_ok=True)
         self.config.info_file.unlink(missing_ok=True)
+        shutil.rmtree(self.control_dir, ignore_errors=True)  # requests left by an earlier stack
         started = time.monotonic()
         self.config.issuer.ensure()
         # Kept, so the leaderboard's display names stay the same from one `make up` to the next.
@@ -532,6 +534,8 @@ class Stack:
             },
             "logs_dir": str(cfg.logs_dir),
             "pids_dir": str(cfg.stack_dir / "pids"),
+            # this supervisor serves `devstack kill NAME` / `devstack restart NAME` (devstack.control)
+            "control_dir": str(self.control_dir),
         }
         cfg.info_file.write_text(json.dumps(info, indent=2))
         cfg.info_file.chmod(0o600)
@@ -551,10 +555,24 @@ class Stack:
         for line in lines:
             self.console.say(line)
 
+    @property
+    def control_dir(self) -> Path:
+        return control.control_dir(self.config.stack_dir)
+
     def watch(self) -> None:
-        """Blocks until a stop is requested or a process dies (which is reported, then all stop)."""
+        """Blocks until a stop is requested or a process dies (which is reported, then all stop).
+        A process held by `devstack kill` may be down; `devstack restart` starts one again."""
+        reported: set[str] = set()
         while not self._stopping.wait(0.5):
+            self._serve_restarts()
             for process in self.processes:
+                if not process.alive and control.held(self.control_dir, process.name):
+                    if process.name not in reported:
+                        code = process.popen.returncode if process.popen else "?"
+                        self.console.say(f"{process.name} exited (code {code}); held down on request, the rest runs")
+                        reported.add(process.name)
+                    continue
+                reported.discard(process.name)
                 if not process.alive:
                     code = process.popen.returncode if process.popen else "?"
                     self.console.say(
@@ -562,6 +580,25 @@ class Stack:
                         f"stopping the stack. Last lines:\n{process.tail()}"
                     )
                     return
+
+    def _serve_restarts(self) -> None:
+        """Starts again each process a `devstack restart` asked for, as it was first started."""
+        for name in control.restart_requests(self.control_dir):
+            process = next((p for p in self.processes if p.name == name), None)
+            try:
+                if process is None:
+                    self.console.say(f"restart of {name} refused: no such process in this stack")
+                    continue
+                if process.alive:
+                    self.console.say(f"restart: stopping {name}")
+                    process.stop()
+                process.start(self.console)
+                assert process.popen is not None
+                self.console.say(f"restarted {name} (pid {process.popen.pid})")
+            except Exception as error:
+                self.console.say(f"restart of {name} failed: {error}")
+            finally:
+                control.served(self.control_dir, name)
 
     def request_stop(self, *_: object) -> None:
         self._stopping.set()

@@ -21,6 +21,7 @@ from learnflow_common.auth import KeySet, TokenVerifier
 from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
+from learnflow_common.dapr.turns import keep_turns
 from learnflow_common.health import health_router
 from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
 from learnflow_common.problems import install_problem_handlers
@@ -49,6 +50,7 @@ def create_dapr_app(
         actor_sidecar = _sidecar_client(settings)
         if actor_config is not None:
             ActorRuntime.set_actor_config(actor_config)
+        keep_turns()
         with _no_blocking_sidecar_wait():
             actor_client = PooledDaprActorHttpClient(PLAIN_JSON)
             for actor_type in actor_types:

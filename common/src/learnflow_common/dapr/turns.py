@@ -1,0 +1,62 @@
+"""One turn at a time per actor, kept by the app as well as by its sidecar.
+
+Dapr runs an actor's calls one at a time (turn-based concurrency), but the turn is held by daprd,
+and daprd can let it go while a call is still running in the app: when placement restarts, daprd
+logs "Timed out waiting for actor in-flight lock claims to be released, force cancelling remaining
+claims" and sends the next call at once. Two calls then ran together on one learner (found by
+`make chaos`, placement kill): both read the same snapshot and the second save overwrote the
+first, so an acknowledged update stayed in the log but not in the counts.
+
+The Python SDK dispatches every call, reminder and timer through ``ActorManager._dispatch_internal``
+and keeps no turn of its own. :func:`keep_turns` wraps it once so each actor id runs one call at a
+time in this process too (a call waits for the one before it, then reads what that one saved). Like
+Dapr without reentrancy, an actor that calls itself would wait for itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from dapr.actor.runtime.manager import ActorManager
+
+Dispatch = Callable[..., Awaitable[Any]]
+
+
+class Turns:
+    """An asyncio lock per actor id, kept only while a call holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+
+    async def run(self, actor_id: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        lock, users = self._locks.setdefault(actor_id, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:
+                return await call()
+        finally:
+            users[0] -= 1
+            if users[0] == 0:
+                del self._locks[actor_id]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+def _one_turn_per_actor(dispatch: Dispatch) -> Dispatch:
+    @functools.wraps(dispatch)
+    async def dispatch_in_turn(manager: ActorManager, actor_id: Any, *args: Any) -> Any:
+        turns: Turns = manager.__dict__.setdefault("_learnflow_turns", Turns())
+        return await turns.run(actor_id.id, lambda: dispatch(manager, actor_id, *args))
+
+    dispatch_in_turn.__learnflow_turns__ = True  # type: ignore[attr-defined]
+    return dispatch_in_turn
+
+
+def keep_turns() -> None:
+    """Idempotent: wraps the SDK's dispatch once per process."""
+    if not getattr(ActorManager._dispatch_internal, "__learnflow_turns__", False):
+        ActorManager._dispatch_internal = _one_turn_per_actor(ActorManager._dispatch_internal)  # type: ignore[method-assign]

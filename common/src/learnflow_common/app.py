@@ -109,11 +109,12 @@ def _no_blocking_sidecar_wait() -> Iterator[None]:
         DaprHealth.wait_for_sidecar = original  # type: ignore[method-assign]
 
 
-def get_sidecar(request: Request) -> DaprSidecar:
-    """FastAPI dependency: the app's sidecar client."""
+async def get_sidecar(request: Request) -> DaprSidecar:
+    """FastAPI dependency: the app's sidecar client. Dependencies that do no I/O are ``async`` all
+    the same: FastAPI runs a plain ``def`` one in its thread pool, a thread handoff per request."""
     return request.app.state.sidecar  # type: ignore[no-any-return]
 
 
-def get_settings(request: Request) -> DaprAppSettings:
+async def get_settings(request: Request) -> DaprAppSettings:
     """FastAPI dependency: the app's settings."""
     return request.app.state.settings  # type: ignore[no-any-return]

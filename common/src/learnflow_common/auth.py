@@ -195,7 +195,7 @@ async def authenticate(
 Caller = Annotated[Principal, Depends(authenticate)]
 
 
-def authorized_learner(learner_id: Annotated[LearnerId, Query()], caller: Caller) -> str:
+async def authorized_learner(learner_id: Annotated[LearnerId, Query()], caller: Caller) -> str:
     """FastAPI dependency: the ``learner_id`` query parameter, once the caller may see that learner."""
     caller.require_learner(learner_id)
     return learner_id

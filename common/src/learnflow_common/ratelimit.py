@@ -71,7 +71,7 @@ class RateLimiter:
             )
 
 
-def rate_limited(request: Request, caller: Caller) -> Principal:
+async def rate_limited(request: Request, caller: Caller) -> Principal:
     """FastAPI dependency for a limited route: the caller, once their request fits the limit."""
     limiter: RateLimiter = request.app.state.rate_limiter
     limiter.check(caller)

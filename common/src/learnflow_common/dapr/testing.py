@@ -40,9 +40,12 @@ class MemoryActorStore(DaprActorClientBase):
         self.reminders: dict[tuple[str, str], dict[str, Any]] = {}
         self.reminder_registrations = 0
         self.transactions = 0
+        #: every key the actors asked the sidecar for, in order (a round trip each)
+        self.reads: list[str] = []
         self.fail_saves: list[str] = []
 
     async def get_state(self, actor_type: str, actor_id: str, name: str) -> bytes:
+        self.reads.append(name)
         return self.values.get((actor_id, name), b"")
 
     async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:

@@ -76,7 +76,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         current = await self._knowledge()
         updated = apply_progress(current, delivery["event_id"], ProgressUpdatedV1.model_validate(delivery["data"]))
         if updated is not current:
-            await self._state_manager.set_state(KNOWLEDGE_KEY, updated.to_dict())
+            self.stage(KNOWLEDGE_KEY, updated.to_dict())
             await self.commit_state()
         return {"applied": updated is not current}
 

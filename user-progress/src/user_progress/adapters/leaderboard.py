@@ -89,7 +89,7 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
         }
         written = {name: value.to_dict() for name, value in changed.items() if value is not None}
         for name, value in written.items():
-            await self._state_manager.set_state(name, value)
+            self.stage(name, value)
         if written:
             await self.commit_state()
         return {"written": list(written)}

@@ -84,7 +84,7 @@ class Pool:
         label, status = case.operation.label, response.status_code
         if label == "POST /update-progress" and status == 200:
             _add(self.learners, response.json()["learner_id"])
-        elif label == "POST /generate-lesson" and status == 201:
+        elif label == "POST /generate-lesson" and status in (200, 201):
             _add(self.lessons, response.json()["lesson_id"])
         elif label == "GET /lessons" and status == 200 and response.json()["next_cursor"] is not None:
             _add(self.cursors, ((case.query or {}).get("learner_id"), response.json()["next_cursor"]))

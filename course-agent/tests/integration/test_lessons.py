@@ -56,14 +56,26 @@ def test_generated_lesson_is_201_with_the_contract_fields(
     assert {"prompt", "starter_code", "hints", "reference_solution", "tests"} <= set(lesson["exercises"][0])
 
 
-def test_same_request_id_returns_the_same_lesson(stack: RunningStack, http: httpx.Client, learner: str) -> None:
+def test_same_request_id_is_an_idempotent_replay_200_of_the_same_lesson(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
     first = _generate(stack, http, learner_id=learner, request_id="req-1")
     again = _generate(stack, http, learner_id=learner, request_id="req-1")
     other = _generate(stack, http, learner_id=learner, request_id="req-2")
 
-    assert first.status_code == again.status_code == 201
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
     assert again.json() == first.json()
     assert other.json()["lesson_id"] != first.json()["lesson_id"]
+    assert first.headers["location"] == again.headers["location"] != other.headers["location"]
+
+
+def test_a_generated_lesson_is_at_its_location(stack: RunningStack, http: httpx.Client, learner: str) -> None:
+    created = _generate(stack, http, learner_id=learner)
+
+    found = http.get(f"{stack.app_url('course-agent')}{created.headers['location']}")
+
+    assert found.status_code == 200
+    assert found.json() == created.json()
 
 
 def test_unknown_topic_is_422_listing_the_valid_ones(stack: RunningStack, http: httpx.Client, learner: str) -> None:

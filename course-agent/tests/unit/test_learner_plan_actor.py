@@ -24,7 +24,12 @@ LEARNER = "ada"
 @pytest.fixture
 def host(app_auth: AppAuth) -> ActorHost:
     settings = Settings(
-        APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="t", **app_auth.env
+        APP_ID="course-agent",
+        APP_PORT=1,
+        DAPR_HTTP_PORT=1,
+        DAPR_API_TOKEN="dapr-token-for-tests",
+        APP_API_TOKEN="app-token-for-tests",
+        **app_auth.env,
     )
     return ActorHost(LearnerPlanActor, settings)
 
@@ -69,10 +74,13 @@ async def test_a_lesson_whose_save_failed_is_generated_and_stored_when_the_reque
 
     with pytest.raises(ConnectionResetError):
         await host.actor(LEARNER).generate_lesson({"request_id": "r1"})
-    lesson = await host.actor(LEARNER).generate_lesson({"request_id": "r1"})
+    answer = await host.actor(LEARNER).generate_lesson({"request_id": "r1"})
+    lesson = answer["lesson"]
 
     stored = host.store.stored(LEARNER)
     assert stored[lesson_key(lesson["lesson_id"])] == lesson
     assert stored[META_KEY]["lessons"] == 1
     assert [summary["lesson_id"] for summary in stored[index_key(1)]] == [lesson["lesson_id"]]
     assert [event.data["lesson_id"] for _, event, _ in host.publisher.published] == [lesson["lesson_id"]]
+    assert answer["replayed"] is False
+    assert await host.actor(LEARNER).generate_lesson({"request_id": "r1"}) == {"lesson": lesson, "replayed": True}

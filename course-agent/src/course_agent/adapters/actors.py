@@ -85,13 +85,14 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         return raw if found else None
 
     async def generate_lesson(self, request: dict[str, Any]) -> dict[str, Any]:
-        """``request``: ``{"topic", "difficulty", "request_id"}`` (each may be null) -> the lesson."""
+        """``request``: ``{"topic", "difficulty", "request_id"}`` (each may be null) ->
+        ``{"lesson", "replayed"}``: ``replayed`` when ``request_id`` had already made that lesson."""
         await self.flush_outbox()
         meta = await self._meta()
         request_id = request.get("request_id")
         lesson_id = lesson_id_for(self.id.id, request_id)
         if request_id and (existing := await self.state_or_none(lesson_key(lesson_id))) is not None:
-            return dict(existing)
+            return {"lesson": dict(existing), "replayed": True}
         knowledge, source_note = await self._knowledge_or_fallback()
         now = datetime.now(UTC)
         choice = choose(
@@ -117,7 +118,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         await self.stage_events(LESSON_EVENTS_TOPIC, [self._lesson_generated(document)])
         await self.commit_state()
         await self.flush_outbox()
-        return document
+        return {"lesson": document, "replayed": False}
 
     async def _written_by_model(self, draft: Lesson) -> Lesson:
         """The model's lesson if it answers in time with a valid one; else the built-in draft, saying why."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -73,23 +74,46 @@ class LessonPage(BaseModel):
     )
 
 
+#: The ``Location`` header of a generated lesson, in OpenAPI.
+LESSON_LOCATION = {
+    "Location": {"description": "The lesson's URL (GET /lessons/{lesson_id})", "schema": {"type": "string"}}
+}
+
+
 @router.post(
     "/generate-lesson",
     status_code=201,
     response_model=Lesson,
     summary="Generate a personalised lesson",
-    responses={429: {"description": "too many lessons asked for by this caller (Retry-After)"}},
+    responses={
+        201: {"description": "A new lesson", "headers": LESSON_LOCATION},
+        200: {
+            "model": Lesson,
+            "description": "The lesson this `request_id` already made (an idempotent replay), unchanged",
+            "headers": LESSON_LOCATION,
+        },
+        429: {"description": "too many lessons asked for by this caller (Retry-After)"},
+    },
 )
-async def generate_lesson(body: GenerateLessonRequest, caller: LimitedCaller, sidecar: Sidecar) -> Any:
+async def generate_lesson(
+    body: GenerateLessonRequest, caller: LimitedCaller, sidecar: Sidecar, response: Response
+) -> Any:
+    """201 with ``Location`` for a new lesson; with a ``request_id`` already used by this learner, 200
+    and that same lesson (a client retrying after a lost answer gets what it asked for once)."""
     caller.require_learner(body.learner_id)
     if body.topic is not None and body.topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", body.topic)
-    return await sidecar.invoke_actor(
+    answer = await sidecar.invoke_actor(
         ACTOR_TYPE,
         body.learner_id,
         "GenerateLesson",
         {"topic": body.topic, "difficulty": body.difficulty, "request_id": body.request_id},
     )
+    lesson = answer["lesson"]
+    response.headers["Location"] = f"/lessons/{quote(lesson['lesson_id'], safe='')}"
+    if answer["replayed"]:
+        response.status_code = 200
+    return lesson
 
 
 @router.get("/lessons", response_model=LessonPage, summary="Lessons, newest first")

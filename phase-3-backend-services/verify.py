@@ -1,7 +1,8 @@
 """`make verify`: the deployed system does what the product promises, checked from outside.
 
 1. every pod in the namespace is ready;
-2. each service's daprd sidecar reports placement connected and its app's actor types;
+2. each service's daprd sidecar reports placement connected and its app's actor types, and does not
+   serve the secrets API (its Configuration's API allow-list leaves it out);
    the database: the state store's role `learnflow` is no superuser and may create neither roles nor
    databases, owns the state store's tables, and connects only encrypted; over the network neither an
    unencrypted connection nor the superuser gets in; the NetworkPolicies are in place (the default
@@ -280,9 +281,15 @@ def main() -> int:
         run(kubectl, "-n", namespace, "get", "secret", "dapr-api-token", "-o", "jsonpath={.data.token}")
     ).decode()
     for offset, (service, actor_types) in enumerate(ACTOR_TYPES.items()):
-        step(f"{service}: sidecar connected to placement with actors {sorted(actor_types)}")
+        step(f"{service}: sidecar connected to placement with actors {sorted(actor_types)}, no secrets API")
         with port_forward(kubectl, namespace, f"deployment/{service}", 13500 + offset, 3500) as dapr:
             metadata = httpx.get(f"{dapr}/v1.0/metadata", headers={"dapr-api-token": token}, timeout=10).json()
+            # its Configuration's API allow-list leaves the secrets API out: the route does not exist
+            secret = httpx.get(
+                f"{dapr}/v1.0/secrets/kubernetes/postgres-credentials", headers={"dapr-api-token": token}, timeout=10
+            )
+        if secret.status_code != 404 or "ERR_SECRET" in secret.text:
+            return fail(f"{service}: the sidecar serves the secrets API ({secret.status_code}: {secret.text[:200]})")
         runtime = metadata["actorRuntime"]
         registered = {actor["type"] for actor in runtime["activeActors"]}
         if runtime.get("placement") != "placement: connected" or not actor_types <= registered:

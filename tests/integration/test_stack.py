@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 import httpx
 import pytest
+from dapr.proto import api_service_v1, api_v1
 
 from devstack.testing import RunningStack, eventually, read_topic
 
@@ -105,3 +107,67 @@ def test_progress_event_reaches_course_agent_and_is_a_cloudevent_on_the_kafka_to
     assert event["data"]["topic"] == "control-flow"
     assert event["data"]["score"] == 72
     assert knowledge[0]["applied_through"] == event["data"]["events_recorded"]
+
+
+#: What each sidecar must refuse (its Configuration's spec.api.allowed does not list it), with the
+#: token: the secrets and bindings APIs on both; invoke, the alpha state query and jobs on
+#: user-progress, which calls no other app.
+REFUSED = {
+    "course-agent": ["/v1.0/secrets/kubernetes/postgres-credentials", "/v1.0/bindings/x", "/v1.0-alpha1/jobs/x"],
+    "user-progress": [
+        "/v1.0/secrets/kubernetes/postgres-credentials",
+        "/v1.0/bindings/x",
+        "/v1.0-alpha1/jobs/x",
+        "/v1.0/invoke/course-agent/method/healthz",
+        "/v1.0-alpha1/state/statestore/query",
+    ],
+}
+
+
+@pytest.mark.parametrize(("app_id", "path"), [(app, path) for app, paths in REFUSED.items() for path in paths])
+def test_sidecar_does_not_serve_an_api_its_allow_list_leaves_out(
+    stack: RunningStack, http: httpx.Client, app_id: str, path: str
+) -> None:
+    method = "POST" if path.endswith("/query") or "/bindings/" in path else "GET"
+
+    refused = http.request(method, f"{stack.dapr_url(app_id)}{path}", headers=stack.dapr_headers, json={})
+    allowed = http.get(f"{stack.dapr_url(app_id)}/v1.0/metadata", headers=stack.dapr_headers)
+
+    # The route does not exist: a plain 404, or on a sidecar that may invoke, the invoke API's
+    # fallback (no app id in such a path).
+    assert refused.status_code == 404, refused.text
+    assert "ERR_SECRET" not in refused.text
+    assert "ERR_STATE" not in refused.text
+    if app_id == "course-agent":
+        assert refused.json()["errorCode"] == "ERR_DIRECT_INVOKE"
+    assert allowed.status_code == 200
+
+
+def test_the_course_agent_sidecar_serves_invoke_and_the_state_query(stack: RunningStack, http: httpx.Client) -> None:
+    invoked = http.get(
+        f"{stack.dapr_url('course-agent')}/v1.0/invoke/user-progress/method/healthz", headers=stack.dapr_headers
+    )
+    queried = http.post(
+        f"{stack.dapr_url('course-agent')}/v1.0-alpha1/state/statestore/query",
+        headers=stack.dapr_headers,
+        json={"filter": {"EQ": {"kind": "no-such-kind"}}, "page": {"limit": 1}},
+    )
+
+    assert invoked.status_code == 200
+    assert queried.status_code in (200, 204), queried.text
+
+
+@pytest.mark.parametrize("app_id", sorted(EXPECTED_ACTOR_TYPES))
+def test_sidecar_grpc_api_serves_only_metadata(stack: RunningStack, app_id: str) -> None:
+    port = stack.info["apps"][app_id]["dapr_grpc_port"]
+    metadata = [("dapr-api-token", stack.info["tokens"]["DAPR_API_TOKEN"])]
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        dapr = api_service_v1.DaprStub(channel)
+        assert dapr.GetMetadata(api_v1.GetMetadataRequest(), metadata=metadata, timeout=10).id == app_id
+        for method, request in (
+            (dapr.GetSecret, api_v1.GetSecretRequest(store_name="kubernetes", key="x")),
+            (dapr.GetState, api_v1.GetStateRequest(store_name="statestore", key="x")),
+        ):
+            with pytest.raises(grpc.RpcError) as refused:
+                method(request, metadata=metadata, timeout=10)
+            assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED

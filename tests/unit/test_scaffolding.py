@@ -79,6 +79,7 @@ def test_new_service_passes_its_own_tests_and_the_repository_checks(checkout: Pa
         "tests/unit/test_dockerfiles.py",
         "tests/unit/test_deployment_manifests.py",
         "tests/unit/test_actor_types.py",
+        "tests/unit/test_dapr_configuration.py",
     ]
     result = subprocess.run([*PYTEST, *checks], cwd=checkout, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]

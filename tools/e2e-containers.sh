@@ -15,13 +15,19 @@ version=${VERSION:-0.1.0}
 tools/build-base-image.sh
 tools/build-images.sh
 
+# Throwaway tokens, as long as the apps require (learnflow_common.settings.MIN_TOKEN_LENGTH), given
+# to the containers by name (-e NAME) so that no value is on a command line.
+DAPR_API_TOKEN=$(openssl rand -hex 32)
+APP_API_TOKEN=$(openssl rand -hex 32)
+export DAPR_API_TOKEN APP_API_TOKEN
+
 failures=0
 for service in course-agent user-progress; do
   name="e2e-$service-$$"
   # Configured as in production: its tokens, an identity provider's JWKS URL (fetched on the first
   # bearer token, so none is needed to start) and the leaderboard's pseudonym key.
   "$tool" run -d --name "$name" --read-only --tmpfs /tmp \
-    -e DAPR_API_TOKEN=e2e -e APP_API_TOKEN=e2e -e AUTH_JWKS_URL=https://issuer.invalid/.well-known/jwks.json \
+    -e DAPR_API_TOKEN -e APP_API_TOKEN -e AUTH_JWKS_URL=https://issuer.invalid/.well-known/jwks.json \
     -e PSEUDONYM_KEY=e2e-pseudonym-key-0000 "learnflow/$service:$version" >/dev/null 2>&1
   trap '"$tool" rm -f "$name" >/dev/null 2>&1 || true' EXIT
   healthy=no

@@ -12,9 +12,14 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The shortest DAPR_API_TOKEN / APP_API_TOKEN an app accepts. What this repository generates is
+#: far longer (`make up`: 43 characters, token_urlsafe(32); `make secrets`: 64 hex characters).
+MIN_TOKEN_LENGTH = 16
+
 
 class DaprAppSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+    # A refused value is not echoed in the error (pydantic would print a short token in full).
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     app_id: str = Field(validation_alias="APP_ID")
     app_host: str = Field(default="127.0.0.1", validation_alias="APP_HOST")
@@ -52,9 +57,16 @@ class DaprAppSettings(BaseSettings):
     def _token_is_set(cls, token: SecretStr) -> SecretStr:
         """An empty APP_API_TOKEN would let anyone call the Dapr-facing routes (the guard compares
         it with a missing header and finds them equal); an empty DAPR_API_TOKEN means a sidecar
-        that checks nothing. Both are a deployment mistake: refuse to start, saying which."""
-        if not token.get_secret_value().strip():
+        that checks nothing; a short one of either can be guessed. All are a deployment mistake:
+        refuse to start, saying which variable (pydantic names it) and why, never its value."""
+        value = token.get_secret_value().strip()
+        if not value:
             raise ValueError("must not be empty")
+        if len(value) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"is {len(value)} characters long, shorter than the minimum of {MIN_TOKEN_LENGTH}: "
+                "generate one, e.g. `openssl rand -hex 32`"
+            )
         return token
 
     @model_validator(mode="after")

@@ -52,8 +52,8 @@ def client(app_auth: AppAuth) -> Iterator[TestClient]:
         APP_ID="demo",
         APP_PORT=1,
         DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token",
-        APP_API_TOKEN="app-token",
+        DAPR_API_TOKEN="dapr-token-for-tests",
+        APP_API_TOKEN="app-token-for-tests",
         MAX_BODY_BYTES=1024,
         RETRY_AFTER_SECONDS=7,
         **app_auth.env,
@@ -74,7 +74,7 @@ def client(app_auth: AppAuth) -> Iterator[TestClient]:
 def test_dapr_facing_route_rejects_a_call_without_the_app_token(client: TestClient) -> None:
     assert client.post("/events/demo").status_code == 401
     assert client.post("/events/demo", headers={"dapr-api-token": "wrong"}).status_code == 401
-    assert client.post("/events/demo", headers={"dapr-api-token": "app-token"}).status_code == 200
+    assert client.post("/events/demo", headers={"dapr-api-token": "app-token-for-tests"}).status_code == 200
 
 
 def test_public_route_needs_no_token(client: TestClient) -> None:
@@ -106,7 +106,7 @@ def test_subscription_delivery_over_the_limit_is_answered_drop_so_it_goes_to_the
     response = client.post(
         "/events/demo",
         content=b'{"id": "' + b"x" * 2000 + b'"}',
-        headers={"content-type": "application/json", "dapr-api-token": "app-token"},
+        headers={"content-type": "application/json", "dapr-api-token": "app-token-for-tests"},
     )
 
     assert response.status_code == 200
@@ -117,7 +117,7 @@ def test_chunked_subscription_delivery_over_the_limit_is_answered_drop(client: T
     response = client.post(
         "/events/demo",
         content=iter([b'{"id": "', b"x" * 2000, b'"}']),
-        headers={"content-type": "application/json", "dapr-api-token": "app-token"},
+        headers={"content-type": "application/json", "dapr-api-token": "app-token-for-tests"},
     )
 
     assert response.status_code == 200
@@ -201,16 +201,70 @@ def test_an_empty_token_refuses_to_start_instead_of_opening_the_guard(variable: 
 
     from learnflow_common.settings import DaprAppSettings
 
-    values = {"APP_ID": "x", "APP_PORT": 1, "DAPR_API_TOKEN": "t", "APP_API_TOKEN": "t", variable: " "}
+    values = {
+        "APP_ID": "x",
+        "APP_PORT": 1,
+        "DAPR_API_TOKEN": "dapr-token-for-tests",
+        "APP_API_TOKEN": "app-token-for-tests",
+        variable: " ",
+    }
 
     with pytest.raises(ValidationError, match=f"{variable}\\n.*must not be empty"):
         DaprAppSettings(**values)
 
 
+@pytest.mark.parametrize("variable", ["APP_API_TOKEN", "DAPR_API_TOKEN"])
+@pytest.mark.parametrize("short", ["s3cr3t", "x" * 15, " " + "y" * 15 + " "])
+def test_a_short_token_refuses_to_start_naming_the_variable_not_the_value(variable: str, short: str) -> None:
+    from pydantic import ValidationError
+
+    from learnflow_common.settings import MIN_TOKEN_LENGTH, DaprAppSettings
+
+    values = {
+        "APP_ID": "x",
+        "APP_PORT": 1,
+        "DAPR_API_TOKEN": "dapr-token-for-tests",
+        "APP_API_TOKEN": "app-token-for-tests",
+        "AUTH_JWKS_URL": "https://issuer.invalid/jwks.json",
+        variable: short,
+    }
+
+    with pytest.raises(
+        ValidationError, match=f"{variable}\\n.*shorter than the minimum of {MIN_TOKEN_LENGTH}"
+    ) as refused:
+        DaprAppSettings(**values)
+    assert short.strip() not in str(refused.value)
+
+
+@pytest.mark.parametrize("variable", ["APP_API_TOKEN", "DAPR_API_TOKEN"])
+def test_a_token_of_the_minimum_length_is_accepted(variable: str) -> None:
+    from learnflow_common.settings import MIN_TOKEN_LENGTH, DaprAppSettings
+
+    token = "k" * MIN_TOKEN_LENGTH
+    values = {
+        "APP_ID": "x",
+        "APP_PORT": 1,
+        "DAPR_API_TOKEN": "dapr-token-for-tests",
+        "APP_API_TOKEN": "app-token-for-tests",
+        "AUTH_JWKS_URL": "https://issuer.invalid/jwks.json",
+        variable: token,
+    }
+
+    settings = DaprAppSettings(**values)
+
+    assert getattr(settings, variable.lower()).get_secret_value() == token
+    assert MIN_TOKEN_LENGTH == 16
+
+
 def test_without_a_jwks_no_token_could_be_checked_so_the_app_refuses_to_start() -> None:
     from pydantic import ValidationError
 
-    values = {"APP_ID": "x", "APP_PORT": 1, "DAPR_API_TOKEN": "t", "APP_API_TOKEN": "t"}
+    values = {
+        "APP_ID": "x",
+        "APP_PORT": 1,
+        "DAPR_API_TOKEN": "dapr-token-for-tests",
+        "APP_API_TOKEN": "app-token-for-tests",
+    }
 
     with pytest.raises(ValidationError, match="AUTH_JWKS_FILE and AUTH_JWKS_URL"):
         DaprAppSettings(**values)

@@ -40,8 +40,8 @@ def client(app_auth: AppAuth) -> Iterator[TestClient]:
         APP_ID="demo",
         APP_PORT=1,
         DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token",
-        APP_API_TOKEN="app-token",
+        DAPR_API_TOKEN="dapr-token-for-tests",
+        APP_API_TOKEN="app-token-for-tests",
         **app_auth.env,
     )
     app = create_dapr_app(

@@ -20,7 +20,12 @@ from devstack.testing import AppAuth
 @pytest.fixture
 def client(app_auth: AppAuth) -> Iterator[TestClient]:
     settings = Settings(
-        APP_ID="course-agent", APP_PORT=1, DAPR_HTTP_PORT=1, DAPR_API_TOKEN="t", APP_API_TOKEN="a", **app_auth.env
+        APP_ID="course-agent",
+        APP_PORT=1,
+        DAPR_HTTP_PORT=1,
+        DAPR_API_TOKEN="dapr-token-for-tests",
+        APP_API_TOKEN="app-token-for-tests",
+        **app_auth.env,
     )
     with TestClient(create_app(settings), headers=app_auth.bearer(None, "admin")) as test_client:
         yield test_client

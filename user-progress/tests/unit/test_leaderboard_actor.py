@@ -41,7 +41,7 @@ from user_progress.domain.pseudonyms import display_name
 from user_progress.settings import Settings
 
 WEEK = "2026-W47"
-APP_TOKEN = "app-token"
+APP_TOKEN = "app-token-for-tests"
 
 
 class ActorHost:
@@ -130,7 +130,7 @@ def client(host: ActorHost, app_auth: AppAuth) -> Iterator[TestClient]:
         APP_ID="user-progress",
         APP_PORT=1,
         DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="t",
+        DAPR_API_TOKEN="dapr-token-for-tests",
         APP_API_TOKEN=APP_TOKEN,
         **app_auth.env,
     )

@@ -16,7 +16,7 @@ from devstack import control
 from devstack.auth import DevIssuer
 from devstack.config import StackConfig
 from devstack.processes import kill_recorded, pid_alive, read_live_pid
-from devstack.stack import READY_TIMEOUT_SECONDS, run
+from devstack.stack import READY_TIMEOUT_SECONDS, discard_postgres_dir, run
 
 UP_TIMEOUT_SECONDS = READY_TIMEOUT_SECONDS * 3
 
@@ -90,16 +90,18 @@ def cmd_down(config: StackConfig, _: argparse.Namespace) -> int:
     config.info_file.unlink(missing_ok=True)
     if leftovers:
         print(f"devstack: killed leftover processes: {', '.join(leftovers)}")
+    # The supervisor deletes its PostgreSQL folder as it stops; this is for one that was killed.
+    if discarded := discard_postgres_dir(config):
+        print(f"devstack: removed the PostgreSQL data in {discarded}")
     print("devstack: stack is down")
     return 0
 
 
 def cmd_clean(config: StackConfig, args: argparse.Namespace) -> int:
     """Stops the stack and deletes its data (PostgreSQL cluster, Kafka log, logs, secrets)."""
-    cmd_down(config, args)
-    for path in (config.postgres_dir, config.stack_dir):
-        shutil.rmtree(path, ignore_errors=True)
-    print(f"devstack: removed {config.stack_dir} and {config.postgres_dir}")
+    cmd_down(config, args)  # deletes the PostgreSQL folder, wherever it was made
+    shutil.rmtree(config.stack_dir, ignore_errors=True)
+    print(f"devstack: removed {config.stack_dir}")
     return 0
 
 

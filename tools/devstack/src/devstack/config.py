@@ -10,7 +10,6 @@ sets the variable ``NAME`` for that app (``COURSE_AGENT_ENV_LESSON_GENERATOR=llm
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
@@ -40,6 +39,8 @@ POSTGRES_DATABASE = "learnflow"
 POSTGRES_USER = "learnflow"
 #: PostgreSQL refuses to run as root; as root, the Debian package's `postgres` user runs it.
 POSTGRES_OS_USER = "postgres"
+#: In the stack folder: the path of this stack's PostgreSQL folder (see StackConfig.postgres_root).
+POSTGRES_DIR_RECORD = "postgres-dir"
 
 
 def _port(name: str, default: int) -> int:
@@ -209,15 +210,19 @@ class StackConfig:
         return self.stack_dir / "supervisor.pid"
 
     @property
-    def postgres_dir(self) -> Path:
-        """The cluster's folder. As root it lives outside the checkout, under /var/tmp, because the
-        ``postgres`` user may not be able to enter the checkout's parents (mktemp -d is 0700). The
-        path follows the stack folder, so a later clone at the same path finds the old cluster:
-        `Stack.start_postgres` replaces a cluster made with another password."""
+    def postgres_root(self) -> Path:
+        """Where each stack run's PostgreSQL folder is made (``tempfile.mkdtemp``: an unpredictable
+        name, mode 0700). As root it lives outside the checkout, under /var/tmp, because the
+        ``postgres`` user may not be able to enter the checkout's parents (mktemp -d is 0700)."""
         if os.geteuid() != 0:
-            return self.stack_dir / "postgres"
-        digest = hashlib.sha256(str(self.stack_dir).encode()).hexdigest()[:12]
-        return Path("/var/tmp/learnflow") / f"postgres-{digest}"
+            return self.stack_dir
+        return Path("/var/tmp/learnflow")
+
+    @property
+    def postgres_dir_record(self) -> Path:
+        """The file naming this stack's PostgreSQL folder, so `make down` / `make clean` (another
+        process than the one that made it) find and delete it."""
+        return self.stack_dir / POSTGRES_DIR_RECORD
 
     @property
     def logs_dir(self) -> Path:

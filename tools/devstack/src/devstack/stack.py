@@ -8,7 +8,6 @@ reported at the step that failed, with the tail of that process's log.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import pwd
@@ -19,6 +18,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -28,7 +28,14 @@ from pathlib import Path
 import httpx
 
 from devstack import control
-from devstack.config import POSTGRES_DATABASE, POSTGRES_OS_USER, POSTGRES_USER, AppSpec, StackConfig
+from devstack.config import (
+    POSTGRES_DATABASE,
+    POSTGRES_DIR_RECORD,
+    POSTGRES_OS_USER,
+    POSTGRES_USER,
+    AppSpec,
+    StackConfig,
+)
 from devstack.processes import Console, ManagedProcess, write_pid_file
 
 READY_TIMEOUT_SECONDS = float(os.environ.get("DEVSTACK_READY_TIMEOUT", "120"))
@@ -54,9 +61,8 @@ def _kafka_cluster_id() -> str:
 
 #: In a cluster's folder: the stack folder it belongs to, so a cluster whose stack is gone is pruned.
 OWNER_FILE = "stack"
-#: In a cluster's folder: sha256 of the password it was initialised with. A cluster that does not
-#: match this stack's password was left at this path by another stack and can never be logged into.
-PASSWORD_FINGERPRINT_FILE = "password-sha256"
+#: The name every stack run's PostgreSQL folder starts with (``tempfile.mkdtemp`` adds the rest).
+POSTGRES_DIR_PREFIX = "postgres-"
 
 
 def write_secret(path: Path, value: str) -> None:
@@ -64,14 +70,6 @@ def write_secret(path: Path, value: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     with os.fdopen(descriptor, "w") as out:
         out.write(value)
-
-
-def _password_fingerprint(password: str) -> str:
-    return hashlib.sha256(password.encode()).hexdigest()
-
-
-def _fingerprint_matches(fingerprint: Path, password: str) -> bool:
-    return fingerprint.is_file() and fingerprint.read_text().strip() == _password_fingerprint(password)
 
 
 def claim_shared_postgres_root(root: Path) -> None:
@@ -84,12 +82,70 @@ def claim_shared_postgres_root(root: Path) -> None:
 
 
 def prune_abandoned_clusters(root: Path) -> None:
-    """Deletes the clusters of stacks whose folder no longer exists (a checkout deleted without
-    `make clean`), so fresh clones do not fill the disk."""
-    for cluster in root.glob("postgres-*"):
+    """Deletes the clusters whose stack is gone: its folder no longer exists (a checkout deleted
+    without `make down`), or it records another cluster (its supervisor was killed before it could
+    delete this one), so fresh clones do not fill the disk. A stack without a record (one of an
+    earlier version of the launcher, which may be running) keeps its cluster. A cluster is recorded
+    before its owner file is written, so one being made is never taken."""
+    for cluster in root.glob(f"{POSTGRES_DIR_PREFIX}*"):
         owner = cluster / OWNER_FILE
-        if owner.is_file() and not Path(owner.read_text().strip()).exists():
+        if not owner.is_file():
+            continue
+        stack_dir = Path(owner.read_text().strip())
+        try:
+            recorded: str | None = (stack_dir / POSTGRES_DIR_RECORD).read_text().strip()
+        except OSError:
+            recorded = None
+        if not stack_dir.exists() or (recorded is not None and recorded != str(cluster)):
             shutil.rmtree(cluster, ignore_errors=True)
+
+
+def make_postgres_dir(config: StackConfig) -> Path:
+    """A new folder for this stack run's PostgreSQL: ``tempfile.mkdtemp`` (a name nobody can guess
+    in advance, created exclusively, mode 0700, no symlink followed), recorded in the stack folder
+    (mode 0600, O_EXCL|O_NOFOLLOW) for `make down` to delete. Any folder an earlier run left is
+    deleted first: each run starts with an empty database."""
+    discard_postgres_dir(config)
+    root = config.postgres_root
+    if os.geteuid() == 0:
+        claim_shared_postgres_root(root)
+    root.mkdir(parents=True, exist_ok=True)
+    config.stack_dir.mkdir(parents=True, exist_ok=True)
+    made = Path(tempfile.mkdtemp(prefix=POSTGRES_DIR_PREFIX, dir=root))
+    try:
+        write_secret(config.postgres_dir_record, str(made))
+        write_secret(made / OWNER_FILE, str(config.stack_dir))
+    except OSError:
+        shutil.rmtree(made, ignore_errors=True)
+        raise
+    if os.geteuid() == 0:
+        prune_abandoned_clusters(root)  # now also a cluster this stack folder recorded before
+    return made
+
+
+def recorded_postgres_dir(config: StackConfig) -> Path | None:
+    """The folder this stack recorded, if it is still one it could have made: a real directory
+    (not a symlink) of the expected name, right in the expected place."""
+    try:
+        recorded = Path(config.postgres_dir_record.read_text().strip())
+    except OSError:
+        return None
+    if recorded.parent != config.postgres_root or not recorded.name.startswith(POSTGRES_DIR_PREFIX):
+        return None
+    try:
+        status = os.lstat(recorded)
+    except OSError:
+        return None
+    return recorded if stat.S_ISDIR(status.st_mode) else None
+
+
+def discard_postgres_dir(config: StackConfig) -> Path | None:
+    """Deletes the recorded PostgreSQL folder (its server must be stopped) and the record."""
+    recorded = recorded_postgres_dir(config)
+    if recorded is not None:
+        shutil.rmtree(recorded, ignore_errors=True)
+    config.postgres_dir_record.unlink(missing_ok=True)
+    return recorded
 
 
 class Stack:
@@ -212,52 +268,38 @@ class Stack:
         cfg = self.config
         assert cfg.postgres_bin_dir is not None
         bin_dir = cfg.postgres_bin_dir
-        data_dir = cfg.postgres_dir / "data"
-        socket_dir = cfg.postgres_dir / "run"
+        postgres_dir = make_postgres_dir(cfg)
+        data_dir = postgres_dir / "data"
+        socket_dir = postgres_dir / "run"
         password = self._postgres_password()
         user = POSTGRES_OS_USER if os.geteuid() == 0 else None
+        socket_dir.mkdir(mode=0o700)
+        pwfile = postgres_dir / "initpw"
+        write_secret(pwfile, password)
         if user:
-            claim_shared_postgres_root(cfg.postgres_dir.parent)
-            prune_abandoned_clusters(cfg.postgres_dir.parent)
-        socket_dir.mkdir(parents=True, exist_ok=True)
-        (cfg.postgres_dir / OWNER_FILE).write_text(str(cfg.stack_dir))
-        if user:
+            # what the server reads and writes becomes its user's, once root has written into it
             entry = pwd.getpwnam(user)
-            for path in (cfg.postgres_dir, socket_dir):
+            for path in (postgres_dir, socket_dir, pwfile):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
-        fingerprint = cfg.postgres_dir / PASSWORD_FINGERPRINT_FILE
-        if (data_dir / "PG_VERSION").exists() and not _fingerprint_matches(fingerprint, password):
-            self.console.say(
-                f"discarding the PostgreSQL cluster in {data_dir}: it was initialised with another "
-                "password (a stack deleted without `make clean` used this path)"
-            )
-            shutil.rmtree(data_dir)
-        if not (data_dir / "PG_VERSION").exists():
-            self.console.say(f"initialising PostgreSQL cluster in {data_dir}")
-            pwfile = cfg.postgres_dir / "initpw"
-            pwfile.unlink(missing_ok=True)
-            write_secret(pwfile, password)
-            if user:
-                os.chown(pwfile, pwd.getpwnam(user).pw_uid, -1)
-            subprocess.run(
-                [
-                    str(bin_dir / "initdb"),
-                    "-D",
-                    str(data_dir),
-                    "-U",
-                    POSTGRES_USER,
-                    f"--pwfile={pwfile}",
-                    "--auth=scram-sha-256",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ],
-                check=True,
-                user=user,
-                capture_output=True,
-            )
-            pwfile.unlink()
-            fingerprint.write_text(_password_fingerprint(password))
+        self.console.say(f"initialising PostgreSQL cluster in {data_dir}")
+        subprocess.run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                POSTGRES_USER,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            user=user,
+            capture_output=True,
+        )
+        pwfile.unlink()
         process = self._process(
             "postgres",
             [
@@ -676,6 +718,7 @@ def run(config: StackConfig, echo: bool) -> int:
         code = 1
     finally:
         stack.stop()
+        discard_postgres_dir(config)  # the database lives as long as this run
         config.supervisor_pid_file.unlink(missing_ok=True)
     sys.stdout.flush()
     return code

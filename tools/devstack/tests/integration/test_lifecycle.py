@@ -1,4 +1,5 @@
-"""`devstack up` / `down` on a second stack with every port moved: all starts, nothing is left."""
+"""`devstack up` / `down` on a second stack with every port moved: all starts, nothing is left (no
+process, no PostgreSQL folder)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
         assert up.returncode == 0, up.stdout + up.stderr
         pids = {path.stem: int(path.read_text().split()[0]) for path in (stack_dir / "pids").glob("*.pid")}
         assert set(pids) == STACK_PROCESSES
+        postgres_dir = Path((stack_dir / "postgres-dir").read_text())
+        assert (postgres_dir / "data" / "PG_VERSION").exists()
         info = json.loads((stack_dir / "stack.json").read_text())
         user_progress = info["apps"]["user-progress"]["app_url"]
         assert user_progress == f"http://127.0.0.1:{env['USER_PROGRESS_APP_PORT']}"
@@ -84,5 +87,7 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
         assert down.returncode == 0, down.stdout + down.stderr
         assert [name for name, pid in pids.items() if pid_alive(pid)] == []
         assert not (stack_dir / "stack.json").exists()
+        assert not postgres_dir.exists()  # the run's database is deleted with it
+        assert not (stack_dir / "postgres-dir").exists()
     finally:
         _devstack("clean", env)

@@ -80,10 +80,22 @@ def create_dapr_app(
     app.include_router(health_router(required_components))
     for router in routers:
         app.include_router(router)
-    dapr_actor = DaprActor(app, router_tags=["dapr"])  # /dapr/config and /actors/... for the sidecar
+    dapr_actor = DaprActor(FastAPI())  # a scratch app: see _sidecar_router
+    app.include_router(_sidecar_router(dapr_actor), include_in_schema=False)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
     return app
+
+
+def _sidecar_router(dapr_actor: DaprActor) -> APIRouter:
+    """The SDK's routes (/dapr/config, /actors/...), which only daprd calls (the app-token guard
+    refuses anyone else): included without OpenAPI entries, and without the SDK's own /healthz, a
+    duplicate of the health router's. ``DaprActor`` adds its routes to the app it is given, so it is
+    given a scratch one, and its routes are made again on this router."""
+    router = APIRouter()
+    dapr_actor.init_routes(router)
+    router.routes = [route for route in router.routes if getattr(route, "path", None) != "/healthz"]
+    return router
 
 
 def _sidecar_client(settings: DaprAppSettings) -> DaprSidecar:

@@ -1,0 +1,60 @@
+"""What each service's OpenAPI shows a client: its own routes, once each; never the sidecar's."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from course_agent.app import create_app as create_course_agent
+from course_agent.settings import Settings as CourseAgentSettings
+from devstack.testing import AppAuth
+from user_progress.app import create_app as create_user_progress
+from user_progress.settings import Settings as UserProgressSettings
+
+TOKENS = {"DAPR_API_TOKEN": "dapr-token-for-tests", "APP_API_TOKEN": "app-token-for-tests"}
+SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type]] = {
+    "user-progress": (create_user_progress, UserProgressSettings),
+    "course-agent": (create_course_agent, CourseAgentSettings),
+}
+
+
+@pytest.fixture(params=sorted(SERVICES))
+def app(request: pytest.FixtureRequest, app_auth: AppAuth) -> FastAPI:
+    create_app, settings_type = SERVICES[request.param]
+    settings = settings_type(APP_ID=request.param, APP_PORT=1, DAPR_HTTP_PORT=1, **TOKENS, **app_auth.env)
+    return create_app(settings)
+
+
+def test_openapi_leaves_out_the_routes_only_the_sidecar_calls(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+
+    assert not [path for path in paths if path.startswith(("/actors", "/dapr", "/events"))]
+    assert "dapr" not in {
+        tag for operations in paths.values() for operation in operations.values() for tag in operation["tags"]
+    }
+
+
+def test_healthz_is_one_operation_of_the_health_router_with_no_duplicate_id(app: FastAPI) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI warns about a duplicate operation id
+        schema = app.openapi()
+
+    assert schema["paths"]["/healthz"]["get"]["tags"] == ["health"]
+
+
+def test_the_sidecar_still_reaches_the_actor_routes_and_only_the_sidecar_does(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        config = client.get("/dapr/config", headers={"dapr-api-token": TOKENS["APP_API_TOKEN"]})
+        stranger = client.get("/dapr/config")
+        unknown = client.get("/no-such-route")
+
+    assert config.status_code == 200
+    assert config.json()["entities"]  # the actor types this app hosts
+    assert stranger.status_code == 401
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"

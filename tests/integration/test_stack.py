@@ -32,7 +32,7 @@ def test_app_is_ready_when_its_sidecar_and_components_are(stack: RunningStack, h
     response = http.get(f"{stack.app_url(app_id)}/readyz")
 
     assert response.status_code == 200
-    assert response.json()["checks"] == {"sidecar": "ok", "components": "ok", "state_store": "ok"}
+    assert response.json()["checks"] == {"sidecar": "ok", "components": "ok"}
 
 
 def test_value_saved_through_a_sidecar_is_a_row_in_the_postgres_state_table(

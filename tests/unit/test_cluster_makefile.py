@@ -53,9 +53,10 @@ def test_the_makefile_takes_the_namespace_from_the_scope_kustomization() -> None
 
 
 def _image_tags(scope: Path) -> tuple[set[str], set[str]]:
-    """The tags `make images` builds and the tags `make deploy` sets in the overlay it applies."""
+    """The tags `make images` builds and the tags `make deploy` sets in the overlay it applies, on the
+    Minikube path (named: with a local cluster up, kubectl's context would pick the other one)."""
     commands = subprocess.run(
-        ["make", "-n", "-C", str(scope), "deploy"], check=True, capture_output=True, text=True
+        ["make", "-n", "-C", str(scope), "deploy", "CLUSTER=minikube"], check=True, capture_output=True, text=True
     ).stdout
     return set(re.findall(r"image build -t learnflow/\$service:(\S+)", commands)), set(
         re.findall(r"newTag: %s}\\n' \$service (\S+);", commands)

@@ -16,6 +16,7 @@ from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 
 from learnflow_common.auth import KeySet, TokenVerifier
 from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
@@ -84,6 +85,15 @@ def create_dapr_app(
     app.include_router(_sidecar_router(dapr_actor), include_in_schema=False)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
+    if settings.cors_origins:  # outermost: preflights and error answers carry the CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Location", "Retry-After", "WWW-Authenticate"],
+            max_age=600,
+        )
     return app
 
 

@@ -7,10 +7,12 @@ runs unchanged under ``make run``, ``dapr run -f .`` and in a cluster.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The shortest DAPR_API_TOKEN / APP_API_TOKEN an app accepts. What this repository generates is
 #: far longer (`make up`: 43 characters, token_urlsafe(32); `make secrets`: 64 hex characters).
@@ -51,6 +53,27 @@ class DaprAppSettings(BaseSettings):
     rate_limit_burst: int = Field(default=30, ge=1, validation_alias="RATE_LIMIT_BURST")
     #: Clock skew allowed on exp/nbf/iat.
     auth_leeway_seconds: int = Field(default=30, ge=0, le=300, validation_alias="AUTH_LEEWAY_SECONDS")
+    #: Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    #: ``https://app.learnflow.dev,http://localhost:5173``; ``*`` allows any. None by default: a
+    #: browser page of another origin cannot read the answers.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="CORS_ORIGINS")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, origins: list[str]) -> list[str]:
+        """An origin is scheme://host[:port], nothing after: a path would never match a browser's
+        Origin header, and the mistake would only show as a frontend that cannot call the API."""
+        for origin in origins:
+            if origin != "*" and re.fullmatch(r"https?://[^/\s]+", origin) is None:
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], or *)")
+        return origins
 
     @field_validator("dapr_api_token", "app_api_token")
     @classmethod

@@ -10,12 +10,16 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from course_agent.api.lessons import GenerateLessonRequest
 from course_agent.app import create_app as create_course_agent
 from course_agent.settings import Settings as CourseAgentSettings
 from devstack.testing import AppAuth
+from user_progress.api.models import ProgressUpdate
 from user_progress.app import create_app as create_user_progress
 from user_progress.settings import Settings as UserProgressSettings
 
+#: Every request body model of both services: each must carry examples the app accepts.
+REQUEST_BODIES = (ProgressUpdate, GenerateLessonRequest)
 TOKENS = {"DAPR_API_TOKEN": "dapr-token-for-tests", "APP_API_TOKEN": "app-token-for-tests"}
 SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type]] = {
     "user-progress": (create_user_progress, UserProgressSettings),
@@ -58,3 +62,23 @@ def test_the_sidecar_still_reaches_the_actor_routes_and_only_the_sidecar_does(ap
     assert stranger.status_code == 401
     assert unknown.status_code == 404
     assert unknown.headers["content-type"] == "application/problem+json"
+
+
+def test_every_request_body_has_examples_the_app_accepts(app: FastAPI) -> None:
+    """An example in the docs that the app refuses would teach a frontend the wrong thing."""
+    schema = app.openapi()
+    bodies = [
+        (path, operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1])
+        for path, operations in schema["paths"].items()
+        for operation in operations.values()
+        if "requestBody" in operation
+    ]
+    models = {model.__name__: model for model in REQUEST_BODIES}
+
+    assert bodies
+    for path, name in bodies:
+        assert name in models, f"{path}: add {name} to REQUEST_BODIES"
+        examples = schema["components"]["schemas"][name].get("examples")
+        assert examples, f"{path}: {name} has no example"
+        for example in examples:
+            models[name].model_validate(example)

@@ -40,7 +40,15 @@ def _unknown_topic(field: str, value: str) -> Problem:
 
 
 class GenerateLessonRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"learner_id": "ada"},
+                {"learner_id": "ada", "topic": "loops", "difficulty": "intermediate", "request_id": "ada-tab-7-r1"},
+            ]
+        },
+    )
 
     learner_id: LearnerId
     topic: str | None = Field(default=None, description="Curriculum topic slug; chosen for the learner if absent")

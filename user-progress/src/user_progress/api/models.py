@@ -24,7 +24,32 @@ EARLIEST_EVENT = datetime.combine(EARLIEST_DATE, datetime.min.time(), UTC)
 class ProgressUpdate(BaseModel):
     """One learning event. ``event_id`` is the idempotency key."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "ada-2026-11-30-quiz-3",
+                    "learner_id": "ada",
+                    "activity": "quiz",
+                    "topic": "loops",
+                    "score": 85,
+                    "duration_seconds": 420,
+                    "hints_used": 1,
+                    "completed_at": "2026-11-30T18:05:00+01:00",
+                    "timezone": "Europe/Paris",
+                },
+                {
+                    "event_id": "ada-2026-11-30-lesson-1",
+                    "learner_id": "ada",
+                    "activity": "lesson",
+                    "topic": "loops",
+                    "completed_at": "2026-11-30T17:40:00+01:00",
+                    "lesson_id": "ada~0f5c2d7a9b6e4c1d8a3f5e7b9c1d3e5f",
+                },
+            ]
+        },
+    )
 
     event_id: SafeId = Field(description="Idempotency key: letters, digits and ._:@-, 1-128 characters")
     learner_id: LearnerId

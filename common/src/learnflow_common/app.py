@@ -24,6 +24,7 @@ from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.dapr.turns import keep_turns
 from learnflow_common.health import health_router
+from learnflow_common.metrics import expose_metrics
 from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
 from learnflow_common.problems import install_problem_handlers
 from learnflow_common.ratelimit import RateLimiter
@@ -78,6 +79,7 @@ def create_dapr_app(
     )
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     install_problem_handlers(app, settings.retry_after_seconds)
+    expose_metrics(app)
     app.include_router(health_router(required_components))
     for router in routers:
         app.include_router(router)

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent
+from learnflow_common.metrics import EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
@@ -90,19 +91,26 @@ async def deliver(
         envelope, data = parse_event(body)
     except UndeliverableEvent as error:
         log.error("dropping event %s to the dead letters: %s", body.get("id"), error)
-        return status(DeliveryStatus.DROP)
+        return _answer(DeliveryStatus.DROP, "unreadable")
     if not isinstance(data, expected):
-        return status(DeliveryStatus.SUCCESS)
+        return _answer(DeliveryStatus.SUCCESS, envelope.type)
     try:
         await handle(envelope, data)
     except SidecarUnavailable as error:
         log.warning("retrying event %s: %s", envelope.id, error)
-        return status(DeliveryStatus.RETRY)
+        return _answer(DeliveryStatus.RETRY, envelope.type)
     except Exception:
         # a bug or a refusal for this message, not an outage: retrying would block the partition
         log.exception("dropping event %s to the dead letters", envelope.id)
-        return status(DeliveryStatus.DROP)
-    return status(DeliveryStatus.SUCCESS)
+        return _answer(DeliveryStatus.DROP, envelope.type)
+    return _answer(DeliveryStatus.SUCCESS, envelope.type)
+
+
+def _answer(value: DeliveryStatus, event_type: str) -> dict[str, str]:
+    """The answer to the sidecar, counted (``learnflow_events_consumed_total``; ``unreadable``: no
+    known event type could be read from the delivery)."""
+    EVENTS_CONSUMED.labels(event_type, value.value).inc()
+    return status(value)
 
 
 async def deliver_to_actor(

@@ -39,6 +39,7 @@ from dapr.serializers import DefaultJSONSerializer
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import CloudEvent
+from learnflow_common.metrics import OUTBOX_BACKLOG, OUTBOX_EVENTS
 from learnflow_common.settings import DaprAppSettings
 
 if TYPE_CHECKING:
@@ -116,6 +117,10 @@ class SidecarActor(Actor, Remindable):
         return value if found else None
 
     @property
+    def _backlog_key(self) -> str:
+        return f"{type(self).__name__}/{self.id.id}"
+
+    @property
     def reader(self) -> ActorStateReader:
         """The actor's state as a storage layout's reader (``get(key)``)."""
         return ActorStateReader(self)
@@ -176,6 +181,8 @@ class SidecarActor(Actor, Remindable):
         ]
         self._staged_since_reminder = True
         self.stage(OUTBOX_KEY, [*pending, *staged])
+        OUTBOX_EVENTS.labels("staged").inc(len(staged))
+        OUTBOX_BACKLOG.set(self._backlog_key, len(pending) + len(staged))
         await self._arm_outbox_reminder()
 
     async def flush_outbox(self, force: bool = False) -> int:
@@ -190,6 +197,7 @@ class SidecarActor(Actor, Remindable):
         if not force and time.monotonic() < SidecarActor._publishing_paused_until:
             await self._arm_outbox_reminder()
             await self._commit_outbox()
+            OUTBOX_EVENTS.labels("kept").inc(len(pending))
             return len(pending)
         done = 0
         refused: list[dict[str, Any]] = []
@@ -204,6 +212,7 @@ class SidecarActor(Actor, Remindable):
             except SidecarUnavailable as error:
                 log.warning("outbox of %s: %d event(s) kept for later: %s", self.id, len(pending) - done, error)
                 SidecarActor._publishing_paused_until = time.monotonic() + OUTBOX_INLINE_BACKOFF_SECONDS
+                OUTBOX_EVENTS.labels("kept").inc(len(pending) - done)
                 break
             except Exception as error:  # refused as it stands: retrying gets the same answer
                 log.error(
@@ -215,6 +224,9 @@ class SidecarActor(Actor, Remindable):
                     error,
                 )
                 refused.append({**entry, "error": str(error)[:500]})
+                OUTBOX_EVENTS.labels("undeliverable").inc()
+            else:
+                OUTBOX_EVENTS.labels("published").inc()
             done += 1
         if done:
             self.stage(OUTBOX_KEY, pending[done:])
@@ -222,6 +234,7 @@ class SidecarActor(Actor, Remindable):
             kept: list[dict[str, Any]] = await self.state_or_none(UNDELIVERABLE_KEY) or []
             self.stage(UNDELIVERABLE_KEY, [*kept, *refused][-UNDELIVERABLE_KEPT:])
         remaining = len(pending) - done
+        OUTBOX_BACKLOG.set(self._backlog_key, remaining)
         if remaining:
             await self._arm_outbox_reminder()
         if remaining or refused:

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dapr.actor.runtime.manager import ActorManager
+
+from learnflow_common.metrics import ACTOR_CALLS
 
 Dispatch = Callable[..., Awaitable[Any]]
 
@@ -48,9 +51,14 @@ class Turns:
 
 def _one_turn_per_actor(dispatch: Dispatch) -> Dispatch:
     @functools.wraps(dispatch)
-    async def dispatch_in_turn(manager: ActorManager, actor_id: Any, *args: Any) -> Any:
+    async def dispatch_in_turn(manager: ActorManager, actor_id: Any, method_context: Any, *args: Any) -> Any:
         turns: Turns = manager.__dict__.setdefault("_learnflow_turns", Turns())
-        return await turns.run(actor_id.id, lambda: dispatch(manager, actor_id, *args))
+        started = time.perf_counter()
+        try:
+            return await turns.run(actor_id.id, lambda: dispatch(manager, actor_id, method_context, *args))
+        finally:
+            actor_type = manager._runtime_ctx.actor_type_info.type_name
+            ACTOR_CALLS.labels(actor_type, method_context.method_name).observe(time.perf_counter() - started)
 
     dispatch_in_turn.__learnflow_turns__ = True  # type: ignore[attr-defined]
     return dispatch_in_turn

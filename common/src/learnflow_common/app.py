@@ -6,7 +6,6 @@ types, so the wiring that must be identical in both lives here once.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 
@@ -24,6 +23,7 @@ from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.dapr.turns import keep_turns
 from learnflow_common.health import health_router
+from learnflow_common.logs import RequestLog, configure_logging
 from learnflow_common.metrics import expose_metrics
 from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
 from learnflow_common.problems import install_problem_handlers
@@ -42,7 +42,7 @@ def create_dapr_app(
     required_components: tuple[str, ...],
     actor_config: ActorRuntimeConfig | None = None,
 ) -> FastAPI:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.app_id, settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -93,9 +93,10 @@ def create_dapr_app(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["Location", "Retry-After", "WWW-Authenticate"],
+            expose_headers=["Location", "Retry-After", "WWW-Authenticate", "X-Request-ID"],
             max_age=600,
         )
+    app.add_middleware(RequestLog)  # outermost: every answer is logged and carries its X-Request-ID
     return app
 
 

@@ -1,0 +1,117 @@
+"""Structured logs: one JSON object per line on stderr, for a log collector to index.
+
+Every line has ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``message`` and ``app_id``; a
+line written while serving a request also has its ``request_id`` and, when the caller (or Dapr, on
+its calls to the app) sent one, the W3C ``traceparent``, so a request's lines and those of the actor
+calls Dapr makes for it (the sidecar client sends the ``traceparent`` on, and daprd passes it to the
+actor call) share one trace id. Event deliveries carry it only with Dapr tracing sampled
+(``components/config.yaml``): with sampling off, daprd writes an empty ``traceparent`` into the
+CloudEvents it publishes. The request id comes from a safe ``X-Request-ID`` header or is made here, and is sent back
+in ``X-Request-ID``.
+
+One access line per request (``"message": "request"`` with method, the route template, status and
+duration): never the query string or the body, where learner ids and payloads are. Public routes log
+at INFO; the sidecar's routes (actors, event deliveries) and the health checks at DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+TRACEPARENT: ContextVar[str | None] = ContextVar("traceparent", default=None)
+#: What an incoming X-Request-ID may be to be kept (anything else is replaced, not logged).
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+#: W3C trace context: version-traceid-parentid-flags.
+TRACEPARENT_FORMAT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+QUIET_PATHS = ("/healthz", "/readyz", "/metrics", "/dapr/", "/actors/", "/events/")
+access_log = logging.getLogger("learnflow.access")
+
+
+class RequestContext(logging.Filter):
+    """Adds the current request's id and trace context to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        record.traceparent = TRACEPARENT.get()
+        return True
+
+
+def configure_logging(app_id: str, level: str) -> None:
+    """JSON lines for the root logger and uvicorn's, replacing whatever was configured before."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        JsonFormatter(
+            "{levelname}{name}{message}",
+            style="{",
+            rename_fields={"levelname": "level", "name": "logger"},
+            static_fields={"app_id": app_id},
+            timestamp=True,
+        )
+    )
+    handler.addFilter(RequestContext())
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers = []
+        logger.propagate = True
+    # uvicorn's own access line has the query string (learner ids): RequestLog writes ours instead.
+    # (uvicorn logs access whenever this logger or its parents have a handler.)
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.handlers = []
+    uvicorn_access.propagate = False
+
+
+class RequestLog:
+    """ASGI middleware: the request's context for the logs, ``X-Request-ID`` back, one access line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        traceparent = headers.get("traceparent", "")
+        request_token = REQUEST_ID.set(request_id)
+        trace_token = TRACEPARENT.set(traceparent if TRACEPARENT_FORMAT.fullmatch(traceparent) else None)
+        started, status = time.perf_counter(), 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _log_access(scope, status, time.perf_counter() - started)
+            REQUEST_ID.reset(request_token)
+            TRACEPARENT.reset(trace_token)
+
+
+def _log_access(scope: Scope, status: int, seconds: float) -> None:
+    route: Any = scope.get("route")
+    path = getattr(route, "path", None) or "(no route)"
+    level = logging.DEBUG if scope["path"].startswith(QUIET_PATHS) else logging.INFO
+    access_log.log(
+        level,
+        "request",
+        extra={"method": scope["method"], "route": path, "status": status, "duration_ms": round(seconds * 1000, 2)},
+    )

@@ -29,6 +29,8 @@ DAPR_BIN_DIR ?= $(CACHE)/dapr-$(DAPR_VERSION)-$(DAPR_BUILD_KEY)
 endif
 KAFKA_LIBS_DIR ?= $(CACHE)/kafka-$(KAFKA_VERSION)-$(KAFKA_BUILD_KEY)/libs
 export DAPR_BIN_DIR KAFKA_LIBS_DIR
+# The Go that tools/install-system-deps.sh installs when the machine's is too old (Debian 12: 1.19).
+export PATH := $(CACHE)/go/bin:$(PATH)
 # The real single-node Kubernetes of `make cluster-up`: its binaries, built from upstream modules.
 CLUSTER_BUILD_KEY := $(shell cat tools/cluster/build.sh $(wildcard tools/cluster/*/go.mod tools/cluster/*/go.sum \
   tools/cluster/*/*.go tools/dapr/controlplane/*/*.go) tools/dapr/go.mod tools/dapr/go.sum 2>/dev/null | sha256sum | cut -c1-12)
@@ -41,7 +43,7 @@ PACKAGES := common user-progress course-agent tools/devstack
 .PHONY: cluster-binaries cluster-up cluster-down cluster-e2e new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status token test unit bench chaos lint format schemas clean clean-cache
 
 help: ## List the targets
-	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 deps: system-deps python-deps dapr kafka ## Install / build everything the stack needs (cached)
 
@@ -53,21 +55,25 @@ python-deps: $(VENV)/.installed
 $(VENV)/.installed: requirements-dev.txt constraints.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -c constraints.txt -r requirements-dev.txt $(foreach p,$(PACKAGES),-e ./$(p))
+	@# what pip fetches and installs is shown, not what is already there
+	set -o pipefail; $(VENV)/bin/pip install --progress-bar off -c constraints.txt -r requirements-dev.txt \
+	  $(foreach p,$(PACKAGES),-e ./$(p)) | { grep -v '^Requirement already satisfied' || true; }
 	@touch $@
 
 dapr: $(DAPR_BIN_DIR)/daprd $(DAPR_BIN_DIR)/placement $(DAPR_BIN_DIR)/scheduler ## Build daprd, placement, scheduler
 
 $(CACHE)/dapr-$(DAPR_VERSION)-$(DAPR_BUILD_KEY)/%:
-	@echo "building Dapr $(DAPR_VERSION) $* (first time: a few minutes)"
+	@echo "building Dapr $(DAPR_VERSION) $* with $$(go version | cut -d' ' -f3) (first time: a few minutes on 2 cores)"
+	@# a line every 30 s, so a long first build is not mistaken for a hang
+	@(while sleep 30; do echo "  still building $* ($$SECONDS s)"; done) & ticker=$$!; \
 	cd tools/dapr && GOFLAGS=-mod=readonly GOSUMDB=off CGO_ENABLED=0 go build -trimpath \
 	  -ldflags "-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$(DAPR_VERSION) -X github.com/dapr/kit/logger.DaprVersion=$(DAPR_VERSION)" \
-	  -o $@ ./cmd/$*
+	  -o $@ ./cmd/$*; rc=$$?; kill $$ticker 2>/dev/null; echo "built $* in $$SECONDS s"; exit $$rc
 
 kafka: $(KAFKA_LIBS_DIR)/.resolved ## Resolve the Kafka broker jars from Maven Central
 
 $(CACHE)/kafka-$(KAFKA_VERSION)-$(KAFKA_BUILD_KEY)/libs/.resolved:
-	mvn -q -B -f tools/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(@D)
+	mvn -B --no-transfer-progress -f tools/kafka/pom.xml dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(@D)
 	@touch $@
 
 run: deps ## Run the whole system in the foreground until Ctrl-C

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only those missing. Idempotent.
 # PostgreSQL server (the stack runs its own cluster, not the system service), a Java 17 runtime
-# for Kafka, Go to build the Dapr runtime, Maven to resolve Kafka's jars; with `containers`, also
+# for Kafka, Go to build the Dapr runtime (from the Go module proxy), Maven to resolve Kafka's jars; with `containers`, also
 # podman, runc and debootstrap for the image builds and `make e2e-containers`; with `bench`, also
 # wrk, the HTTP load generator of `make bench` (benchmarks/compare.py); with `cluster`, what
 # `make cluster-up` needs (containerd, runc, CNI plugins, iptables, conntrack, socat, openssl, gcc).
@@ -11,7 +11,9 @@ missing=()
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
-command -v go >/dev/null || missing+=(golang-go)
+# Go: Debian 12's golang-go is 1.19, too old for the Dapr build; see install_go below.
+command -v unzip >/dev/null || missing+=(unzip)
+command -v curl >/dev/null || missing+=(curl)
 if [ "${1:-}" = containers ]; then
   command -v podman >/dev/null || missing+=(podman)
   command -v runc >/dev/null || missing+=(runc)
@@ -38,7 +40,36 @@ if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)
 fi
 
+# The Go that tools/dapr/go.mod asks for, unless a `go` at least as new is on PATH: the toolchain
+# module the go command itself downloads for GOTOOLCHAIN (golang.org/toolchain, from the module
+# proxy - go.dev/dl is not reachable from every machine), unpacked into the cache; the Makefile puts
+# $CACHE/go/bin first on PATH.
+at_least() {  # at_least NEED GO: the go binary GO exists and is version NEED or newer
+  local have
+  have=$("$2" env GOVERSION 2>/dev/null | sed 's/^go//') || return 1
+  [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$1" "$have" | sort -V | head -1)" = "$1" ]
+}
+install_go() {
+  local need have cache arch zip
+  need=$(sed -n 's/^go \([0-9.]*\)$/\1/p' "$(dirname "$0")/dapr/go.mod")
+  cache=${CACHE:-$HOME/.cache/learnflow}
+  if at_least "$need" go || at_least "$need" "$cache/go/bin/go"; then
+    return 0
+  fi
+  have=$(go env GOVERSION 2>/dev/null) || have=
+  case $(uname -m) in x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; *) arch=$(uname -m) ;; esac
+  zip="v0.0.1-go$need.linux-$arch.zip"
+  echo "installing Go $need (found: ${have:-none}) into $cache/go from the Go module proxy"
+  rm -rf "$cache/go" "$cache/go-download" && mkdir -p "$cache/go-download"
+  curl -fsSL --retry 3 -o "$cache/go-download/$zip" "https://proxy.golang.org/golang.org/toolchain/@v/$zip"
+  unzip -q "$cache/go-download/$zip" -d "$cache/go-download"
+  mv "$cache/go-download/golang.org/toolchain@v0.0.1-go$need.linux-$arch" "$cache/go"
+  rm -rf "$cache/go-download"
+  "$cache/go/bin/go" version
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_go
   exit 0
 fi
 echo "installing Debian packages: ${missing[*]}"
@@ -59,3 +90,4 @@ if command -v pg_ctlcluster >/dev/null; then
     "${sudo[@]}" pg_ctlcluster "${cluster%/*}" "${cluster#*/}" stop || true
   done
 fi
+install_go

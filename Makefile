@@ -133,7 +133,7 @@ format: python-deps ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-schemas: python-deps ## Regenerate the event and lesson JSON Schema files from the models
+schemas: python-deps ## Regenerate the event and lesson JSON Schema files and the AsyncAPI document
 	$(VENV)/bin/python -m learnflow_common.schemas
 	$(VENV)/bin/python -m course_agent.schemas
 

@@ -52,6 +52,15 @@ EVENT_OWNERS: dict[str, str] = {
     LessonGeneratedV1.EVENT_TYPE: COURSE_AGENT,
 }
 
+#: Event type -> the topic it is published to (keyed by learner id, so one learner's events keep
+#: their order on one partition).
+EVENT_TOPICS: dict[str, str] = {
+    ProgressUpdatedV1.EVENT_TYPE: PROGRESS_EVENTS_TOPIC,
+    AchievementUnlockedV1.EVENT_TYPE: PROGRESS_EVENTS_TOPIC,
+    StreakUpdatedV1.EVENT_TYPE: PROGRESS_EVENTS_TOPIC,
+    LessonGeneratedV1.EVENT_TYPE: LESSON_EVENTS_TOPIC,
+}
+
 SCHEMA_BASE_URI = "https://learnflow.dev/schemas/events/"
 
 
@@ -89,6 +98,7 @@ class CloudEvent(BaseModel):
 
 __all__ = [
     "EVENT_OWNERS",
+    "EVENT_TOPICS",
     "EVENT_TYPES",
     "KAFKA_TOPICS",
     "LESSON_EVENTS_TOPIC",

@@ -1,4 +1,5 @@
-"""Versioned JSON Schema files, one per event type, generated from the models in ``events``.
+"""Versioned JSON Schema files, one per event type, generated from the models in ``events``, and the
+AsyncAPI document of the topics that refers to them.
 
 ``python -m learnflow_common.schemas`` rewrites them; a unit test fails when they drift.
 """
@@ -27,10 +28,17 @@ def load_schema(event_type: str) -> dict[str, Any]:
     return json.loads(schema_path(event_type).read_text())
 
 
+#: The AsyncAPI document of the topics (learnflow_common.schemas.asyncapi).
+ASYNCAPI_PATH = SCHEMA_DIR / "asyncapi.json"
+
+
 def write_schemas() -> list[Path]:
+    from learnflow_common.schemas.asyncapi import render_asyncapi
+
     written = []
     for event_type in EVENT_TYPES:
         path = schema_path(event_type)
         path.write_text(json.dumps(render_schema(event_type), indent=2, sort_keys=True) + "\n")
         written.append(path)
-    return written
+    ASYNCAPI_PATH.write_text(json.dumps(render_asyncapi(), indent=2) + "\n")
+    return [*written, ASYNCAPI_PATH]

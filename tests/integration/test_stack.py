@@ -40,13 +40,13 @@ def test_value_saved_through_a_sidecar_is_a_row_in_the_postgres_state_table(
 ) -> None:
     key = f"foundation-check-{uuid.uuid4()}"
     saved = http.post(
-        f"{stack.dapr_url('user-progress')}/v1.0/state/statestore",
+        f"{stack.dapr_url('course-agent')}/v1.0/state/statestore",
         json=[{"key": key, "value": {"hello": "postgres"}}],
         headers=stack.dapr_headers,
     )
     assert saved.status_code == 204
 
-    row = pg.execute("select value from state where key = %s", (f"user-progress||{key}",)).fetchone()  # type: ignore[attr-defined]
+    row = pg.execute("select value from state where key = %s", (f"course-agent||{key}",)).fetchone()  # type: ignore[attr-defined]
 
     assert row == ({"hello": "postgres"},)
 
@@ -120,6 +120,7 @@ REFUSED = {
         "/v1.0-alpha1/jobs/x",
         "/v1.0/invoke/course-agent/method/healthz",
         "/v1.0-alpha1/state/statestore/query",
+        "/v1.0/state/statestore/any-key",
     ],
 }
 

@@ -13,11 +13,10 @@ from user_progress.app import create_app
 from user_progress.settings import Settings
 
 FRONTEND = "https://app.learnflow.dev"
-TOKENS = {"DAPR_API_TOKEN": "dapr-token-for-tests", "APP_API_TOKEN": "app-token-for-tests"}
 
 
 def _settings(app_auth: AppAuth, **extra: str) -> Settings:
-    return Settings(APP_ID="user-progress", APP_PORT=1, DAPR_HTTP_PORT=1, **TOKENS, **app_auth.env, **extra)
+    return app_auth.settings(Settings, "user-progress", **extra)
 
 
 @pytest.fixture

@@ -14,15 +14,7 @@ from user_progress.settings import Settings
 
 @pytest.fixture
 def client(app_auth: AppAuth) -> Iterator[TestClient]:
-    settings = Settings(
-        APP_ID="user-progress",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        **app_auth.env,
-    )
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(app_auth.settings(Settings, "user-progress"))) as test_client:
         yield test_client
 
 

@@ -20,7 +20,6 @@ from user_progress.settings import Settings as UserProgressSettings
 
 #: Every request body model of both services: each must carry examples the app accepts.
 REQUEST_BODIES = (ProgressUpdate, GenerateLessonRequest)
-TOKENS = {"DAPR_API_TOKEN": "dapr-token-for-tests", "APP_API_TOKEN": "app-token-for-tests"}
 SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type]] = {
     "user-progress": (create_user_progress, UserProgressSettings),
     "course-agent": (create_course_agent, CourseAgentSettings),
@@ -30,8 +29,7 @@ SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type]] = {
 @pytest.fixture(params=sorted(SERVICES))
 def app(request: pytest.FixtureRequest, app_auth: AppAuth) -> FastAPI:
     create_app, settings_type = SERVICES[request.param]
-    settings = settings_type(APP_ID=request.param, APP_PORT=1, DAPR_HTTP_PORT=1, **TOKENS, **app_auth.env)
-    return create_app(settings)
+    return create_app(app_auth.settings(settings_type, request.param))
 
 
 def test_openapi_leaves_out_the_routes_only_the_sidecar_calls(app: FastAPI) -> None:
@@ -53,7 +51,7 @@ def test_healthz_is_one_operation_of_the_health_router_with_no_duplicate_id(app:
 
 def test_the_sidecar_still_reaches_the_actor_routes_and_only_the_sidecar_does(app: FastAPI) -> None:
     with TestClient(app) as client:
-        config = client.get("/dapr/config", headers={"dapr-api-token": TOKENS["APP_API_TOKEN"]})
+        config = client.get("/dapr/config", headers={"dapr-api-token": "app-token-for-tests"})
         stranger = client.get("/dapr/config")
         unknown = client.get("/no-such-route")
 

@@ -213,6 +213,16 @@ def test_an_empty_token_refuses_to_start_instead_of_opening_the_guard(variable: 
         DaprAppSettings(**values)
 
 
+#: Settings an app starts with (no sidecar needed to build them).
+MINIMAL_SETTINGS = {
+    "APP_ID": "x",
+    "APP_PORT": 1,
+    "DAPR_API_TOKEN": "dapr-token-for-tests",
+    "APP_API_TOKEN": "app-token-for-tests",
+    "AUTH_JWKS_URL": "https://issuer.invalid/jwks.json",
+}
+
+
 @pytest.mark.parametrize("variable", ["APP_API_TOKEN", "DAPR_API_TOKEN"])
 @pytest.mark.parametrize("short", ["s3cr3t", "x" * 15, " " + "y" * 15 + " "])
 def test_a_short_token_refuses_to_start_naming_the_variable_not_the_value(variable: str, short: str) -> None:
@@ -220,14 +230,7 @@ def test_a_short_token_refuses_to_start_naming_the_variable_not_the_value(variab
 
     from learnflow_common.settings import MIN_TOKEN_LENGTH, DaprAppSettings
 
-    values = {
-        "APP_ID": "x",
-        "APP_PORT": 1,
-        "DAPR_API_TOKEN": "dapr-token-for-tests",
-        "APP_API_TOKEN": "app-token-for-tests",
-        "AUTH_JWKS_URL": "https://issuer.invalid/jwks.json",
-        variable: short,
-    }
+    values = {**MINIMAL_SETTINGS, variable: short}
 
     with pytest.raises(
         ValidationError, match=f"{variable}\\n.*shorter than the minimum of {MIN_TOKEN_LENGTH}"
@@ -241,14 +244,7 @@ def test_a_token_of_the_minimum_length_is_accepted(variable: str) -> None:
     from learnflow_common.settings import MIN_TOKEN_LENGTH, DaprAppSettings
 
     token = "k" * MIN_TOKEN_LENGTH
-    values = {
-        "APP_ID": "x",
-        "APP_PORT": 1,
-        "DAPR_API_TOKEN": "dapr-token-for-tests",
-        "APP_API_TOKEN": "app-token-for-tests",
-        "AUTH_JWKS_URL": "https://issuer.invalid/jwks.json",
-        variable: token,
-    }
+    values = {**MINIMAL_SETTINGS, variable: token}
 
     settings = DaprAppSettings(**values)
 

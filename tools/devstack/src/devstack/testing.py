@@ -14,13 +14,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from devstack.auth import DevIssuer
 from devstack.config import find_repo_root, info_file, stack_dir
+
+SettingsT = TypeVar("SettingsT")
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,18 @@ class AppAuth:
 
     def bearer(self, learner: str | None = None, *scopes: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.issuer.token(learner or 'operator', scopes)}"}
+
+    def settings(self, settings_type: type[SettingsT], app_id: str, **extra: Any) -> SettingsT:
+        """An app's settings for a test without a sidecar: test tokens, this issuer, ``extra``."""
+        return settings_type(
+            APP_ID=app_id,
+            APP_PORT=1,
+            DAPR_HTTP_PORT=1,
+            DAPR_API_TOKEN="dapr-token-for-tests",
+            APP_API_TOKEN="app-token-for-tests",
+            **self.env,
+            **extra,
+        )
 
 
 @pytest.fixture

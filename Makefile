@@ -40,7 +40,7 @@ DEVSTACK := $(VENV)/bin/devstack
 PYTEST := $(VENV)/bin/pytest
 PACKAGES := common user-progress course-agent tools/devstack
 
-.PHONY: cluster-binaries cluster-up cluster-down cluster-e2e new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status token test unit bench chaos lint format schemas clean clean-cache
+.PHONY: cluster-binaries cluster-up cluster-down cluster-e2e new-service update-service remove-service e2e-containers base-image images minikube-up deploy verify undeploy help deps system-deps python-deps dapr kafka run up down status token test unit bench bench-ab chaos lint format schemas clean clean-cache
 
 help: ## List the targets
 	@grep -E '^[a-z0-9 -]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -116,6 +116,11 @@ bench: deps ## Benchmarks against the real stack (started if needed), and vs the
 	  && $(VENV)/bin/python benchmarks/lesson_growth.py && $(VENV)/bin/python benchmarks/compare.py $(COMPARE_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
+
+bench-ab: deps ## Two commits in one sitting: make bench-ab COMMIT=<older commit> [AB_OUT=/tmp/learnflow-ab]
+	@tools/install-system-deps.sh bench
+	@$(VENV)/bin/pip install --quiet -c constraints.txt -r benchmarks/requirements.txt
+	benchmarks/ab.sh $(COMMIT) $(or $(AB_OUT),/tmp/learnflow-ab)
 
 # e.g. make chaos CHAOS_ARGS="--seconds 4 --outage 3 --out /tmp/chaos" (what CI runs); tools/chaos.py --help
 chaos: deps ## kill -9 each process in turn under load, restart it; report losses, answers, recovery (stack started if needed)

@@ -29,6 +29,17 @@ async def sidecar(stack: RunningStack) -> AsyncIterator[DaprSidecar]:
         await client.aclose()
 
 
+@pytest.fixture
+async def state_sidecar(stack: RunningStack) -> AsyncIterator[DaprSidecar]:
+    """The same client on course-agent's sidecar: the one whose allow-list has the plain state API
+    (user-progress keeps all its state in actors)."""
+    client = DaprSidecar(stack.dapr_url("course-agent"), stack.dapr_headers["dapr-api-token"], timeout_seconds=30)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
 def _stored_keys(pg: Any, prefix: str) -> list[str]:
     return [row[0] for row in pg.execute("select key from state where key like %s", (f"{prefix}%",)).fetchall()]
 
@@ -54,27 +65,29 @@ def test_event_id_with_nul_is_refused_before_anything_is_stored(
 
 
 async def test_a_value_the_store_refuses_is_a_refusal_not_an_outage_and_nothing_is_stored(
-    sidecar: DaprSidecar, pg: Any
+    state_sidecar: DaprSidecar, pg: Any
 ) -> None:
     key = f"probe-{uuid.uuid4().hex[:8]}"
 
     with pytest.raises(SidecarRefused) as refused:
-        await sidecar.save_state(STORE, key, {"text": "a\u0000b"})  # PostgreSQL JSONB: SQLSTATE 22P05
+        await state_sidecar.save_state(STORE, key, {"text": "a\u0000b"})  # PostgreSQL JSONB: SQLSTATE 22P05
 
     assert refused.value.status == 500
     assert "22P05" in str(refused.value)
-    assert _stored_keys(pg, f"user-progress||{key}") == []
-    await sidecar.save_state(STORE, key, {"text": "ab"})  # a success resets the breaker's failure count
-    assert _stored_keys(pg, f"user-progress||{key}") == [f"user-progress||{key}"]
+    assert _stored_keys(pg, f"course-agent||{key}") == []
+    await state_sidecar.save_state(STORE, key, {"text": "ab"})  # a success resets the breaker's failure count
+    assert _stored_keys(pg, f"course-agent||{key}") == [f"course-agent||{key}"]
 
 
-async def test_a_body_over_the_sidecars_limit_is_413_not_an_outage(sidecar: DaprSidecar, learner: str) -> None:
+async def test_a_body_over_the_sidecars_limit_is_413_not_an_outage(
+    sidecar: DaprSidecar, state_sidecar: DaprSidecar, learner: str
+) -> None:
     huge = "x" * OVER_THE_SIDECARS_LIMIT
 
     with pytest.raises(SidecarRefused) as to_actor:
         await sidecar.invoke_actor("LearnerProgressActor", learner, "RecordEvent", {"padding": huge})
     with pytest.raises(SidecarRefused) as to_store:
-        await sidecar.save_state(STORE, f"probe-{learner}", huge)
+        await state_sidecar.save_state(STORE, f"probe-{learner}", huge)
 
     assert to_actor.value.status == 413
     assert to_store.value.status == 413

@@ -47,6 +47,9 @@ def client(app_auth: AppAuth) -> Iterator[TestClient]:
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"learner_id": "has spaces"}, "learner_id"),
         ({"surprise": 1}, "surprise"),
+        ({"hints_used": False}, "hints_used"),
+        ({"activity": "quiz", "score": True}, "score"),
+        ({"duration_seconds": "300"}, "duration_seconds"),
     ],
 )
 def test_invalid_field_is_422_naming_it(client: TestClient, change: dict[str, Any], field: str) -> None:

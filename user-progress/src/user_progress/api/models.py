@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
 from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.validation import LearnerId, LessonRef, SafeId, TopicSlug
@@ -22,7 +22,8 @@ EARLIEST_EVENT = datetime.combine(EARLIEST_DATE, datetime.min.time(), UTC)
 
 
 class ProgressUpdate(BaseModel):
-    """One learning event. ``event_id`` is the idempotency key."""
+    """One learning event. ``event_id`` is the idempotency key. Numbers must be JSON integers:
+    ``true`` is not 1 (pydantic's lax mode would take it), ``"80"`` is not 80."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -55,7 +56,7 @@ class ProgressUpdate(BaseModel):
     learner_id: LearnerId
     activity: Activity
     topic: TopicSlug
-    score: int | None = Field(
+    score: StrictInt | None = Field(
         default=None,
         ge=0,
         le=100,
@@ -63,8 +64,8 @@ class ProgressUpdate(BaseModel):
         description="0-100; required for exercise, quiz and review. A lesson is not graded: a score sent "
         "with one is kept but earns no XP, is not averaged and reviews nothing.",
     )
-    duration_seconds: int | None = Field(default=None, ge=0, le=24 * 3600)
-    hints_used: int | None = Field(default=None, ge=0, le=1000)
+    duration_seconds: StrictInt | None = Field(default=None, ge=0, le=24 * 3600)
+    hints_used: StrictInt | None = Field(default=None, ge=0, le=1000)
     completed_at: AwareDatetime = Field(description="RFC 3339 with offset")
     timezone: str | None = Field(default=None, max_length=64, description="IANA time zone; remembered")
     lesson_id: LessonRef | None = Field(

@@ -48,16 +48,7 @@ async def delivery() -> dict[str, str]:
 
 @pytest.fixture
 def client(app_auth: AppAuth) -> Iterator[TestClient]:
-    settings = DaprAppSettings(
-        APP_ID="demo",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        MAX_BODY_BYTES=1024,
-        RETRY_AFTER_SECONDS=7,
-        **app_auth.env,
-    )
+    settings = app_auth.settings(DaprAppSettings, "demo", MAX_BODY_BYTES=1024, RETRY_AFTER_SECONDS=7)
     app = create_dapr_app(
         title="demo",
         version="0",

@@ -36,14 +36,7 @@ async def get_thing(name: str) -> dict[str, str]:
 
 @pytest.fixture
 def client(app_auth: AppAuth) -> Iterator[TestClient]:
-    settings = DaprAppSettings(
-        APP_ID="demo",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        **app_auth.env,
-    )
+    settings = app_auth.settings(DaprAppSettings, "demo")
     app = create_dapr_app(
         title="demo",
         version="0",

@@ -23,14 +23,7 @@ LEARNER = "ada"
 
 @pytest.fixture
 def host(app_auth: AppAuth) -> ActorHost:
-    settings = Settings(
-        APP_ID="course-agent",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        **app_auth.env,
-    )
+    settings = app_auth.settings(Settings, "course-agent")
     return ActorHost(LearnerPlanActor, settings)
 
 

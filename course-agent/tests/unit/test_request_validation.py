@@ -19,14 +19,7 @@ from devstack.testing import AppAuth
 
 @pytest.fixture
 def client(app_auth: AppAuth) -> Iterator[TestClient]:
-    settings = Settings(
-        APP_ID="course-agent",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        **app_auth.env,
-    )
+    settings = app_auth.settings(Settings, "course-agent")
     with TestClient(create_app(settings), headers=app_auth.bearer(None, "admin")) as test_client:
         yield test_client
 

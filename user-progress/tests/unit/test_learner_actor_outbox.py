@@ -25,14 +25,7 @@ PROGRESS = "learnflow.progress.updated.v1"
 
 @pytest.fixture
 def host(app_auth: AppAuth) -> ActorHost:
-    settings = Settings(
-        APP_ID="user-progress",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        **app_auth.env,
-    )
+    settings = app_auth.settings(Settings, "user-progress")
     return ActorHost(LearnerProgressActor, settings)
 
 

@@ -23,14 +23,7 @@ VALID = {
 
 @pytest.fixture
 def client(app_auth: AppAuth) -> Iterator[TestClient]:
-    settings = Settings(
-        APP_ID="user-progress",
-        APP_PORT=1,
-        DAPR_HTTP_PORT=1,
-        DAPR_API_TOKEN="dapr-token-for-tests",
-        APP_API_TOKEN="app-token-for-tests",
-        **app_auth.env,
-    )
+    settings = app_auth.settings(Settings, "user-progress")
     with TestClient(create_app(settings), headers=app_auth.bearer(None, "admin")) as test_client:
         yield test_client
 

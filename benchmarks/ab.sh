@@ -22,7 +22,7 @@ measure() {  # measure LABEL TREE [VAR=value ...]: start that tree's stack, meas
   shift 2
   (
     cd "$tree"
-    export "$@"
+    export TRACE_SAMPLING_RATE=${TRACE_SAMPLING_RATE:-0} "$@"  # as the cluster runs (see make bench)
     "$python" -m devstack up >/dev/null
     trap '"$python" -m devstack down >/dev/null' EXIT
     "$python" benchmarks/compare.py --seconds 5 --warmup 2 --concurrency 1 32 --propagation-samples 5 \

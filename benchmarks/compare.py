@@ -286,7 +286,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"per point after a {report['config']['warmup']} s warm-up on the same learners. Baseline: FastAPI + "
         "asyncpg + aiokafka, one uvicorn worker, one PostgreSQL transaction per update, then one "
         "CloudEvent with acks=all (`benchmarks/baseline/`). Latencies in ms; ratio = ours / baseline "
-        "(throughput: higher is better; latency: lower is better).",
+        "(throughput: higher is better; latency: lower is better). Trace sampling of ours: "
+        f"{report['config'].get('trace_sampling_rate', 'unknown')} (the cluster's: 0).",
         "",
         "| scenario | clients | ours req/s | ours p50 | ours p99 | baseline req/s | baseline p50 | baseline p99 "
         "| throughput ratio | p50 ratio | p99 ratio | other load (cores) ours / baseline |",
@@ -465,6 +466,8 @@ def main() -> None:
             "concurrency": args.concurrency,
             "learners": args.learners,
             "run_id": run_id,
+            # the stack's Dapr and app tracing (devstack TRACE_SAMPLING_RATE); `make bench` runs with 0
+            "trace_sampling_rate": info.get("trace_sampling_rate", "unknown"),
         },
         "points": points,
         "propagation": prop,

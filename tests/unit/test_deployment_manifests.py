@@ -123,6 +123,7 @@ def _without_cluster_patches(doc: dict[str, Any]) -> dict[str, Any]:
         doc.pop("auth", None)
     if doc["kind"] == "Configuration":
         doc["spec"].pop("accessControl", None)
+        doc["spec"].pop("tracing", None)
     return doc
 
 
@@ -133,6 +134,15 @@ def test_cluster_dapr_resources_are_the_local_files_plus_only_the_documented_pat
     assert set(cluster) == set(local)
     for name, doc in cluster.items():
         assert _without_cluster_patches(doc) == _without_cluster_patches(local[name]), name
+
+
+def test_cluster_sidecars_sample_no_traces_while_no_collector_is_named() -> None:
+    """Locally the sidecars send spans to the stack's sink on 127.0.0.1; in a pod that address is
+    the pod itself, so the cluster's Configurations turn sampling off instead of exporting nowhere."""
+    configurations = [doc for doc in rendered() if doc["kind"] == "Configuration"]
+
+    assert configurations
+    assert all(doc["spec"]["tracing"] == {"samplingRate": "0"} for doc in configurations)
 
 
 def test_state_store_takes_its_connection_string_from_a_kubernetes_secret() -> None:

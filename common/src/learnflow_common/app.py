@@ -29,6 +29,7 @@ from learnflow_common.middleware import AppTokenGuard, BodySizeLimit
 from learnflow_common.problems import install_problem_handlers
 from learnflow_common.ratelimit import RateLimiter
 from learnflow_common.settings import DaprAppSettings
+from learnflow_common.tracing import instrument, shut_down, tracer_provider
 
 
 def create_dapr_app(
@@ -43,6 +44,11 @@ def create_dapr_app(
     actor_config: ActorRuntimeConfig | None = None,
 ) -> FastAPI:
     configure_logging(settings.app_id, settings.log_level)
+    spans = (
+        tracer_provider(settings.app_id, settings.otel_exporter_otlp_endpoint, settings.trace_sampling_rate)
+        if settings.otel_exporter_otlp_endpoint
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +73,7 @@ def create_dapr_app(
             await app.state.sidecar.aclose()
             await actor_sidecar.aclose()
             await actor_client.aclose()
+            await shut_down(spans)
 
     app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
     app.state.settings = settings
@@ -96,7 +103,8 @@ def create_dapr_app(
             expose_headers=["Location", "Retry-After", "WWW-Authenticate", "X-Request-ID"],
             max_age=600,
         )
-    app.add_middleware(RequestLog)  # outermost: every answer is logged and carries its X-Request-ID
+    app.add_middleware(RequestLog)  # every answer is logged and carries its X-Request-ID
+    instrument(app, spans)  # outermost of all: the access line and every call of a request are in its span
     return app
 
 

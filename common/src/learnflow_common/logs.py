@@ -1,13 +1,10 @@
 """Structured logs: one JSON object per line on stderr, for a log collector to index.
 
 Every line has ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``message`` and ``app_id``; a
-line written while serving a request also has its ``request_id`` and, when the caller (or Dapr, on
-its calls to the app) sent one, the W3C ``traceparent``, so a request's lines and those of the actor
-calls Dapr makes for it (the sidecar client sends the ``traceparent`` on, and daprd passes it to the
-actor call) share one trace id. Event deliveries carry it only with Dapr tracing sampled
-(``components/config.yaml``): with sampling off, daprd writes an empty ``traceparent`` into the
-CloudEvents it publishes. The request id comes from a safe ``X-Request-ID`` header or is made here, and is sent back
-in ``X-Request-ID``.
+line written while serving a request also has its ``request_id`` and the W3C ``traceparent`` of the
+request's span (learnflow_common.tracing), so a request's lines, those of the actor calls and event
+deliveries Dapr makes for it, and its spans share one trace id. The request id comes from a safe
+``X-Request-ID`` header or is made here, and is sent back in ``X-Request-ID``.
 
 One access line per request (``"message": "request"`` with method, the route template, status and
 duration): never the query string or the body, where learner ids and payloads are. Public routes log
@@ -27,12 +24,11 @@ from typing import Any
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from learnflow_common.tracing import current_traceparent
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
-TRACEPARENT: ContextVar[str | None] = ContextVar("traceparent", default=None)
 #: What an incoming X-Request-ID may be to be kept (anything else is replaced, not logged).
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-#: W3C trace context: version-traceid-parentid-flags.
-TRACEPARENT_FORMAT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
 QUIET_PATHS = ("/healthz", "/readyz", "/metrics", "/dapr/", "/actors/", "/events/")
 access_log = logging.getLogger("learnflow.access")
 
@@ -42,7 +38,7 @@ class RequestContext(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = REQUEST_ID.get()
-        record.traceparent = TRACEPARENT.get()
+        record.traceparent = current_traceparent()
         return True
 
 
@@ -86,9 +82,7 @@ class RequestLog:
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         incoming = headers.get("x-request-id", "")
         request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-        traceparent = headers.get("traceparent", "")
         request_token = REQUEST_ID.set(request_id)
-        trace_token = TRACEPARENT.set(traceparent if TRACEPARENT_FORMAT.fullmatch(traceparent) else None)
         started, status = time.perf_counter(), 500
 
         async def send_with_id(message: Message) -> None:
@@ -103,7 +97,6 @@ class RequestLog:
         finally:
             _log_access(scope, status, time.perf_counter() - started)
             REQUEST_ID.reset(request_token)
-            TRACEPARENT.reset(trace_token)
 
 
 def _log_access(scope: Scope, status: int, seconds: float) -> None:

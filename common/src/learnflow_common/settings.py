@@ -57,6 +57,12 @@ class DaprAppSettings(BaseSettings):
     #: ``https://app.learnflow.dev,http://localhost:5173``; ``*`` allows any. None by default: a
     #: browser page of another origin cannot read the answers.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, validation_alias="CORS_ORIGINS")
+    #: Where the app sends its spans over OTLP/HTTP (``/v1/traces`` is appended), e.g.
+    #: ``http://127.0.0.1:4318``; unset, it records none and only passes the trace context on
+    #: (learnflow_common.tracing).
+    otel_exporter_otlp_endpoint: str | None = Field(default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    #: The share of new traces sampled; a request that comes with a sampling decision keeps it.
+    trace_sampling_rate: float = Field(default=1.0, ge=0, le=1, validation_alias="OTEL_TRACES_SAMPLER_ARG")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -74,6 +80,16 @@ class DaprAppSettings(BaseSettings):
             if origin != "*" and re.fullmatch(r"https?://[^/\s]+", origin) is None:
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port], or *)")
         return origins
+
+    @field_validator("otel_exporter_otlp_endpoint")
+    @classmethod
+    def _endpoint_is_a_url(cls, endpoint: str | None) -> str | None:
+        """A mistyped endpoint would only show as traces that never arrive: refuse to start."""
+        if not endpoint:
+            return None
+        if re.fullmatch(r"https?://[^/\s]+(/\S*)?", endpoint) is None:
+            raise ValueError(f"{endpoint!r} is not an http(s) URL, e.g. http://127.0.0.1:4318")
+        return endpoint
 
     @field_validator("dapr_api_token", "app_api_token")
     @classmethod

@@ -3,7 +3,8 @@
 The SDK's ``DaprHttpClient`` opens an ``aiohttp.ClientSession``, and so a new TCP connection, for
 every call: with three state calls per update that was 8% of the app's CPU in connection set-up
 alone (benchmarks/results/PROFILE.md). This client sends the same requests, with the same headers,
-retry policy and errors, through one session that lives as long as the app.
+retry policy and errors, through one session that lives as long as the app, and with the trace
+context of the actor's turn (learnflow_common.tracing).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dapr.clients.http.conf import CONTENT_TYPE_HEADER, DAPR_API_TOKEN_HEADER, D
 from dapr.clients.http.dapr_actor_http_client import DaprActorHttpClient
 from dapr.conf import settings
 from dapr.serializers import Serializer
+
+from learnflow_common.tracing import trace_headers
 
 
 class PooledDaprHttpClient(DaprHttpClient):
@@ -40,7 +43,11 @@ class PooledDaprHttpClient(DaprHttpClient):
         query_params: Mapping[str, str] | None = None,
         timeout: int | None = None,  # noqa: ASYNC109 - the SDK calls it with this signature
     ) -> tuple[bytes, aiohttp.ClientResponse]:
-        request_headers: dict[str, bytes | str] = {CONTENT_TYPE_HEADER: DEFAULT_JSON_CONTENT_TYPE, **(headers or {})}
+        request_headers: dict[str, bytes | str] = {
+            CONTENT_TYPE_HEADER: DEFAULT_JSON_CONTENT_TYPE,
+            **(headers or {}),
+            **trace_headers(),  # the actor's state and reminder calls join the trace of its turn
+        }
         if settings.DAPR_API_TOKEN is not None:
             request_headers[DAPR_API_TOKEN_HEADER] = settings.DAPR_API_TOKEN
         request_headers[USER_AGENT_HEADER] = DAPR_USER_AGENT

@@ -21,7 +21,7 @@ import aiohttp
 
 from learnflow_common.dapr.errors import EtagMismatch, SidecarUnavailable, classify_sidecar_error
 from learnflow_common.events import CloudEvent
-from learnflow_common.logs import TRACEPARENT
+from learnflow_common.tracing import trace_headers
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,8 @@ class DaprSidecar:
     ) -> SidecarResponse:
         """The sidecar's answer; a transport failure, 401 or 5xx raises what
         :func:`classify_sidecar_error` makes of it (4xx are left to the caller)."""
-        traceparent = TRACEPARENT.get()
-        if traceparent is not None:  # Dapr carries it on to the calls it makes for this one
-            headers = {**(headers or {}), "traceparent": traceparent}
+        if context := trace_headers():  # Dapr's spans of this call join the current trace
+            headers = {**(headers or {}), **context}
         try:
             async with self._pool().request(
                 method,

@@ -56,6 +56,13 @@ def _message(event_type: str) -> dict[str, Any]:
                 "datacontenttype": {"const": "application/json"},
                 "dataschema": {"type": "string", "format": "uri"},
                 "data": {"$ref": f"./{event_type}.json"},
+                "traceparent": {
+                    "type": "string",
+                    "description": "W3C trace context of the publish (the distributed tracing extension, written "
+                    "by Dapr; empty when the publisher's trace was not sampled). A consumer continues it to "
+                    "join the producer's trace.",
+                },
+                "tracestate": {"type": "string", "description": "W3C trace state, with `traceparent`."},
             },
         },
         "bindings": {

@@ -124,6 +124,8 @@ def cmd_env(config: StackConfig, _: argparse.Namespace) -> int:
         **config.issuer.app_env,
         "KAFKA_BROKERS": info["kafka_bootstrap"],
         "POSTGRES_CONNECTION_STRING": info["postgres_dsn"],
+        # the apps' spans to the stack's trace sink (the sidecars' Configurations name it already)
+        "OTEL_EXPORTER_OTLP_ENDPOINT": info["otlp_endpoint"],
     }
     for name, value in exports.items():
         print(f"export {name}='{value}'")

@@ -33,6 +33,8 @@ DEFAULT_PORTS: dict[str, int] = {
     "SCHEDULER_HEALTHZ_PORT": 18082,
     "SCHEDULER_ETCD_CLIENT_PORT": 12379,
     "SCHEDULER_ETCD_PEER_PORT": 12380,
+    # the local trace sink (devstack.otlp_sink): OTLP/HTTP's own port, as components/config*.yaml say
+    "OTLP_PORT": 4318,
 }
 
 POSTGRES_DATABASE = "learnflow"
@@ -223,6 +225,29 @@ class StackConfig:
         """The file naming this stack's PostgreSQL folder, so `make down` / `make clean` (another
         process than the one that made it) find and delete it."""
         return self.stack_dir / POSTGRES_DIR_RECORD
+
+    @property
+    def otlp_endpoint(self) -> str:
+        """Where the sidecars and the apps send their spans (the stack's trace sink)."""
+        return f"http://127.0.0.1:{self.ports['OTLP_PORT']}"
+
+    @property
+    def traces_file(self) -> Path:
+        """Every span of this stack, one JSON line each (devstack.otlp_sink)."""
+        return self.stack_dir / "traces.jsonl"
+
+    @property
+    def trace_sampling_rate(self) -> str:
+        """TRACE_SAMPLING_RATE (0..1, default 1): the share of new traces the sidecars and apps
+        sample; ``0`` turns tracing off, e.g. to measure without its cost."""
+        raw = os.environ.get("TRACE_SAMPLING_RATE") or "1"
+        try:
+            rate = float(raw)
+        except ValueError:
+            rate = -1.0
+        if not 0 <= rate <= 1:
+            raise SystemExit(f"devstack: TRACE_SAMPLING_RATE={raw!r} is not a number from 0 to 1")
+        return raw
 
     @property
     def logs_dir(self) -> Path:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import yaml
 
 from devstack import control
 from devstack.config import (
@@ -488,6 +489,44 @@ class Stack:
             lambda: self._http_ok(f"http://127.0.0.1:{ports['SCHEDULER_HEALTHZ_PORT']}/healthz"),
         )
 
+    # ------------------------------------------------------------------ traces
+    def start_trace_sink(self) -> None:
+        """The OTLP receiver every sidecar and app sends its spans to; a new, empty span file each
+        run (like the database, it lasts as long as the stack)."""
+        cfg = self.config
+        cfg.traces_file.unlink(missing_ok=True)
+        sink = self._process(
+            "otlp-sink",
+            [
+                sys.executable,
+                "-m",
+                "devstack.otlp_sink",
+                "--port",
+                str(cfg.ports["OTLP_PORT"]),
+                "--out",
+                str(cfg.traces_file),
+            ],
+        )
+        self._wait(f"trace sink on {cfg.otlp_endpoint}", sink, lambda: self._http_ok(f"{cfg.otlp_endpoint}/healthz"))
+
+    def sidecar_config(self, app: AppSpec) -> Path:
+        """The app's Dapr Configuration as this stack runs it: spans to this stack's sink, sampled
+        at TRACE_SAMPLING_RATE (the file in components/ says 127.0.0.1:4318 and 1)."""
+        document = yaml.safe_load(app.config_file.read_text())
+        tracing = document.setdefault("spec", {}).setdefault("tracing", {})
+        tracing["samplingRate"] = self.config.trace_sampling_rate
+        tracing.setdefault("otel", {}).update(
+            {
+                "endpointAddress": self.config.otlp_endpoint.removeprefix("http://"),
+                "isSecure": False,
+                "protocol": "http",
+            }
+        )
+        rendered = self.config.stack_dir / "dapr-config" / app.config_file.name
+        rendered.parent.mkdir(parents=True, exist_ok=True)
+        rendered.write_text(yaml.safe_dump(document, sort_keys=False))
+        return rendered
+
     # ------------------------------------------------------------------ apps
     def sidecar_env(self) -> dict[str, str]:
         """What the component YAMLs read through `envRef`, plus this stack's tokens."""
@@ -508,6 +547,16 @@ class Stack:
             "DAPR_HTTP_PORT": str(app.dapr_http_port),
             "DAPR_GRPC_PORT": str(app.dapr_grpc_port),
             "PYTHONUNBUFFERED": "1",
+            **self.tracing_env(),
+        }
+
+    def tracing_env(self) -> dict[str, str]:
+        """An app's spans go to the stack's sink, unless tracing is off (TRACE_SAMPLING_RATE=0)."""
+        if float(self.config.trace_sampling_rate) == 0:
+            return {}
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.config.otlp_endpoint,
+            "OTEL_TRACES_SAMPLER_ARG": self.config.trace_sampling_rate,
         }
 
     def start_apps(self) -> None:
@@ -517,7 +566,9 @@ class Stack:
             app_process = self._process(app.app_id, app.command, cwd=app.app_dir, env=self.app_env(app))
             sidecar = self._process(
                 f"{app.app_id}-daprd",
-                daprd_command(self.dapr_bin, app, cfg.placement_address, cfg.scheduler_address),
+                daprd_command(
+                    self.dapr_bin, app, cfg.placement_address, cfg.scheduler_address, self.sidecar_config(app)
+                ),
                 cwd=cfg.repo,
                 env=self.sidecar_env(),
             )
@@ -554,6 +605,7 @@ class Stack:
         self.tokens["PSEUDONYM_KEY"] = self._kept_secret("pseudonym-key")
         self.start_postgres()
         self.start_kafka()
+        self.start_trace_sink()
         self.start_control_plane()
         self.start_apps()
         self._write_info()
@@ -575,6 +627,9 @@ class Stack:
                 for app in cfg.apps
             },
             "logs_dir": str(cfg.logs_dir),
+            "otlp_endpoint": cfg.otlp_endpoint,
+            "traces_file": str(cfg.traces_file),
+            "trace_sampling_rate": cfg.trace_sampling_rate,
             "pids_dir": str(cfg.stack_dir / "pids"),
             # this supervisor serves `devstack kill NAME` / `devstack restart NAME` (devstack.control)
             "control_dir": str(self.control_dir),
@@ -593,6 +648,7 @@ class Stack:
         ]
         for app in cfg.apps:
             lines.append(f"  {app.app_id:<12} app {app.app_url}   sidecar {app.dapr_url}")
+        lines.append(f"  traces       OTLP/HTTP {cfg.otlp_endpoint}  ->  {cfg.traces_file}")
         lines.append(f"  tokens and DSN: {cfg.info_file}   logs: {cfg.logs_dir}")
         for line in lines:
             self.console.say(line)
@@ -654,9 +710,12 @@ class Stack:
         self.console.say("stack stopped")
 
 
-def daprd_command(dapr_bin: Path, app: AppSpec, placement_address: str, scheduler_address: str) -> list[str]:
+def daprd_command(
+    dapr_bin: Path, app: AppSpec, placement_address: str, scheduler_address: str, config_file: Path | None = None
+) -> list[str]:
     """The sidecar of one app, as the stack starts it (also used by tests that add an app to a
-    running stack, e.g. a service freshly generated by the fastapi-dapr-agent skill)."""
+    running stack, e.g. a service freshly generated by the fastapi-dapr-agent skill); its Dapr
+    Configuration is ``config_file``, else the app's own from dapr.yaml."""
     return [
         str(dapr_bin / "daprd"),
         "--app-id",
@@ -684,7 +743,7 @@ def daprd_command(dapr_bin: Path, app: AppSpec, placement_address: str, schedule
         "127.0.0.1",
         *[arg for path in app.resources_paths for arg in ("--resources-path", str(path))],
         "--config",
-        str(app.config_file),
+        str(config_file or app.config_file),
         "--placement-host-address",
         placement_address,
         "--scheduler-host-address",

@@ -66,6 +66,14 @@ class RunningStack:
     def postgres_dsn(self) -> str:
         return str(self.info["postgres_dsn"])
 
+    def spans(self, trace_id: str) -> list[dict[str, Any]]:
+        """The spans of one trace the stack's trace sink has received so far (devstack.otlp_sink)."""
+        current = Path(self.info["traces_file"])
+        previous = current.with_name(f"{current.name}.1")  # rotated away (devstack.otlp_sink.SpanFile)
+        text = (previous.read_text() if previous.exists() else "") + current.read_text()
+        lines = text.split("\n")[:-1]  # the last one may be half written
+        return [span for span in map(json.loads, lines) if span["trace_id"] == trace_id]
+
     def pid(self, process: str) -> int:
         """The pid (and process group) of one process of the stack, e.g. ``postgres`` or ``kafka``."""
         return int((Path(self.info["pids_dir"]) / f"{process}.pid").read_text().split()[0])

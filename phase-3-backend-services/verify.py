@@ -12,10 +12,12 @@
 3. every service pod accepts a token of the development issuer (`make secrets` keeps its key in
    --auth-dir; a Secret `auth-jwks` replaced since the pods started reaches them within a minute or
    two, so this waits that long);
-4. end to end through port-forwards, with the learner's own token: update progress, read the status,
-   then authentication and authorisation on both services (no token or a forged one is 401, a
-   learner's token reading another learner is 403, the lesson feed of everyone needs the admin
-   scope), generate a lesson, and read both events back from Kafka with Kafka's own console consumer;
+4. end to end through port-forwards, the smoke every environment runs (devstack.smoke): a new
+   learner updates progress and reads the status; authentication and authorisation on both services
+   (no token or a forged one is 401, a learner's token reading another learner is 403, the lesson
+   feed of everyone needs the admin scope); the progress event on Kafka (read with Kafka's own
+   console consumer) reaches the Course Agent's knowledge (its state row); a generated lesson's
+   event on Kafka reaches the learner's status at User Progress;
 5. the access-control policy: through the Course Agent's sidecar (service invocation, no bearer
    token), `GET /status` of User Progress is allowed and `POST /update-progress` is refused;
 6. a User Progress pod is killed while a client inside the cluster keeps recording events through
@@ -30,17 +32,27 @@ import argparse
 import base64
 import contextlib
 import json
+import re
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from devstack.auth import DevIssuer
+from devstack.smoke import (
+    KafkaMessage,
+    SmokeFailure,
+    SmokeTarget,
+    bearer,
+    console_consumer_messages,
+    first_match,
+    run_smoke,
+)
 
 ACTOR_TYPES = {
     "course-agent": {"LearnerPlanActor", "LessonFeedActor", "LessonFeedCatalogActor"},
@@ -63,6 +75,8 @@ TABLE_OWNERS = (
     "SELECT tablename || ' ' || tableowner FROM pg_tables "
     f"WHERE tablename IN ({', '.join(repr(table) for table in STATE_TABLES)}) ORDER BY 1"
 )
+#: The Course Agent's knowledge of a learner: the actor state key `<app>||<actor type>||<id>||<key>`.
+KNOWLEDGE = "SELECT value FROM state WHERE key = 'course-agent||LearnerPlanActor||{learner}||knowledge'"
 ENCRYPTED_CONNECTIONS = (
     "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) "
     "FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'learnflow'"
@@ -97,10 +111,6 @@ def step(name: str) -> None:
     print(f"verify: {name}", flush=True)
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 def fail(message: str) -> int:
     print(f"verify: FAILED: {message}", file=sys.stderr)
     return 1
@@ -131,33 +141,6 @@ def pods_trust_the_issuer(kubectl: str, namespace: str, admin: str, timeout: flo
     return None
 
 
-def auth_is_enforced(progress: str, agent: str, learner: str, learner_token: str, admin: str) -> str | None:
-    """401 without a token (or with a forged one), 403 for another learner or the global feed; the
-    owner and the admin get 200 (the learner has recorded progress). None, or what went wrong."""
-    other = f"{learner}-other"
-    forged = learner_token[: learner_token.rindex(".") + 1] + "A" * 86
-    checks = [
-        ("GET /status without a token", progress, "/status", {"learner_id": learner}, {}, 401),
-        ("GET /status with a forged signature", progress, "/status", {"learner_id": learner}, bearer(forged), 401),
-        ("GET /status of another learner", progress, "/status", {"learner_id": other}, bearer(learner_token), 403),
-        ("GET /status of the learner themself", progress, "/status", {"learner_id": learner}, bearer(learner_token),
-         200),
-        ("GET /status of the learner as admin", progress, "/status", {"learner_id": learner}, bearer(admin), 200),
-        ("GET /lessons without a token", agent, "/lessons", {"learner_id": learner}, {}, 401),
-        ("GET /lessons of another learner", agent, "/lessons", {"learner_id": other}, bearer(learner_token), 403),
-        ("GET /lessons of everyone as a learner", agent, "/lessons", {}, bearer(learner_token), 403),
-        ("GET /lessons of everyone as admin", agent, "/lessons", {}, bearer(admin), 200),
-    ]  # fmt: skip
-    for name, base, path, params, headers, want in checks:
-        answer = httpx.get(f"{base}{path}", params=params, headers=headers, timeout=30)
-        print(f"verify:   {name}: {answer.status_code}", flush=True)
-        if answer.status_code != want:
-            return f"{name} answered {answer.status_code}, want {want}: {answer.text[:300]}"
-        if want == 401 and not answer.headers.get("www-authenticate", "").startswith("Bearer"):
-            return f"{name}: a 401 without a Bearer challenge"
-    return None
-
-
 def psql(kubectl: str, namespace: str, sql: str, database: str = "postgres") -> str:
     """A query as the superuser, inside the PostgreSQL pod (over its socket: the only way in for it)."""
     return run(
@@ -165,6 +148,25 @@ def psql(kubectl: str, namespace: str, sql: str, database: str = "postgres") -> 
         "psql", "-X", "-tA", "-v", "ON_ERROR_STOP=1", "-h", "/var/run/postgresql", "-U", "postgres", "-d", database,
         "-c", sql,
     ).strip()  # fmt: skip
+
+
+def consumed(kubectl: str, namespace: str, topic: str) -> list[KafkaMessage]:
+    """Every message of ``topic`` so far, read with Kafka's own console consumer in the Kafka pod."""
+    return console_consumer_messages(
+        run(
+            kubectl, "-n", namespace, "exec", "kafka-0", "--", "/opt/kafka/bin/kafka-console-consumer.sh",
+            "--bootstrap-server", "localhost:9092", "--topic", topic, "--from-beginning", "--timeout-ms", "15000",
+            "--property", "print.key=true",
+        )
+    )  # fmt: skip
+
+
+def agent_knowledge(kubectl: str, namespace: str, learner: str) -> dict[str, Any] | None:
+    """The Course Agent's stored knowledge of ``learner`` (its actor's state row), None while it has none."""
+    if not re.fullmatch(r"[A-Za-z0-9._:@-]+", learner):
+        raise ValueError(f"not a learner id to put in a query: {learner!r}")
+    row = psql(kubectl, namespace, KNOWLEDGE.format(learner=learner), database="learnflow")
+    return json.loads(row) if row else None
 
 
 def state_store_role_is_confined(kubectl: str, namespace: str) -> str | None:
@@ -307,58 +309,28 @@ def main() -> int:
     admin = issuer.token("verify-admin", scopes=("admin",))
     step(f"every service pod trusts the development issuer (key {issuer.kid})")
     started = time.monotonic()
-    if refused := pods_trust_the_issuer(kubectl, namespace, admin):
-        return fail(f"a pod still refuses the issuer's tokens: {refused}")
+    if still_refused := pods_trust_the_issuer(kubectl, namespace, admin):
+        return fail(f"a pod still refuses the issuer's tokens: {still_refused}")
     print(f"verify:   trusted after {time.monotonic() - started:.0f} s", flush=True)
 
-    learner = f"verify-{uuid.uuid4().hex[:8]}"
-    learner_token = issuer.token(learner)
     with (
         port_forward(kubectl, namespace, "service/user-progress", 18002, APP_PORTS["user-progress"]) as progress,
         port_forward(kubectl, namespace, "service/course-agent", 18001, APP_PORTS["course-agent"]) as agent,
     ):
-        step("update progress")
-        event = {
-            "event_id": f"verify-{uuid.uuid4()}",
-            "learner_id": learner,
-            "activity": "quiz",
-            "topic": "variables",
-            "score": 90,
-            "completed_at": datetime.now(UTC).isoformat(),
-        }
-        as_learner = bearer(learner_token)
-        httpx.post(f"{progress}/update-progress", json=event, headers=as_learner, timeout=30).raise_for_status()
-        step("read the status")
-        status = httpx.get(f"{progress}/status", params={"learner_id": learner}, headers=as_learner, timeout=30)
-        assert status.json()["events_recorded"] == 1, status.text
-        step("authentication: no token 401, another learner 403, the global feed admin only")
-        if problem := auth_is_enforced(progress, agent, learner, learner_token, admin):
-            return fail(problem)
-        step("generate a lesson")
-        lesson = httpx.post(f"{agent}/generate-lesson", json={"learner_id": learner}, headers=as_learner, timeout=60)
-        assert lesson.status_code == 201, lesson.text
-
-    for topic in ("progress-events", "lesson-events"):
-        step(f"read the learner's event from {topic} with a plain Kafka consumer")
-        consumed = run(
-            kubectl,
-            "-n",
-            namespace,
-            "exec",
-            "kafka-0",
-            "--",
-            "/opt/kafka/bin/kafka-console-consumer.sh",
-            "--bootstrap-server",
-            "localhost:9092",
-            "--topic",
-            topic,
-            "--from-beginning",
-            "--timeout-ms",
-            "15000",
+        target = SmokeTarget(
+            user_progress_url=progress,
+            course_agent_url=agent,
+            token=issuer.token,
+            read_topic=lambda topic, match: first_match(consumed(kubectl, namespace, topic), match),
+            agent_knowledge=lambda learner: agent_knowledge(kubectl, namespace, learner),
+            say=step,
         )
-        if learner not in consumed:
-            print(f"verify: FAILED: no event for {learner} on {topic}", file=sys.stderr)
-            return 1
+        try:
+            smoke = run_smoke(target)
+        except SmokeFailure as failure:
+            return fail(str(failure))
+    learner, event = smoke.learner_id, smoke.progress_event
+
     step("access control: course-agent may GET /status of user-progress (no bearer token), not POST /update-progress")
     with port_forward(kubectl, namespace, "deployment/course-agent", 13510, 3500) as dapr:
         headers = {"dapr-api-token": token}

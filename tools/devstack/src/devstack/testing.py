@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from devstack import smoke
 from devstack.auth import DevIssuer
 from devstack.config import find_repo_root, info_file, stack_dir
 
@@ -182,14 +183,7 @@ def pg(stack: RunningStack) -> Iterator[Any]:
 
 def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.2) -> Any:
     """Polls ``check`` until it returns a truthy value (returned) or the timeout (AssertionError)."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+    return smoke.eventually(check, "condition", timeout, interval)
 
 
 def read_topic(

@@ -22,6 +22,7 @@ PORT_BASE = 21000
 STACK_PROCESSES = {
     "postgres",
     "kafka",
+    "otlp-sink",
     "placement",
     "scheduler",
     "course-agent",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from learnflow_common.validation import LearnerId, LessonId, TopicSlug
-
-Difficulty = Literal["beginner", "intermediate", "advanced"]
+from learnflow_common.vocabulary import Difficulty
 
 
 class LessonGeneratedV1(BaseModel):

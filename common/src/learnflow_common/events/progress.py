@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from learnflow_common.validation import IsoWeek, LearnerId, LessonRef, SafeId, TopicSlug
-
-Activity = Literal["lesson", "exercise", "quiz", "review"]
-MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
+from learnflow_common.vocabulary import Activity, MasteryLevel
 
 
 class ProgressUpdatedV1(BaseModel):

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Difficulty = Literal["beginner", "intermediate", "advanced"]
+from learnflow_common.vocabulary import Difficulty
+
 LESSON_SCHEMA_VERSION = "lesson.v1"
 
 

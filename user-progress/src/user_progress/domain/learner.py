@@ -19,10 +19,11 @@ from typing import Any
 
 from fsrs import Card
 
+from learnflow_common.vocabulary import ACTIVITIES
 from user_progress.domain import reviews
 from user_progress.domain.achievements import CATALOG, Achievement
 from user_progress.domain.calendar import iso_week, learner_timezone, local_dates, week_of
-from user_progress.domain.events import ACTIVITIES, EventConflict, LearningEvent, as_datetime
+from user_progress.domain.events import EventConflict, LearningEvent, as_datetime
 from user_progress.domain.mastery import Attempt, Mastery, topic_mastery
 from user_progress.domain.streaks import Streak, streak_through
 from user_progress.domain.xp import event_xp

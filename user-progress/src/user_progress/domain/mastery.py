@@ -30,7 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+
+from learnflow_common.vocabulary import MasteryLevel, mastery_level
 
 WEIGHTS = {"exercise": 0.40, "quiz": 0.30, "quality": 0.20, "consistency": 0.10}
 RECENCY_DECAY = 0.8
@@ -38,8 +39,6 @@ EXERCISE_VOLUME = 3
 HINT_COST = 0.25
 CONSISTENCY_DAYS = 7
 RECENCY_WINDOW = 50
-
-MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
 
 
 @dataclass(frozen=True)
@@ -84,17 +83,7 @@ def score_of(mastery: Mastery) -> Mastery:
         + WEIGHTS["consistency"] * mastery.consistency
     )
     score = max(0, min(100, round_half_up(total * 100)))
-    return replace(mastery, score=score, level=level_of(score))
-
-
-def level_of(score: int) -> MasteryLevel:
-    if score <= 40:
-        return "Beginner"
-    if score <= 70:
-        return "Learning"
-    if score <= 90:
-        return "Proficient"
-    return "Mastered"
+    return replace(mastery, score=score, level=mastery_level(score))
 
 
 def _recency_mean(values: Sequence[float]) -> float:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated
 
 from dapr.actor import Actor
 from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from learnflow_common.auth import KeySet, TokenVerifier
@@ -143,3 +144,7 @@ async def get_sidecar(request: Request) -> DaprSidecar:
 async def get_settings(request: Request) -> DaprAppSettings:
     """FastAPI dependency: the app's settings."""
     return request.app.state.settings  # type: ignore[no-any-return]
+
+
+#: A route parameter annotated ``Sidecar`` receives the app's sidecar client.
+Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]

@@ -69,11 +69,19 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     return Problem(422, "validation-error", "Request validation failed", f"Invalid field(s): {names}", errors=fields)
 
 
-def invalid_field(field: str, message: str) -> Problem:
-    """A 422 for one field, in the shape request validation gives (``errors[].field``)."""
-    return Problem(
-        422, "validation-error", "Request validation failed", message, errors=[{"field": field, "message": message}]
-    )
+def invalid_field(
+    field: str,
+    message: str,
+    *,
+    slug: str = "validation-error",
+    title: str = "Request validation failed",
+    detail: str | None = None,
+    **extra: Any,
+) -> Problem:
+    """A 422 for one field, in the shape request validation gives (``errors[].field``). A refusal
+    a client handles apart (``unknown-topic``, ``too-late``) gives its own ``slug`` and ``title``
+    and keeps that shape; ``detail`` defaults to ``message``."""
+    return Problem(422, slug, title, detail or message, errors=[{"field": field, "message": message}], **extra)
 
 
 def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:

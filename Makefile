@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV ?= .venv
 CACHE ?= $(HOME)/.cache/learnflow
 
-DAPR_VERSION := $(shell sed -n 's/.*github.com\/dapr\/dapr v\([0-9.]*\).*/\1/p' tools/dapr/go.mod | head -1)
+DAPR_VERSION := $(shell tools/dapr/version.sh)
 KAFKA_VERSION := $(shell sed -n 's/.*<kafka.version>\(.*\)<\/kafka.version>.*/\1/p' tools/kafka/pom.xml)
 
 # Build outputs are cached under a key of the files that define them, so a fresh clone reuses

@@ -128,6 +128,7 @@ def _no_blocking_sidecar_wait() -> Iterator[None]:
     containers in any order) and say so on /readyz instead; the sidecar only calls the app once it
     is up itself."""
     original = DaprHealth.wait_for_sidecar
+    # The SDK offers no switch: its method is replaced for the start-up, then put back.
     DaprHealth.wait_for_sidecar = staticmethod(lambda: None)  # type: ignore[method-assign]
     try:
         yield
@@ -138,12 +139,14 @@ def _no_blocking_sidecar_wait() -> Iterator[None]:
 async def get_sidecar(request: Request) -> DaprSidecar:
     """FastAPI dependency: the app's sidecar client. Dependencies that do no I/O are ``async`` all
     the same: FastAPI runs a plain ``def`` one in its thread pool, a thread handoff per request."""
-    return request.app.state.sidecar  # type: ignore[no-any-return]
+    sidecar: DaprSidecar = request.app.state.sidecar
+    return sidecar
 
 
 async def get_settings(request: Request) -> DaprAppSettings:
     """FastAPI dependency: the app's settings."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: DaprAppSettings = request.app.state.settings
+    return settings
 
 
 #: A route parameter annotated ``Sidecar`` receives the app's sidecar client.

@@ -199,8 +199,8 @@ class DaprSidecar:
         timeout_seconds: float | None = None,
         **kwargs: Any,
     ) -> SidecarResponse:
-        extra = {"timeout": timeout_seconds} if timeout_seconds is not None else {}
-        return await self._request(http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}", **kwargs, **extra)
+        path = f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}"
+        return await self._request(http_method, path, **kwargs, timeout=timeout_seconds)
 
     async def metadata(self) -> dict[str, Any]:
         response = await self._request("GET", "/v1.0/metadata")

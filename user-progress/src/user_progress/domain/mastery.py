@@ -95,11 +95,13 @@ def _recency_mean(values: Sequence[float]) -> float:
 
 def topic_mastery(attempts: Sequence[Attempt], streak_on_last_active_day: int) -> Mastery:
     """``attempts`` oldest first."""
-    exercises = [a for a in attempts if a.activity == "exercise" and a.score is not None][-RECENCY_WINDOW:]
-    quizzes = [a for a in attempts if a.activity in ("quiz", "review") and a.score is not None][-RECENCY_WINDOW:]
-    exercise = _recency_mean([a.score / 100 for a in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)  # type: ignore[operator]
-    quiz = _recency_mean([a.score / 100 for a in quizzes])  # type: ignore[operator]
-    quality = _recency_mean([(a.score / 100) / (1 + HINT_COST * (a.hints_used or 0)) for a in exercises])  # type: ignore[operator]
+    exercises = [(a.score, a.hints_used or 0) for a in attempts if a.activity == "exercise" and a.score is not None][
+        -RECENCY_WINDOW:
+    ]
+    quizzes = [a.score for a in attempts if a.activity in ("quiz", "review") and a.score is not None][-RECENCY_WINDOW:]
+    exercise = _recency_mean([score / 100 for score, _ in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)
+    quiz = _recency_mean([score / 100 for score in quizzes])
+    quality = _recency_mean([(score / 100) / (1 + HINT_COST * hints) for score, hints in exercises])
     return score_of(Mastery(0, "Beginner", exercise, quiz, quality, consistency_of(streak_on_last_active_day)))
 
 

@@ -131,7 +131,7 @@ def statistics(state: LearnerState, events: list[LearningEvent], period: Period,
     everything recorded (``all``)."""
     start, end = period_bounds(period, today_in(state.timezone, now))
     dates = local_dates(events)
-    chosen = [e for e in events if period == "all" or start <= dates[e.event_id] <= end]  # type: ignore[operator]
+    chosen = events if start is None else [e for e in events if start <= dates[e.event_id] <= end]
     scores = [event.graded_score for event in chosen if event.graded_score is not None]
     counts = Counter(event.activity for event in chosen)
     return {

@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV ?= .venv
 CACHE ?= $(HOME)/.cache/learnflow
 
-DAPR_VERSION := $(shell sed -n 's/.*github.com\/dapr\/dapr v\([0-9.]*\).*/\1/p' tools/dapr/go.mod | head -1)
+DAPR_VERSION := $(shell tools/dapr/version.sh)
 KAFKA_VERSION := $(shell sed -n 's/.*<kafka.version>\(.*\)<\/kafka.version>.*/\1/p' tools/kafka/pom.xml)
 
 # Build outputs are cached under a key of the files that define them, so a fresh clone reuses
@@ -102,7 +102,7 @@ test: deps ## Every test; starts the stack for the integration tests if it is no
 	  $(DEVSTACK) up || { echo "make test: the stack could not be started (see above); integration tests cannot run" >&2; exit 1; }; \
 	  started=1; \
 	fi; \
-	$(VENV)/bin/ruff check . && $(PYTEST); rc=$$?; \
+	$(VENV)/bin/ruff check . && $(VENV)/bin/mypy && $(PYTEST); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 
@@ -131,9 +131,10 @@ chaos: deps ## kill -9 each process in turn under load, restart it; report losse
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc
 
-lint: python-deps ## ruff
+lint: python-deps ## ruff, and mypy (strict on common/ and every domain/; configured in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: python-deps ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

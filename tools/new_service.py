@@ -163,17 +163,19 @@ def _topic_scope_edits() -> tuple[Callable[[str, Service], str], Callable[[str, 
 
 
 def _pyproject_edits() -> tuple[Callable[[str, Service], str], Callable[[str, Service], str]]:
-    """pytest's testpaths and ruff's first-party packages."""
+    """pytest's testpaths, ruff's first-party packages and the sources mypy checks."""
 
     def add(text: str, s: Service) -> str:
         if f'"{s.name}/tests"' not in text:
             text = text.replace(', "tests"]', f', "{s.name}/tests", "tests"]')
         if f'"{s.package}"' not in text:
             text = text.replace(', "devstack"]', f', "{s.package}", "devstack"]')
+        if f'"{s.name}/src"' not in text:
+            text = text.replace(', "tools/devstack/src"]', f', "{s.name}/src", "tools/devstack/src"]')
         return text
 
     def remove(text: str, s: Service) -> str:
-        return text.replace(f'"{s.name}/tests", ', "").replace(f'"{s.package}", ', "")
+        return text.replace(f'"{s.name}/tests", ', "").replace(f'"{s.package}", ', "").replace(f'"{s.name}/src", ', "")
 
     return add, remove
 

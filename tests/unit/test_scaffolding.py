@@ -89,6 +89,10 @@ def test_new_service_passes_its_own_tests_and_the_repository_checks(checkout: Pa
     for command in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         linted = subprocess.run([str(ruff), *command], cwd=checkout, capture_output=True, text=True)
         assert linted.returncode == 0, linted.stdout
+    mypy = Path(sys.executable).with_name("mypy")
+    typed = subprocess.run([str(mypy), "--cache-dir=/dev/null"], cwd=checkout, capture_output=True, text=True)
+    assert typed.returncode == 0, typed.stdout
+    assert "exercise-agent/src" in (checkout / "pyproject.toml").read_text(), "mypy checks the new service"
 
 
 def test_new_service_gets_its_own_sidecar_ports_scopes_subscription_and_deployment(

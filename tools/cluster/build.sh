@@ -87,7 +87,7 @@ build metrics-server "$HERE/metrics-server" sigs.k8s.io/metrics-server/cmd/metri
   "-X k8s.io/client-go/pkg/version.gitVersion=$MS_VERSION -X k8s.io/client-go/pkg/version.gitTreeState=clean"
 
 # The Dapr control plane, from the module of `make dapr` (same version ldflags as the Makefile).
-DAPR_VERSION=$(modver "$DAPR_MOD" github.com/dapr/dapr | tr -d v)
+DAPR_VERSION=$("$DAPR_MOD/version.sh")
 dapr_ldflags="-X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
 for cmd in operator injector sentry; do
   build "dapr-$cmd" "$DAPR_MOD" "./controlplane/$cmd" "$dapr_ldflags"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from typing import Annotated
 
 from dapr.actor import Actor
 from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.actor.runtime.runtime import ActorRuntime
 from dapr.clients.health import DaprHealth
 from dapr.ext.fastapi import DaprActor
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from learnflow_common.auth import KeySet, TokenVerifier
@@ -135,6 +136,7 @@ def _no_blocking_sidecar_wait() -> Iterator[None]:
     containers in any order) and say so on /readyz instead; the sidecar only calls the app once it
     is up itself."""
     original = DaprHealth.wait_for_sidecar
+    # The SDK offers no switch: its method is replaced for the start-up, then put back.
     DaprHealth.wait_for_sidecar = staticmethod(lambda: None)  # type: ignore[method-assign]
     try:
         yield
@@ -145,9 +147,15 @@ def _no_blocking_sidecar_wait() -> Iterator[None]:
 async def get_sidecar(request: Request) -> DaprSidecar:
     """FastAPI dependency: the app's sidecar client. Dependencies that do no I/O are ``async`` all
     the same: FastAPI runs a plain ``def`` one in its thread pool, a thread handoff per request."""
-    return request.app.state.sidecar  # type: ignore[no-any-return]
+    sidecar: DaprSidecar = request.app.state.sidecar
+    return sidecar
 
 
 async def get_settings(request: Request) -> DaprAppSettings:
     """FastAPI dependency: the app's settings."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: DaprAppSettings = request.app.state.settings
+    return settings
+
+
+#: A route parameter annotated ``Sidecar`` receives the app's sidecar client.
+Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]

@@ -35,6 +35,7 @@ def run_in_memory(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         coroutine.send(None)
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        result: T = done.value
+        return result
     coroutine.close()
     raise AssertionError("the coroutine waited on something other than the in-memory store")

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from learnflow_common.problems import PROBLEM_BASE, PROBLEM_JSON
+from learnflow_common.subscriptions import DeliveryStatus, sidecar_answer
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,7 +36,7 @@ async def _send_problem(send: Send, status: int, slug: str, title: str, detail: 
 
 async def _send_drop(send: Send) -> None:
     """Answers a subscription delivery DROP: the sidecar moves it to the dead-letter topic."""
-    body = b'{"status":"DROP"}'
+    body = json.dumps(sidecar_answer(DeliveryStatus.DROP)).encode()
     await send(
         {
             "type": "http.response.start",

@@ -69,11 +69,19 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     return Problem(422, "validation-error", "Request validation failed", f"Invalid field(s): {names}", errors=fields)
 
 
-def invalid_field(field: str, message: str) -> Problem:
-    """A 422 for one field, in the shape request validation gives (``errors[].field``)."""
-    return Problem(
-        422, "validation-error", "Request validation failed", message, errors=[{"field": field, "message": message}]
-    )
+def invalid_field(
+    field: str,
+    message: str,
+    *,
+    slug: str = "validation-error",
+    title: str = "Request validation failed",
+    detail: str | None = None,
+    **extra: Any,
+) -> Problem:
+    """A 422 for one field, in the shape request validation gives (``errors[].field``). A refusal
+    a client handles apart (``unknown-topic``, ``too-late``) gives its own ``slug`` and ``title``
+    and keeps that shape; ``detail`` defaults to ``message``."""
+    return Problem(422, slug, title, detail or message, errors=[{"field": field, "message": message}], **extra)
 
 
 def unavailable_problem(error: SidecarUnavailable, retry_after: int) -> Problem:
@@ -203,7 +211,7 @@ def document_problems(app: FastAPI) -> None:
             app.openapi_schema = problem_documented(FastAPI.openapi(app))
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to replace the document
 
 
 def problem_documented(document: dict[str, Any]) -> dict[str, Any]:

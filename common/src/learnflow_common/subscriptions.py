@@ -77,7 +77,8 @@ def parse_event(body: dict[str, Any]) -> tuple[CloudEvent, BaseModel]:
         raise UndeliverableEvent(f"{envelope.type} data invalid: {error}") from error
 
 
-def status(value: DeliveryStatus) -> dict[str, str]:
+def sidecar_answer(value: DeliveryStatus) -> dict[str, str]:
+    """The body a subscription handler answers the sidecar with (it reads only ``status``)."""
     return {"status": value.value}
 
 
@@ -110,7 +111,7 @@ def _answer(value: DeliveryStatus, event_type: str) -> dict[str, str]:
     """The answer to the sidecar, counted (``learnflow_events_consumed_total``; ``unreadable``: no
     known event type could be read from the delivery)."""
     EVENTS_CONSUMED.labels(event_type, value.value).inc()
-    return status(value)
+    return sidecar_answer(value)
 
 
 async def deliver_to_actor(

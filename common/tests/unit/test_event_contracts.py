@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import get_args
 
 import jsonschema
 import pytest
 
-from learnflow_common.events import EVENT_TYPES, KAFKA_TOPICS, CloudEvent, ProgressUpdatedV1
+from learnflow_common.events import EVENT_TYPES, KAFKA_TOPICS, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.schemas import load_schema, render_schema
+from learnflow_common.vocabulary import ACTIVITIES, DIFFICULTIES, MasteryLevel
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
@@ -59,3 +61,12 @@ def test_every_topic_has_a_dead_letter_topic() -> None:
     main = [topic for topic in KAFKA_TOPICS if not topic.endswith("-dlq")]
 
     assert {f"{topic}-dlq" for topic in main} <= set(KAFKA_TOPICS)
+
+
+def test_published_events_speak_the_shared_vocabulary() -> None:
+    progress = load_schema(ProgressUpdatedV1.EVENT_TYPE)["properties"]
+    lesson = load_schema(LessonGeneratedV1.EVENT_TYPE)["properties"]
+
+    assert progress["activity"]["enum"] == list(ACTIVITIES)
+    assert progress["topic_level"]["enum"] == list(get_args(MasteryLevel))
+    assert lesson["difficulty"]["enum"] == list(DIFFICULTIES)

@@ -4,7 +4,7 @@ import uvicorn
 
 from course_agent.settings import Settings
 
-settings = Settings()  # type: ignore[call-arg]
+settings = Settings()
 uvicorn.run(
     "course_agent.app:create_app",
     factory=True,

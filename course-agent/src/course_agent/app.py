@@ -13,7 +13,7 @@ from learnflow_common.app import create_dapr_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     return create_dapr_app(
         title="LearnFlow Course Agent",
         version=__version__,

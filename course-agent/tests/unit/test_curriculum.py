@@ -18,9 +18,10 @@ from graphlib import CycleError, TopologicalSorter
 
 import pytest
 
-from course_agent.domain.curriculum import CURRICULUM, DIFFICULTIES, TOPIC_SLUGS, topic
+from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, topic
 from course_agent.domain.curriculum.model import CodeExample, Exercise, LevelContent, QuizQuestion, Topic
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
+from learnflow_common.vocabulary import DIFFICULTIES
 
 REQUIRED_SLUGS = PLATFORM_TOPIC_SLUGS  # the topic ids both services accept
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

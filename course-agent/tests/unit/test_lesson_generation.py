@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 import jsonschema
 import pytest
 
-from course_agent.domain.curriculum import CURRICULUM, DIFFICULTIES, topic
-from course_agent.domain.generator import MASTERED, Choice, choose, compose, difficulty_for
+from course_agent.domain.curriculum import CURRICULUM, topic
+from course_agent.domain.generator import Choice, choose, compose, difficulty_for
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
 from course_agent.schemas import load_schema, render_schema
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
+from learnflow_common.vocabulary import DIFFICULTIES, PROFICIENT
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -52,7 +53,7 @@ def test_mastered_topics_are_skipped_for_the_next_one_whose_prerequisites_are_ma
     choice = choose(knowledge, NOW)
 
     assert choice.topic == "control-flow"
-    assert all(knowledge.mastery(p) >= MASTERED for p in topic(choice.topic).prerequisites)
+    assert all(knowledge.mastery(p) >= PROFICIENT for p in topic(choice.topic).prerequisites)
 
 
 def test_a_topic_whose_prerequisites_are_not_mastered_is_not_chosen() -> None:

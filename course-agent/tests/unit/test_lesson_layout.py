@@ -15,10 +15,10 @@ from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge, appl
 from course_agent.layout import CHUNK, MAX_SCAN_CHUNKS, Meta
 from learnflow_common.events import ProgressUpdatedV1
 from learnflow_common.memory import MemoryStore, run_in_memory
+from learnflow_common.vocabulary import DIFFICULTIES
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 TOPICS = ("variables", "loops", "classes")
-DIFFICULTIES = ("beginner", "intermediate", "advanced")
 MAX_VALUE_BYTES = 256 * 1024
 
 

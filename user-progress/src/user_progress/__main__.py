@@ -4,7 +4,7 @@ import uvicorn
 
 from user_progress.settings import Settings
 
-settings = Settings()  # type: ignore[call-arg]
+settings = Settings()
 uvicorn.run(
     "user_progress.app:create_app",
     factory=True,

@@ -13,7 +13,7 @@ from user_progress.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()  # type: ignore[call-arg]
+    settings = settings or Settings()
     return create_dapr_app(
         title="LearnFlow User Progress",
         version=__version__,

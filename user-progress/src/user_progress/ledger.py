@@ -214,7 +214,7 @@ async def record(reader: Reader, learner_id: str, event: LearningEvent) -> Recor
         step = fold_event(before, event)
         snapshot = await _write_closed_days(view, snapshot, step.closed)
     else:
-        checkpoint = LearnerFold.from_dict((await view.get(CHECKPOINT_KEY))["fold"])
+        checkpoint = await _checkpoint(view)
         window = [logged async for logged in read_log(view, snapshot, since=snapshot.horizon)]
         step = fold_events(checkpoint, window)
         snapshot = await _write_closed_days(
@@ -273,13 +273,21 @@ async def _write_closed_days(
     return replace(snapshot, day_months=tuple(sorted(months)))
 
 
+async def _checkpoint(view: Overlay) -> LearnerFold:
+    """The fold of the log below the horizon (written with the learner's first event)."""
+    stored = await view.get(CHECKPOINT_KEY)
+    if stored is None:
+        raise LookupError(f"the learner has a snapshot but no {CHECKPOINT_KEY!r}")
+    return LearnerFold.from_dict(stored["fold"])
+
+
 async def _advance_horizon(view: Overlay, snapshot: Snapshot) -> Snapshot:
     """Moves the horizon up to the newest event: the checkpoint folds the log it leaves behind."""
     assert snapshot.fold.last_event is not None
     horizon = horizon_for(snapshot.fold.last_event.completed_at)
     if horizon <= snapshot.horizon:
         return snapshot
-    checkpoint = LearnerFold.from_dict((await view.get(CHECKPOINT_KEY))["fold"])
+    checkpoint = await _checkpoint(view)
     leaving = [e async for e in read_log(view, snapshot, since=snapshot.horizon) if e.completed_at < horizon]
     checkpoint = fold_events(checkpoint, leaving).fold
     view.changes[CHECKPOINT_KEY] = {"until": horizon.isoformat(), "fold": checkpoint.to_dict()}

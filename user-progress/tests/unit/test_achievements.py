@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from learnflow_common.vocabulary import Activity
 from user_progress.domain.achievements import CATALOG, METRICS, Achievement, load_catalog
-from user_progress.domain.events import Activity, LearningEvent
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import LearnerRecord, record_event, replay
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)

@@ -7,9 +7,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from learnflow_common.vocabulary import Activity
 from user_progress import ledger
 from user_progress.api.reports import _json_document
-from user_progress.domain.events import Activity, LearningEvent
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import LearnerFold, fold_events
 
 

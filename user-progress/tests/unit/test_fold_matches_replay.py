@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnflow_common.vocabulary import GRADED_ACTIVITIES
 from user_progress.domain.calendar import iso_week
-from user_progress.domain.events import GRADED, LearningEvent
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import LearnerFold, fold_event, fold_events
 from user_progress.domain.learner import replay, week_xp
 
@@ -28,7 +29,7 @@ def events(draw: st.DrawFn, event_id: str, days: int = 40) -> LearningEvent:
         activity=activity,
         topic=draw(st.sampled_from(["variables", "loops", "strings"])),
         completed_at=written,
-        score=draw(st.integers(0, 100)) if activity in GRADED else draw(st.one_of(st.none(), st.integers(0, 100))),
+        score=draw(st.integers(0, 100) if activity in GRADED_ACTIVITIES else st.one_of(st.none(), st.integers(0, 100))),
         hints_used=draw(st.one_of(st.none(), st.integers(0, 4))),
         duration_seconds=draw(st.one_of(st.none(), st.integers(0, 600))),
         timezone=draw(st.sampled_from(ZONES)),

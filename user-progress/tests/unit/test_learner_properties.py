@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from user_progress.domain.events import GRADED, LearningEvent
+from learnflow_common.vocabulary import GRADED_ACTIVITIES
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import LearnerRecord, LearnerState, record_event, replay
 from user_progress.domain.streaks import MAX_FREEZES
 from user_progress.domain.xp import event_xp
@@ -20,7 +21,7 @@ BANDS = {"Beginner": range(0, 41), "Learning": range(41, 71), "Proficient": rang
 @st.composite
 def _event_body(draw: st.DrawFn, event_id: str) -> LearningEvent:
     activity = draw(st.sampled_from(["lesson", "exercise", "quiz", "review"]))
-    graded = activity in GRADED
+    graded = activity in GRADED_ACTIVITIES
     return LearningEvent(
         event_id=event_id,
         learner_id="ada",

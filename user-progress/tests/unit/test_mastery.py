@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learnflow_common.vocabulary import mastery_level
 from user_progress.domain.mastery import (
     CONSISTENCY_DAYS,
     EXERCISE_VOLUME,
@@ -14,7 +15,6 @@ from user_progress.domain.mastery import (
     Attempt,
     Mastery,
     ceiling,
-    level_of,
     missing_evidence,
     score_of,
     topic_mastery,
@@ -143,7 +143,7 @@ def test_same_history_gives_same_mastery() -> None:
     ],
 )
 def test_level_follows_the_published_bands(score: int, level: str) -> None:
-    assert level_of(score) == level
+    assert mastery_level(score) == level
 
 
 ATTEMPTS = st.lists(
@@ -196,7 +196,7 @@ def test_score_rounds_half_up_at_the_learning_boundary() -> None:
 
 @pytest.mark.parametrize(("score", "level"), [(40, "Beginner"), (41, "Learning"), (70, "Learning"), (71, "Proficient")])
 def test_level_boundaries(score: int, level: str) -> None:
-    assert level_of(score) == level
+    assert mastery_level(score) == level
 
 
 def test_consistency_decays_to_zero_when_the_streak_breaks() -> None:

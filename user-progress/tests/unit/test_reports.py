@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from user_progress.domain.events import Activity, LearningEvent
+from learnflow_common.vocabulary import Activity
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import replay
 from user_progress.domain.reports import EXPORT_COLUMNS, Period, daily_history, export_rows, period_bounds, statistics
 

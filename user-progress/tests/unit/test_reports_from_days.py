@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from learnflow_common.memory import MemoryStore, run_in_memory
+from learnflow_common.vocabulary import GRADED_ACTIVITIES
 from user_progress import ledger, views
 from user_progress.domain.calendar import today_in
-from user_progress.domain.events import GRADED, LearningEvent
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay, Folded, LearnerFold, fold_events
 from user_progress.domain.learner import replay
 from user_progress.domain.reports import Period, daily_history, history_from_days, period_bounds, statistics
@@ -64,7 +65,7 @@ def events(
         activity=activity,
         topic=draw(st.sampled_from(["variables", "loops", "strings"])),
         completed_at=at.astimezone(timezone(draw(st.sampled_from(offsets)))),
-        score=draw(st.integers(0, 100)) if activity in GRADED else draw(st.one_of(st.none(), st.integers(0, 100))),
+        score=draw(st.integers(0, 100) if activity in GRADED_ACTIVITIES else st.one_of(st.none(), st.integers(0, 100))),
         hints_used=draw(st.one_of(st.none(), st.integers(0, 4))),
         duration_seconds=draw(st.one_of(st.none(), st.integers(0, 600))),
         timezone=draw(st.sampled_from(zones)),

@@ -9,8 +9,9 @@ from fsrs import Card, Rating
 from hypothesis import given
 from hypothesis import strategies as st
 
+from learnflow_common.vocabulary import Activity
 from user_progress.domain import reviews
-from user_progress.domain.events import Activity, LearningEvent
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import replay
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

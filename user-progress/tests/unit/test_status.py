@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnflow_common.vocabulary import PROFICIENT, Activity, mastery_level
 from user_progress.domain.achievements import CATALOG
 from user_progress.domain.calendar import iso_week, today_in, week_of
-from user_progress.domain.events import Activity, LearningEvent
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import LearnerRecord, LearnerState, assign_lesson, local_week_xp, record_event, replay
-from user_progress.domain.mastery import level_of
 from user_progress.domain.reports import statistics
-from user_progress.domain.status import PROFICIENT, achievements_view, learner_status
+from user_progress.domain.status import achievements_view, learner_status
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -200,7 +200,7 @@ def test_only_topics_below_proficient_are_recommended(
 
 
 def test_proficient_threshold_is_the_start_of_the_proficient_band() -> None:
-    assert (level_of(PROFICIENT - 1), level_of(PROFICIENT)) == ("Learning", "Proficient")
+    assert (mastery_level(PROFICIENT - 1), mastery_level(PROFICIENT)) == ("Learning", "Proficient")
 
 
 def test_topics_are_listed_by_name_with_their_next_review() -> None:

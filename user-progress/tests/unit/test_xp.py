@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from user_progress.domain.events import Activity, LearningEvent
+from learnflow_common.vocabulary import Activity
+from user_progress.domain.events import LearningEvent
 from user_progress.domain.learner import replay
 from user_progress.domain.xp import LEVEL_STEP, Level, event_xp, level_for, level_start
 

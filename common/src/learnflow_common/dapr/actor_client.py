@@ -56,7 +56,7 @@ class PooledDaprHttpClient(DaprHttpClient):
             "url": url,
             "data": data,
             "headers": request_headers,
-            "sslcontext": self.get_ssl_context(),
+            "sslcontext": self.get_ssl_context(),  # type: ignore[no-untyped-call]  # the SDK leaves it unannotated
             "params": query_params,
             "timeout": aiohttp.ClientTimeout(total=timeout) if timeout else self._timeout,
         }

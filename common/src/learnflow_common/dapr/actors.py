@@ -175,7 +175,7 @@ class SidecarActor(Actor, Remindable):
     async def stage_events(self, topic: str, events: list[CloudEvent]) -> None:
         """Adds events to the outbox; they are committed by the caller's :meth:`commit_state`, after
         the retry reminder is registered (see the module docstring)."""
-        pending: list[dict[str, Any]] = await self._state_manager.get_or_add_state(OUTBOX_KEY, [])
+        pending: list[dict[str, Any]] = await self._state_manager.get_or_add_state(OUTBOX_KEY, []) or []
         staged = [
             {"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events
         ]

@@ -37,10 +37,6 @@ class SidecarRefused(RuntimeError):
         self.status = status
 
 
-class EtagMismatch(Exception):
-    """Someone else wrote the key since it was read (optimistic concurrency): re-read and retry."""
-
-
 class ActorMethodFailed(Exception):
     """An actor method raised: a bug in the actor, not an outage (answered as 500)."""
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from learnflow_common.dapr.errors import EtagMismatch, SidecarUnavailable, classify_sidecar_error
+from learnflow_common.dapr.errors import SidecarUnavailable, classify_sidecar_error
 from learnflow_common.events import CloudEvent
 from learnflow_common.tracing import trace_headers
 
@@ -28,7 +28,6 @@ from learnflow_common.tracing import trace_headers
 class StateEntry:
     key: str
     value: Any
-    etag: str | None
 
 
 @dataclass(frozen=True)
@@ -125,17 +124,12 @@ class DaprSidecar:
         if response.status_code == 204 or not response.content:
             return None
         self._raise_for_client_error(response)
-        return StateEntry(key=key, value=response.json(), etag=response.headers.get("etag"))
+        return StateEntry(key=key, value=response.json())
 
-    async def save_state(self, store: str, key: str, value: Any, etag: str | None = None) -> None:
-        """Saves one key; with ``etag`` the write succeeds only if nobody wrote it since."""
-        item: dict[str, Any] = {"key": key, "value": value, "options": {"consistency": "strong"}}
-        if etag is not None:
-            item["etag"] = etag
-            item["options"]["concurrency"] = "first-write"
+    async def save_state(self, store: str, key: str, value: Any) -> None:
+        """Saves one key; the last write wins."""
+        item = {"key": key, "value": value, "options": {"consistency": "strong"}}
         response = await self._request("POST", f"/v1.0/state/{store}", json=[item])
-        if response.status_code == 409:
-            raise EtagMismatch(key)
         self._raise_for_client_error(response)
 
     async def delete_state(self, store: str, key: str) -> None:
@@ -204,8 +198,8 @@ class DaprSidecar:
         timeout_seconds: float | None = None,
         **kwargs: Any,
     ) -> SidecarResponse:
-        extra = {"timeout": timeout_seconds} if timeout_seconds is not None else {}
-        return await self._request(http_method, f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}", **kwargs, **extra)
+        path = f"/v1.0/invoke/{app_id}/method/{method.lstrip('/')}"
+        return await self._request(http_method, path, **kwargs, timeout=timeout_seconds)
 
     async def metadata(self) -> dict[str, Any]:
         response = await self._request("GET", "/v1.0/metadata")

@@ -110,6 +110,7 @@ class ActorHost:
         self._actor_type = actor_type
         self._actors: dict[str, Actor] = {}
         if issubclass(actor_type, SidecarActor):
+            # the stand-in for the sidecar: the actors under test only publish through it
             actor_type.bind(self.publisher, settings)  # type: ignore[arg-type]
             SidecarActor._publishing_paused_until = 0.0
 

@@ -18,14 +18,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dapr.actor.runtime.manager import ActorManager
 
 from learnflow_common.metrics import ACTOR_CALLS
 
-Dispatch = Callable[..., Awaitable[Any]]
+if TYPE_CHECKING:
+    from dapr.actor.id import ActorId
+    from dapr.actor.runtime._method_context import ActorMethodContext
+    from dapr.actor.runtime.actor import Actor
+
+    #: ``ActorManager._dispatch_internal``: runs one call, reminder or timer (``action``) on an actor.
+    Action = Callable[[Actor], Coroutine[Any, Any, bytes | None]]
+    Dispatch = Callable[[ActorManager, ActorId, ActorMethodContext, Action], Coroutine[Any, Any, object]]
+
+T = TypeVar("T")
 
 
 class Turns:
@@ -34,7 +43,7 @@ class Turns:
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
 
-    async def run(self, actor_id: str, call: Callable[[], Awaitable[Any]]) -> Any:
+    async def run(self, actor_id: str, call: Callable[[], Awaitable[T]]) -> T:
         lock, users = self._locks.setdefault(actor_id, (asyncio.Lock(), [0]))
         users[0] += 1
         try:
@@ -51,15 +60,18 @@ class Turns:
 
 def _one_turn_per_actor(dispatch: Dispatch) -> Dispatch:
     @functools.wraps(dispatch)
-    async def dispatch_in_turn(manager: ActorManager, actor_id: Any, method_context: Any, *args: Any) -> Any:
+    async def dispatch_in_turn(
+        manager: ActorManager, actor_id: ActorId, method_context: ActorMethodContext, action: Action
+    ) -> object:
         turns: Turns = manager.__dict__.setdefault("_learnflow_turns", Turns())
         started = time.perf_counter()
         try:
-            return await turns.run(actor_id.id, lambda: dispatch(manager, actor_id, method_context, *args))
+            return await turns.run(actor_id.id, lambda: dispatch(manager, actor_id, method_context, action))
         finally:
             actor_type = manager._runtime_ctx.actor_type_info.type_name
             ACTOR_CALLS.labels(actor_type, method_context.method_name).observe(time.perf_counter() - started)
 
+    # the mark keep_turns recognises its wrapper by (functions take attributes; mypy knows none)
     dispatch_in_turn.__learnflow_turns__ = True  # type: ignore[attr-defined]
     return dispatch_in_turn
 
@@ -67,4 +79,8 @@ def _one_turn_per_actor(dispatch: Dispatch) -> Dispatch:
 def keep_turns() -> None:
     """Idempotent: wraps the SDK's dispatch once per process."""
     if not getattr(ActorManager._dispatch_internal, "__learnflow_turns__", False):
-        ActorManager._dispatch_internal = _one_turn_per_actor(ActorManager._dispatch_internal)  # type: ignore[method-assign]
+        # Deliberately replaces the SDK's method (the module docstring says why); mypy refuses any
+        # assignment to a method, even of a function of the same signature.
+        ActorManager._dispatch_internal = _one_turn_per_actor(  # type: ignore[method-assign, assignment]
+            ActorManager._dispatch_internal
+        )

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from learnflow_common.events.base import EventData
 from learnflow_common.events.lesson import LessonGeneratedV1
 from learnflow_common.events.progress import AchievementUnlockedV1, ProgressUpdatedV1, StreakUpdatedV1
 from learnflow_common.validation import SafeId
@@ -34,7 +35,7 @@ KAFKA_TOPICS: tuple[str, ...] = (
 )
 
 #: Event type -> the model of its ``data``. The JSON Schema files are generated from these.
-EVENT_TYPES: dict[str, type[BaseModel]] = {
+EVENT_TYPES: dict[str, type[EventData]] = {
     ProgressUpdatedV1.EVENT_TYPE: ProgressUpdatedV1,
     AchievementUnlockedV1.EVENT_TYPE: AchievementUnlockedV1,
     StreakUpdatedV1.EVENT_TYPE: StreakUpdatedV1,
@@ -84,8 +85,8 @@ class CloudEvent(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def wrap(cls, *, event_id: str, source: str, payload: BaseModel, subject: str | None) -> CloudEvent:
-        event_type = payload.EVENT_TYPE  # type: ignore[attr-defined]
+    def wrap(cls, *, event_id: str, source: str, payload: EventData, subject: str | None) -> CloudEvent:
+        event_type = payload.EVENT_TYPE
         return cls(
             id=event_id,
             source=source,
@@ -105,6 +106,7 @@ __all__ = [
     "PROGRESS_EVENTS_TOPIC",
     "AchievementUnlockedV1",
     "CloudEvent",
+    "EventData",
     "LessonGeneratedV1",
     "ProgressUpdatedV1",
     "StreakUpdatedV1",

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from learnflow_common.events.base import EventData
 from learnflow_common.validation import LearnerId, LessonId, TopicSlug
+from learnflow_common.vocabulary import Difficulty
 
-Difficulty = Literal["beginner", "intermediate", "advanced"]
 
-
-class LessonGeneratedV1(BaseModel):
+class LessonGeneratedV1(EventData):
     """A lesson was generated for a learner and stored."""
 
     EVENT_TYPE: ClassVar[str] = "learnflow.lesson.generated.v1"

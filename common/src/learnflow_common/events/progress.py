@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from learnflow_common.events.base import EventData
 from learnflow_common.validation import IsoWeek, LearnerId, LessonRef, SafeId, TopicSlug
-
-Activity = Literal["lesson", "exercise", "quiz", "review"]
-MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
+from learnflow_common.vocabulary import Activity, MasteryLevel
 
 
-class ProgressUpdatedV1(BaseModel):
+class ProgressUpdatedV1(EventData):
     """A learning event was recorded for a learner (published once per accepted ``event_id``)."""
 
     EVENT_TYPE: ClassVar[str] = "learnflow.progress.updated.v1"
@@ -41,7 +40,7 @@ class ProgressUpdatedV1(BaseModel):
     week_xp: int = Field(ge=0, description="The learner's XP in `week`, this event included.")
 
 
-class AchievementUnlockedV1(BaseModel):
+class AchievementUnlockedV1(EventData):
     """A learner unlocked an achievement (published exactly once per learner and achievement)."""
 
     EVENT_TYPE: ClassVar[str] = "learnflow.achievement.unlocked.v1"
@@ -55,7 +54,7 @@ class AchievementUnlockedV1(BaseModel):
     source_event_id: SafeId = Field(description="The event_id whose recording unlocked it.")
 
 
-class StreakUpdatedV1(BaseModel):
+class StreakUpdatedV1(EventData):
     """A learner's current or longest streak changed (days counted in the learner's time zone)."""
 
     EVENT_TYPE: ClassVar[str] = "learnflow.streak.updated.v1"

@@ -25,7 +25,8 @@ def schema_path(event_type: str) -> Path:
 
 
 def load_schema(event_type: str) -> dict[str, Any]:
-    return json.loads(schema_path(event_type).read_text())
+    schema: dict[str, Any] = json.loads(schema_path(event_type).read_text())
+    return schema
 
 
 #: The AsyncAPI document of the topics (learnflow_common.schemas.asyncapi).

@@ -25,6 +25,7 @@ from course_agent.domain.lesson import Lesson
 from course_agent.domain.prompt import SYSTEM_PROMPT, parse_reply, user_prompt
 from course_agent.layout import lesson_key
 from course_agent.schemas import load_schema
+from course_agent.settings import Settings
 from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
@@ -68,8 +69,8 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         return await layout.load_meta(self.reader)
 
     async def _knowledge(self) -> LearnerKnowledge | None:
-        found, raw = await self._state_manager.try_get_state(KNOWLEDGE_KEY)
-        return LearnerKnowledge.from_dict(raw) if found else None
+        raw = await self.state_or_none(KNOWLEDGE_KEY)
+        return LearnerKnowledge.from_dict(raw) if raw is not None else None
 
     async def apply_progress(self, delivery: dict[str, Any]) -> dict[str, Any]:
         """``delivery`` is ``{"event_id": <CloudEvent id>, "data": <progress.updated.v1 data>}``."""
@@ -122,13 +123,15 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
 
     async def _written_by_model(self, draft: Lesson) -> Lesson:
         """The model's lesson if it answers in time with a valid one; else the built-in draft, saying why."""
-        component = self.settings.conversation_component  # type: ignore[attr-defined]
+        settings = self.settings
+        assert isinstance(settings, Settings), "course_agent.app binds this app's settings"
+        component = settings.conversation_component
         try:
             reply = await self.sidecar.converse(
                 component,
                 SYSTEM_PROMPT,
                 user_prompt(draft, LESSON_SCHEMA),
-                timeout_seconds=self.settings.llm_timeout_seconds,  # type: ignore[attr-defined]
+                timeout_seconds=settings.llm_timeout_seconds,
             )
             return parse_reply(reply, draft, generator=f"llm:{component}")
         except (SidecarUnavailable, RuntimeError) as error:
@@ -160,8 +163,8 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         return from_status(response.json()), "progress from user-progress"
 
     async def get_lesson(self, lesson_id: str) -> dict[str, Any] | None:
-        found, document = await self._state_manager.try_get_state(lesson_key(lesson_id))
-        return dict(document) if found else None
+        document = await self.state_or_none(lesson_key(lesson_id))
+        return dict(document) if document is not None else None
 
     async def list_lessons(self, query: dict[str, Any]) -> dict[str, Any]:
         """Newest first; ``cursor`` (a lesson seq, from the previous page) lists the older lessons.

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 
 from course_agent.adapters.actors import ACTOR_TYPE
 from course_agent.adapters.feed import FEED_ACTOR
 from course_agent.feed_index import day_of
-from learnflow_common.app import get_sidecar
-from learnflow_common.dapr import DaprSidecar
+from learnflow_common.app import Sidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.subscriptions import deliver_to_actor
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
-Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
 Delivery = Annotated[dict[str, Any], Body()]
 
 

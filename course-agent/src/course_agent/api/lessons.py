@@ -14,27 +14,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from course_agent.adapters.actors import ACTOR_TYPE
 from course_agent.adapters.feed import decode_cursor, feed_page, import_legacy_feed
 from course_agent.domain.curriculum import TOPIC_SLUGS
-from course_agent.domain.lesson import Difficulty, Lesson
-from learnflow_common.app import get_settings, get_sidecar
+from course_agent.domain.lesson import Lesson
+from learnflow_common.app import Sidecar, get_settings
 from learnflow_common.auth import ADMIN_SCOPE, Caller
-from learnflow_common.dapr import DaprSidecar
-from learnflow_common.problems import Problem
+from learnflow_common.problems import Problem, invalid_field
 from learnflow_common.ratelimit import LimitedCaller
 from learnflow_common.settings import DaprAppSettings
 from learnflow_common.validation import LearnerId, SafeId, owner_of_lesson
+from learnflow_common.vocabulary import Difficulty
 
 router = APIRouter(tags=["lessons"])
-Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
 Settings = Annotated[DaprAppSettings, Depends(get_settings)]
 
 
 def _unknown_topic(field: str, value: str) -> Problem:
-    return Problem(
-        422,
-        "unknown-topic",
-        "Unknown topic",
-        f"{value!r} is not a curriculum topic. Valid topics: {', '.join(TOPIC_SLUGS)}",
-        errors=[{"field": field, "message": f"unknown topic {value!r}"}],
+    return invalid_field(
+        field,
+        f"unknown topic {value!r}",
+        slug="unknown-topic",
+        title="Unknown topic",
+        detail=f"{value!r} is not a curriculum topic. Valid topics: {', '.join(TOPIC_SLUGS)}",
         valid_topics=list(TOPIC_SLUGS),
     )
 
@@ -171,12 +170,12 @@ LEARNER_CURSOR = re.compile(r"[1-9][0-9]{0,9}")
 
 
 def _bad_cursor() -> Problem:
-    return Problem(
-        422,
-        "invalid-cursor",
-        "Invalid cursor",
-        "cursor does not come from this listing",
-        errors=[{"field": "cursor", "message": "unknown or expired cursor"}],
+    return invalid_field(
+        "cursor",
+        "unknown or expired cursor",
+        slug="invalid-cursor",
+        title="Invalid cursor",
+        detail="cursor does not come from this listing",
     )
 
 

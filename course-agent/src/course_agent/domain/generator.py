@@ -5,13 +5,13 @@ Topic choice, in order, unless the learner asked for a topic:
 2. remediation: a started topic whose recent scores average below WEAK_SCORE, weakest first;
 3. the next topic in curriculum order that is not yet mastered and whose prerequisites all are;
 4. everything mastered: the least-mastered topic, at advanced level.
-"Mastered" here means mastery >= MASTERED (Proficient or better).
+"Mastered" here means mastery >= PROFICIENT (the Proficient level or better).
 
-Difficulty, unless asked for: from the topic's mastery (< 41 beginner, < 71 intermediate, else
-advanced). Composition skips refreshers of mastered prerequisites, adds a refresher for the others,
-adds remediation for weak spots, and rotates exercises and quiz questions by how many lessons the
-learner already had on the topic, so two lessons on one topic are not identical. Deterministic given
-its inputs and seed.
+Difficulty, unless asked for: from the topic's mastery level (Beginner: beginner, Learning:
+intermediate, else advanced). Composition skips refreshers of mastered prerequisites, adds a
+refresher for the others, adds remediation for weak spots, and rotates exercises and quiz questions
+by how many lessons the learner already had on the topic, so two lessons on one topic are not
+identical. Deterministic given its inputs and seed.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from datetime import datetime
 from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, Topic, topic
 from course_agent.domain.curriculum.model import Exercise as CurriculumExercise
 from course_agent.domain.knowledge import LearnerKnowledge
-from course_agent.domain.lesson import Difficulty, Example, Exercise, Lesson, QuizQuestion, Section
+from course_agent.domain.lesson import Example, Exercise, Lesson, QuizQuestion, Section
+from learnflow_common.vocabulary import LEARNING, PROFICIENT, Difficulty
 
-MASTERED = 71
 WEAK_SCORE = 60
 BUILTIN = "builtin"
 
@@ -39,9 +39,9 @@ class Choice:
 
 
 def difficulty_for(mastery: int) -> Difficulty:
-    if mastery < 41:
+    if mastery < LEARNING:
         return "beginner"
-    if mastery < MASTERED:
+    if mastery < PROFICIENT:
         return "intermediate"
     return "advanced"
 
@@ -79,7 +79,7 @@ def choose(
     weak = sorted(
         (state.recent_average, name)
         for name, state in known.topics.items()
-        if state.recent_average is not None and state.recent_average < WEAK_SCORE and state.mastery < MASTERED
+        if state.recent_average is not None and state.recent_average < WEAK_SCORE and state.mastery < PROFICIENT
     )
     if weak:
         average, name = weak[0]
@@ -90,8 +90,8 @@ def choose(
     ready = [
         candidate
         for candidate in CURRICULUM
-        if known.mastery(candidate.slug) < MASTERED
-        and all(known.mastery(p) >= MASTERED for p in candidate.prerequisites)
+        if known.mastery(candidate.slug) < PROFICIENT
+        and all(known.mastery(p) >= PROFICIENT for p in candidate.prerequisites)
     ]
     if ready:
         unplanned = [candidate for candidate in ready if candidate.slug not in planned_topics]
@@ -155,7 +155,7 @@ def compose(
     level = subject.levels[choice.difficulty]
     rng = random.Random(seed)
     sections = [Section(heading=heading, markdown=body) for heading, body in level.sections]
-    unmastered = [p for p in subject.prerequisites if known.mastery(p) < MASTERED]
+    unmastered = [p for p in subject.prerequisites if known.mastery(p) < PROFICIENT]
     if unmastered:
         refreshers = "\n".join(f"- **{topic(p).title}**: {topic(p).summary}" for p in unmastered)
         sections.insert(0, Section(heading="Refresher first", markdown=f"This lesson builds on:\n\n{refreshers}"))

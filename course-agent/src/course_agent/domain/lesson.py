@@ -7,12 +7,13 @@ clients; an LLM-written lesson must validate against it before it is accepted.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Difficulty = Literal["beginner", "intermediate", "advanced"]
-LESSON_SCHEMA_VERSION = "lesson.v1"
+from learnflow_common.vocabulary import Difficulty
+
+LESSON_SCHEMA_VERSION: Final = "lesson.v1"
 
 
 class Section(BaseModel):

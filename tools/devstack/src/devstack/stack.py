@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -171,13 +172,25 @@ class Stack:
         assert self.config.kafka_libs_dir is not None, "checked by preflight()"
         return self.config.kafka_libs_dir
 
-    def _process(self, name: str, argv: list[str], **kwargs: object) -> ManagedProcess:
+    def _process(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        user: str | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> ManagedProcess:
         process = ManagedProcess(
             name=name,
             argv=argv,
             log_path=self.config.logs_dir / f"{name}.log",
             pid_dir=self.config.stack_dir / "pids",
-            **kwargs,  # type: ignore[arg-type]
+            env=env or {},
+            cwd=cwd,
+            user=user,
+            stop_signal=stop_signal,
         )
         process.start(self.console)
         self.processes.append(process)
@@ -579,18 +592,18 @@ class Stack:
             self._wait(
                 f"{app.app_id} sidecar components",
                 sidecar,
-                lambda app=app: self._http_ok(f"{app.dapr_url}/v1.0/healthz/outbound"),
+                partial(self._http_ok, f"{app.dapr_url}/v1.0/healthz/outbound"),
             )
         for app, app_process, sidecar in pairs:
             self._wait(
                 f"{app.app_id} sidecar on {app.dapr_url}",
                 sidecar,
-                lambda app=app: self._http_ok(f"{app.dapr_url}/v1.0/healthz"),
+                partial(self._http_ok, f"{app.dapr_url}/v1.0/healthz"),
             )
             self._wait(
                 f"{app.app_id} on {app.app_url} (/readyz)",
                 app_process,
-                lambda app=app: self._http_ok(f"{app.app_url}/readyz"),
+                partial(self._http_ok, f"{app.app_url}/readyz"),
             )
 
     # ------------------------------------------------------------------ lifecycle

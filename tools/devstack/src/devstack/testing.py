@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pytest
@@ -23,7 +23,10 @@ from devstack import smoke
 from devstack.auth import DevIssuer
 from devstack.config import find_repo_root, info_file, stack_dir
 
-SettingsT = TypeVar("SettingsT")
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
+SettingsT = TypeVar("SettingsT", bound="BaseSettings")
 
 
 @dataclass(frozen=True)
@@ -154,15 +157,16 @@ class AppAuth:
 
     def settings(self, settings_type: type[SettingsT], app_id: str, **extra: Any) -> SettingsT:
         """An app's settings for a test without a sidecar: test tokens, this issuer, ``extra``."""
-        return settings_type(
-            APP_ID=app_id,
-            APP_PORT=1,
-            DAPR_HTTP_PORT=1,
-            DAPR_API_TOKEN="dapr-token-for-tests",
-            APP_API_TOKEN="app-token-for-tests",
+        values: dict[str, Any] = {
+            "APP_ID": app_id,
+            "APP_PORT": 1,
+            "DAPR_HTTP_PORT": 1,
+            "DAPR_API_TOKEN": "dapr-token-for-tests",
+            "APP_API_TOKEN": "app-token-for-tests",
             **self.env,
             **extra,
-        )
+        }
+        return settings_type(**values)
 
 
 @pytest.fixture

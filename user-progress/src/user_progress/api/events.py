@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
+from learnflow_common.app import Sidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.subscriptions import deliver_to_actor
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.adapters.leaderboard import LEADERBOARD_ACTOR, actor_id_of
-from user_progress.api.progress import Sidecar
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
 Delivery = Annotated[dict[str, Any], Body()]

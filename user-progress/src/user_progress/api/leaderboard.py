@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from learnflow_common.app import get_settings
+from learnflow_common.app import Sidecar, get_settings
 from learnflow_common.auth import Caller
 from learnflow_common.problems import invalid_field
 from learnflow_common.validation import IsoWeek, LearnerId
 from user_progress.adapters.leaderboard import week_standings
 from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Leaderboard
-from user_progress.api.progress import Sidecar
 from user_progress.domain.calendar import iso_week
 from user_progress.domain.leaderboard import Entry
 from user_progress.domain.pseudonyms import display_name

@@ -9,8 +9,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Val
 
 from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.validation import LearnerId, LessonRef, SafeId, TopicSlug
+from learnflow_common.vocabulary import GRADED_ACTIVITIES, Activity
 from user_progress.domain.calendar import is_iana_zone
-from user_progress.domain.events import GRADED, Activity, LearningEvent
+from user_progress.domain.events import LearningEvent
 
 #: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -99,7 +100,7 @@ class ProgressUpdate(BaseModel):
     @classmethod
     def _score_where_graded(cls, value: int | None, info: ValidationInfo) -> int | None:
         activity = info.data.get("activity")
-        if value is None and activity in GRADED:
+        if value is None and activity in GRADED_ACTIVITIES:
             raise ValueError(f"score is required for activity '{activity}'")
         return value
 

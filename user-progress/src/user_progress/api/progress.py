@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from learnflow_common.app import get_sidecar
+from learnflow_common.app import Sidecar
 from learnflow_common.auth import AuthorizedLearner
-from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import Problem
 from learnflow_common.ratelimit import LimitedCaller
 from user_progress.adapters.actors import LEARNER_ACTOR
@@ -16,8 +15,6 @@ from user_progress.api.models import LearnerStatus, ProgressUpdate
 from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY
 
 router = APIRouter(tags=["progress"])
-
-Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
 
 
 def learner_not_found(learner_id: str) -> Problem:

@@ -17,12 +17,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
+from learnflow_common.app import Sidecar
 from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.problems import invalid_field
 from user_progress.adapters.actors import LEARNER_ACTOR
 from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Achievements, History, Statistics
-from user_progress.api.progress import LEARNER_NOT_FOUND, Sidecar, learner_not_found
+from user_progress.api.progress import LEARNER_NOT_FOUND, learner_not_found
 from user_progress.domain.calendar import today_in
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay

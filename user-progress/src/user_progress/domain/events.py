@@ -6,11 +6,9 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-Activity = Literal["lesson", "exercise", "quiz", "review"]
-ACTIVITIES: tuple[Activity, ...] = ("lesson", "exercise", "quiz", "review")
-GRADED: frozenset[str] = frozenset({"exercise", "quiz", "review"})
+from learnflow_common.vocabulary import GRADED_ACTIVITIES, Activity
 
 
 class EventConflict(Exception):
@@ -39,7 +37,7 @@ class LearningEvent:
     def graded_score(self) -> int | None:
         """The score, when the activity is graded. A lesson is not graded: a score sent with one is
         kept in the log (and the export) but earns no XP, is not averaged and reviews nothing."""
-        return self.score if self.activity in GRADED else None
+        return self.score if self.activity in GRADED_ACTIVITIES else None
 
     @property
     def sort_key(self) -> tuple[datetime, str]:

@@ -27,10 +27,11 @@ from typing import Any
 
 from fsrs import Card
 
+from learnflow_common.vocabulary import ACTIVITIES
 from user_progress.domain import reviews
 from user_progress.domain.achievements import CATALOG
 from user_progress.domain.calendar import iso_week, local_date, offset_zone, week_of
-from user_progress.domain.events import ACTIVITIES, LearningEvent, as_datetime
+from user_progress.domain.events import LearningEvent, as_datetime
 from user_progress.domain.learner import LearnerState, TopicState, metrics_of
 from user_progress.domain.mastery import RECENCY_WINDOW, Attempt, Mastery, topic_mastery
 from user_progress.domain.streaks import Streak, next_streak, streak_through

@@ -19,10 +19,11 @@ from typing import Any
 
 from fsrs import Card
 
+from learnflow_common.vocabulary import ACTIVITIES
 from user_progress.domain import reviews
 from user_progress.domain.achievements import CATALOG, Achievement
 from user_progress.domain.calendar import iso_week, learner_timezone, local_dates, week_of
-from user_progress.domain.events import ACTIVITIES, EventConflict, LearningEvent, as_datetime
+from user_progress.domain.events import EventConflict, LearningEvent, as_datetime
 from user_progress.domain.mastery import Attempt, Mastery, topic_mastery
 from user_progress.domain.streaks import Streak, streak_through
 from user_progress.domain.xp import event_xp
@@ -148,17 +149,16 @@ def _topic_state(
     dates: Mapping[str, date],
     streak: Streak,
 ) -> TopicState:
-    graded = [e for e in events if e.graded_score is not None]
+    graded = [(e, score) for e in events if (score := e.graded_score) is not None]
     card = reviews.schedule(
-        event.topic,
-        [reviews.GradedAttempt(dates[e.event_id], e.graded_score, e.completed_at) for e in graded],  # type: ignore[arg-type]
+        event.topic, [reviews.GradedAttempt(dates[e.event_id], score, e.completed_at) for e, score in graded]
     )
-    scores = [e.graded_score for e in graded]
+    scores = [score for _, score in graded]
     return TopicState(
         topic=event.topic,
         mastery=topic_mastery(attempts, streak.current),
         counts=dict(Counter(e.activity for e in events)),
-        average_score=round(sum(scores) / len(scores), 2) if scores else None,  # type: ignore[arg-type]
+        average_score=round(sum(scores) / len(scores), 2) if scores else None,
         last_activity_at=event.completed_at,
         card=card,
     )

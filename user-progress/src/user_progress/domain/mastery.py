@@ -30,7 +30,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+
+from learnflow_common.vocabulary import MasteryLevel, mastery_level
 
 WEIGHTS = {"exercise": 0.40, "quiz": 0.30, "quality": 0.20, "consistency": 0.10}
 RECENCY_DECAY = 0.8
@@ -38,8 +39,6 @@ EXERCISE_VOLUME = 3
 HINT_COST = 0.25
 CONSISTENCY_DAYS = 7
 RECENCY_WINDOW = 50
-
-MasteryLevel = Literal["Beginner", "Learning", "Proficient", "Mastered"]
 
 
 @dataclass(frozen=True)
@@ -84,17 +83,7 @@ def score_of(mastery: Mastery) -> Mastery:
         + WEIGHTS["consistency"] * mastery.consistency
     )
     score = max(0, min(100, round_half_up(total * 100)))
-    return replace(mastery, score=score, level=level_of(score))
-
-
-def level_of(score: int) -> MasteryLevel:
-    if score <= 40:
-        return "Beginner"
-    if score <= 70:
-        return "Learning"
-    if score <= 90:
-        return "Proficient"
-    return "Mastered"
+    return replace(mastery, score=score, level=mastery_level(score))
 
 
 def _recency_mean(values: Sequence[float]) -> float:
@@ -106,11 +95,13 @@ def _recency_mean(values: Sequence[float]) -> float:
 
 def topic_mastery(attempts: Sequence[Attempt], streak_on_last_active_day: int) -> Mastery:
     """``attempts`` oldest first."""
-    exercises = [a for a in attempts if a.activity == "exercise" and a.score is not None][-RECENCY_WINDOW:]
-    quizzes = [a for a in attempts if a.activity in ("quiz", "review") and a.score is not None][-RECENCY_WINDOW:]
-    exercise = _recency_mean([a.score / 100 for a in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)  # type: ignore[operator]
-    quiz = _recency_mean([a.score / 100 for a in quizzes])  # type: ignore[operator]
-    quality = _recency_mean([(a.score / 100) / (1 + HINT_COST * (a.hints_used or 0)) for a in exercises])  # type: ignore[operator]
+    exercises = [(a.score, a.hints_used or 0) for a in attempts if a.activity == "exercise" and a.score is not None][
+        -RECENCY_WINDOW:
+    ]
+    quizzes = [a.score for a in attempts if a.activity in ("quiz", "review") and a.score is not None][-RECENCY_WINDOW:]
+    exercise = _recency_mean([score / 100 for score, _ in exercises]) * min(1.0, len(exercises) / EXERCISE_VOLUME)
+    quiz = _recency_mean([score / 100 for score in quizzes])
+    quality = _recency_mean([(score / 100) / (1 + HINT_COST * hints) for score, hints in exercises])
     return score_of(Mastery(0, "Beginner", exercise, quiz, quality, consistency_of(streak_on_last_active_day)))
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from learnflow_common.vocabulary import ACTIVITIES
 from user_progress.domain.calendar import local_dates, today_in
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay, DayRollup
@@ -115,7 +116,7 @@ def statistics_from_days(
         "to": end,
         "timezone": timezone,
         "events": events,
-        "by_activity": {a: sum(r.by_activity[a] for r in rollups) for a in ("lesson", "exercise", "quiz", "review")},
+        "by_activity": {a: sum(r.by_activity[a] for r in rollups) for a in ACTIVITIES},
         "xp_earned": sum(rollup.xp for rollup in rollups),
         "average_score": round(score_sum / score_count, 2) if score_count else None,
         "duration_seconds": sum(rollup.duration_seconds for rollup in rollups),
@@ -130,7 +131,7 @@ def statistics(state: LearnerState, events: list[LearningEvent], period: Period,
     everything recorded (``all``)."""
     start, end = period_bounds(period, today_in(state.timezone, now))
     dates = local_dates(events)
-    chosen = [e for e in events if period == "all" or start <= dates[e.event_id] <= end]  # type: ignore[operator]
+    chosen = events if start is None else [e for e in events if start <= dates[e.event_id] <= end]
     scores = [event.graded_score for event in chosen if event.graded_score is not None]
     counts = Counter(event.activity for event in chosen)
     return {
@@ -139,7 +140,7 @@ def statistics(state: LearnerState, events: list[LearningEvent], period: Period,
         "to": end,
         "timezone": state.timezone,
         "events": len(chosen),
-        "by_activity": {activity: counts[activity] for activity in ("lesson", "exercise", "quiz", "review")},
+        "by_activity": {activity: counts[activity] for activity in ACTIVITIES},
         "xp_earned": sum(event_xp(event) for event in chosen),
         "average_score": round(sum(scores) / len(scores), 2) if scores else None,
         "duration_seconds": sum(event.duration_seconds or 0 for event in chosen),

@@ -9,14 +9,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from learnflow_common.vocabulary import PROFICIENT
 from user_progress.domain.achievements import CATALOG
 from user_progress.domain.calendar import today_in
 from user_progress.domain.learner import LearnerState, TopicState
 from user_progress.domain.mastery import Mastery, ceiling, missing_evidence
 from user_progress.domain.streaks import streak_on
 from user_progress.domain.xp import level_for
-
-PROFICIENT = 71
 
 
 def learner_status(

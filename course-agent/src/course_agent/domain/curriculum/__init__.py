@@ -7,7 +7,6 @@ Pure data: thirteen topics in teaching order, each with beginner, intermediate a
 from __future__ import annotations
 
 from course_agent.domain.curriculum.model import (
-    DIFFICULTIES,
     CodeExample,
     Exercise,
     LevelContent,
@@ -62,7 +61,6 @@ def topic(slug: str) -> Topic:
 
 __all__ = [
     "CURRICULUM",
-    "DIFFICULTIES",
     "TOPIC_SLUGS",
     "CodeExample",
     "Exercise",

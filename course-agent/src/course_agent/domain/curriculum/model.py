@@ -9,8 +9,6 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-DIFFICULTIES: tuple[str, ...] = ("beginner", "intermediate", "advanced")
-
 
 def block(text: str) -> str:
     """Dedent a triple-quoted snippet and normalise it to exactly one trailing newline."""
@@ -73,7 +71,7 @@ class LevelContent:
 
 @dataclass(frozen=True, slots=True)
 class Topic:
-    """One curriculum topic; ``levels`` has exactly the keys of ``DIFFICULTIES``.
+    """One curriculum topic; ``levels`` has exactly the keys of ``learnflow_common.vocabulary.DIFFICULTIES``.
 
     ``prerequisites`` are slugs of topics that should be learned first.
     """

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from user_progress import ledger
+from user_progress.adapters.actor_interface import LearnerProgress
 from user_progress.api.reports import _json_document
 from user_progress.domain.events import Activity, LearningEvent
 from user_progress.domain.fold import LearnerFold, fold_events
@@ -34,7 +35,8 @@ def _event(event_id: str, activity: Activity, topic: str, score: int | None = No
 async def _export(events: list[LearningEvent]) -> dict[str, Any]:
     fold = fold_events(LearnerFold("ada"), events).fold
     snapshot = ledger.Snapshot(fold=fold, horizon=ledger.horizon_for(events[-1].completed_at))
-    chunks = [chunk async for chunk in _json_document(FakeSidecar(events), "ada", snapshot)]  # type: ignore[arg-type]
+    learner = LearnerProgress(FakeSidecar(events), "ada")
+    chunks = [chunk async for chunk in _json_document(learner, snapshot)]
     return json.loads("".join(chunks))  # type: ignore[no-any-return]
 
 

@@ -335,7 +335,7 @@ def test_weekly_xp_and_week_statistics_agree_for_a_utc_plus_14_learner() -> None
     status = _status_of(record, state, now)
     week = statistics(state, [event], "week", now)
 
-    assert status["weekly_xp"] == week["xp_earned"] == 20
+    assert status["weekly_xp"] == week.xp_earned == 20
 
 
 def test_mastered_topic_is_no_longer_mastered_400_days_after_the_streak_broke() -> None:

@@ -1,7 +1,8 @@
 """Request and response bodies of the public API (the OpenAPI contract).
 
 The views the domain computes are declared where they are computed (``LearnerStatus`` and
-``Achievements`` in ``domain/status.py``) and only re-exported here.
+``Achievements`` in ``domain/status.py``, ``DailySnapshot`` and ``Statistics`` in
+``domain/reports.py``) and only re-exported here.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.validation import LearnerId, LessonRef, SafeId, TopicSlug
 from user_progress.domain.calendar import is_iana_zone
 from user_progress.domain.events import GRADED, Activity, LearningEvent
+from user_progress.domain.reports import DailySnapshot, Statistics
 from user_progress.domain.status import Achievements, LearnerStatus
 
 #: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
@@ -111,17 +113,6 @@ class ProgressUpdate(BaseModel):
         return LearningEvent(**self.model_dump())
 
 
-class DailySnapshot(BaseModel):
-    date: date
-    events: int
-    xp_earned: int
-    xp_total: int
-    level: int
-    streak: int
-    average_score: float | None
-    topics: list[str]
-
-
 class History(BaseModel):
     learner_id: str
     timezone: str
@@ -131,24 +122,6 @@ class History(BaseModel):
     next_cursor: date | None = Field(
         default=None, description="more days follow: pass this as `from` (same `to`, `limit`) for the next page"
     )
-
-
-class Statistics(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    learner_id: str
-    period: str
-    from_date: date | None = Field(alias="from")
-    to_date: date = Field(alias="to")
-    timezone: str
-    events: int
-    by_activity: dict[str, int]
-    xp_earned: int
-    average_score: float | None
-    duration_seconds: int
-    hints_used: int
-    active_days: int
-    topics: list[str]
 
 
 class LeaderboardEntry(BaseModel):

@@ -95,13 +95,15 @@ async def get_history(
     summary="Statistics by period",
     responses=LEARNER_NOT_FOUND,
 )
-async def get_statistics(learner_id: Learner, sidecar: Sidecar, period: Annotated[Period, Query()] = "week") -> Any:
+async def get_statistics(
+    learner_id: Learner, sidecar: Sidecar, period: Annotated[Period, Query()] = "week"
+) -> Statistics:
     learner = LearnerProgress(sidecar, learner_id)
     snapshot = await _snapshot(learner)
     today = today_in(snapshot.fold.timezone, datetime.now(UTC))
     start, end = period_bounds(period, today)
     records = await learner.days(start, end) if start is not None else []
-    return {"learner_id": learner_id, **statistics_of(snapshot, records, period, today)}
+    return statistics_of(snapshot, records, period, today)
 
 
 @router.get(

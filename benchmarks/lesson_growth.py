@@ -24,7 +24,7 @@ import httpx
 from harness import figures, insert_actor_state, operator_headers, report_growth, running_stack
 
 from course_agent import layout
-from course_agent.adapters.actors import lesson_id_for
+from course_agent.planning import lesson_id_for
 from learnflow_common.memory import MemoryStore
 
 TOPICS = ("variables", "strings", "control-flow", "loops", "functions")

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from learnflow_common.dapr.actor_methods import ActorDelivery, ActorMethod
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent
@@ -118,20 +119,17 @@ async def deliver_to_actor(
     body: dict[str, Any],
     sidecar: DaprSidecar,
     expected: type[Model],
-    actor_type: str,
-    method: str,
+    method: ActorMethod[ActorDelivery, Any],
     actor_id_field: str | Callable[[Model], str],
 ) -> dict[str, str]:
-    """:func:`deliver` to the actor named by a field of the event's data (or computed from the
-    data by a function, e.g. a shard of a week).
+    """:func:`deliver` to ``method`` of the actor named by a field of the event's data (or computed
+    from the data by a function, e.g. a shard of a week).
 
-    The actor method receives ``{"event_id": <CloudEvent id>, "data": <validated data>}``.
+    The actor method receives an :class:`ActorDelivery`: the CloudEvent id and the validated data.
     """
 
     async def invoke(envelope: CloudEvent, data: Model) -> None:
         actor_id = actor_id_field(data) if callable(actor_id_field) else str(getattr(data, actor_id_field))
-        await sidecar.invoke_actor(
-            actor_type, actor_id, method, {"event_id": envelope.id, "data": data.model_dump(mode="json")}
-        )
+        await method.call(sidecar, actor_id, ActorDelivery(event_id=envelope.id, data=data.model_dump(mode="json")))
 
     return await deliver(body, expected, invoke)

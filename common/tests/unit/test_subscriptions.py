@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from learnflow_common.dapr.actor_methods import ActorDelivery, ActorMethod
 from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
 from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.subscriptions import UndeliverableEvent, deliver, deliver_to_actor, parse_event
@@ -62,6 +63,10 @@ def test_malformed_delivery_is_undeliverable(body: Any) -> None:
         parse_event(body)
 
 
+APPLY: ActorMethod[ActorDelivery, None] = ActorMethod("Plan", "Apply", ActorDelivery, None)
+RECORD: ActorMethod[ActorDelivery, None] = ActorMethod("Board", "Record", ActorDelivery, None)
+
+
 class _RecordingSidecar:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str, Any]] = []
@@ -74,7 +79,7 @@ class _RecordingSidecar:
 async def test_delivery_goes_to_the_actor_named_by_a_field_of_its_data() -> None:
     sidecar = _RecordingSidecar()
 
-    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, "Plan", "Apply", "learner_id")  # type: ignore[arg-type]
+    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, APPLY, "learner_id")  # type: ignore[arg-type]
 
     assert answer == {"status": "SUCCESS"}
     assert sidecar.calls[0][:3] == ("Plan", "ada", "Apply")
@@ -87,7 +92,7 @@ async def test_delivery_goes_to_the_actor_id_computed_from_its_data() -> None:
     def shard(data: ProgressUpdatedV1) -> str:
         return f"{data.week}.{len(data.learner_id):02d}"
 
-    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, "Board", "Record", shard)  # type: ignore[arg-type]
+    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, RECORD, shard)  # type: ignore[arg-type]
 
     assert answer == {"status": "SUCCESS"}
     assert sidecar.calls[0][:3] == ("Board", "2026-W01.03", "Record")
@@ -102,7 +107,7 @@ async def test_an_event_whose_cloudevent_id_is_not_a_safe_id_is_dropped_before_a
 ) -> None:
     sidecar = _RecordingSidecar()
 
-    answer = await deliver_to_actor(_envelope(id=event_id), sidecar, ProgressUpdatedV1, "Plan", "Apply", "learner_id")  # type: ignore[arg-type]
+    answer = await deliver_to_actor(_envelope(id=event_id), sidecar, ProgressUpdatedV1, APPLY, "learner_id")  # type: ignore[arg-type]
 
     assert answer == {"status": "DROP"}
     assert sidecar.calls == []
@@ -127,7 +132,7 @@ async def test_an_event_whose_data_carries_an_unsafe_id_is_dropped_before_any_ac
     sidecar = _RecordingSidecar()
     body = _envelope(data={**VALID_DATA, **change})
 
-    answer = await deliver_to_actor(body, sidecar, ProgressUpdatedV1, "Plan", "Apply", "learner_id")  # type: ignore[arg-type]
+    answer = await deliver_to_actor(body, sidecar, ProgressUpdatedV1, APPLY, "learner_id")  # type: ignore[arg-type]
 
     assert answer == {"status": "DROP"}
     assert sidecar.calls == []
@@ -159,8 +164,7 @@ async def test_only_an_outage_is_retried_and_every_other_failure_goes_to_the_dea
         _envelope(),
         _FailingSidecar(error),  # type: ignore[arg-type]
         ProgressUpdatedV1,
-        "Plan",
-        "Apply",
+        APPLY,
         "learner_id",
     )
 

@@ -137,6 +137,11 @@ def planned_topics(meta: Meta, knowledge: LearnerKnowledge | None) -> frozenset[
     return frozenset(planned)
 
 
+def known_cursor(meta: Meta, cursor: int | None) -> bool:
+    """Whether a listing cursor (a seq) can come from this learner's lessons (None: the first page)."""
+    return cursor is None or 1 <= cursor <= meta.lessons
+
+
 # ----------------------------------------------------------------------------------------- reading
 async def load_meta(reader: Reader) -> Meta:
     raw = await reader.get(META_KEY)

@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from course_agent.adapters import feed
-from course_agent.adapters.actors import lesson_id_for
 from course_agent.domain.generator import choose, compose
 from course_agent.layout import SUMMARY_FIELDS
+from course_agent.planning import lesson_id_for
 from devstack.testing import RunningStack, eventually
 from learnflow_common.dapr import DaprSidecar
 

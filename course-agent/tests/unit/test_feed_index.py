@@ -12,15 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_agent import feed_index
-from course_agent.adapters.feed import (
-    CATALOG_ACTOR,
-    FEED_ACTOR,
-    _pair,
-    _position,
-    decode_cursor,
-    encode_cursor,
-    feed_page,
-)
+from course_agent.adapters.actor_interface import CATALOG_ACTOR, CATALOG_DAYS, FEED_ACTOR, FEED_PAGE, FeedDayPage
+from course_agent.adapters.feed import decode_cursor, encode_cursor, feed_page
 from course_agent.feed_index import BUCKET_CAP, day_of, position_of
 from course_agent.layout import clipped
 from learnflow_common.memory import MemoryStore, run_in_memory
@@ -50,14 +43,17 @@ class Feed:
 
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
         store = self.store(actor_type, actor_id)
-        if method == "Days":
-            return await feed_index.days_through(store, data["through"], data["count"])
-        assert method == "Page"
-        before = _position(data["before"]) if data["before"] else None
+        data = json.loads(json.dumps(data))  # through the sidecar
+        if method == CATALOG_DAYS.name:
+            days = CATALOG_DAYS.request_of(data)
+            return CATALOG_DAYS.answer(await feed_index.days_through(store, days.through, days.count))
+        assert method == FEED_PAGE.name
+        query = FEED_PAGE.request_of(data)
         found = await feed_index.day_page(
-            store, before, data["limit"], data["topic"], data["difficulty"], data["max_parts"]
+            store, query.before, query.limit, query.topic, query.difficulty, query.max_parts
         )
-        return {"items": found.items, "resume": _pair(found.resume), "parts_read": found.parts_read}
+        answer = FeedDayPage(items=found.items, resume=found.resume, parts_read=found.parts_read)
+        return json.loads(json.dumps(FEED_PAGE.answer(answer)))
 
     def page(self, limit: int, cursor: str | None, topic: str | None = None) -> dict[str, Any]:
         position = decode_cursor(cursor) if cursor else None

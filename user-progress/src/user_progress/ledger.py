@@ -46,6 +46,8 @@ LEGACY_RECORD_KEY = "record"
 LATE_HORIZON = timedelta(days=30)
 MAX_EVENTS_PER_DAY = 500
 MAX_LESSONS_PER_MONTH = 2000
+#: Events per page of the log (whole UTC days, so a page may hold up to a day more).
+LOG_PAGE_EVENTS = 1000
 #: The stored form and the rules it was folded under: a snapshot of another version is folded again
 #: from the log on first touch (3: the rules of issue 9 - daily reviews, banked freezes, ungraded lessons).
 LAYOUT_VERSION = 3
@@ -154,6 +156,34 @@ async def read_log(reader: Reader, snapshot: Snapshot, since: datetime | None = 
                 event = LearningEvent.from_log(snapshot.fold.learner_id, raw)
                 if since is None or event.completed_at >= since:
                     yield event
+
+
+async def log_page(
+    reader: Reader, snapshot: Snapshot | None, cursor: date | None, page_events: int = LOG_PAGE_EVENTS
+) -> tuple[list[LearningEvent], date | None]:
+    """A page of the log from UTC day ``cursor`` on: whole days in time order, ending after the day
+    that reaches ``page_events``, and the day the next page starts on (None: the last page)."""
+    if snapshot is None:
+        return [], None
+    since = datetime.combine(cursor, time(), UTC) if cursor else None
+    events: list[LearningEvent] = []
+    async for event in read_log(reader, snapshot, since=since):
+        day = event.completed_at.astimezone(UTC).date()
+        if len(events) >= page_events and day != events[-1].completed_at.astimezone(UTC).date():
+            return events, day
+        events.append(event)
+    return events, None
+
+
+async def lessons_page(
+    reader: Reader, snapshot: Snapshot | None, cursor: str | None
+) -> tuple[dict[str, dict[str, str]], str | None]:
+    """The lessons of the first month from ``cursor`` (``YYYY-MM``) on that has any, and the next such month."""
+    months = [month for month in (snapshot.lesson_months if snapshot else ()) if month >= (cursor or "")]
+    if not months:
+        return {}, None
+    lessons = await reader.get(lessons_key(months[0])) or {}
+    return lessons, months[1] if len(months) > 1 else None
 
 
 async def day_records(reader: Reader, snapshot: Snapshot, start: date, end: date) -> list[ClosedDay]:

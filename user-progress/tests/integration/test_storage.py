@@ -106,8 +106,8 @@ def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
         datetime.now(UTC),
     )
     assert status["events_recorded"] == 120
-    assert status["xp"] == replay(learner, events).xp == expected["xp"]
-    assert status["streak"]["longest"] == expected["streak"]["longest"]
+    assert status["xp"] == replay(learner, events).xp == expected.xp
+    assert status["streak"]["longest"] == expected.streak.longest
     assert redelivered.status_code == 200
     assert redelivered.json()["events_recorded"] == 120
     with psycopg.connect(stack.postgres_dsn) as connection:
@@ -150,9 +150,9 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
 
     want = status_of(expected, datetime.now(UTC))
     assert status["events_recorded"] == 150
-    assert (status["xp"], status["streak"]["longest"]) == (want["xp"], want["streak"]["longest"])
+    assert (status["xp"], status["streak"]["longest"]) == (want.xp, want.streak.longest)
     assert [(t["topic"], t["mastery"], t["counts"]) for t in status["topics"]] == [
-        (t["topic"], t["mastery"], t["counts"]) for t in want["topics"]
+        (t.topic, t.mastery, t.counts) for t in want.topics
     ]
     with psycopg.connect(stack.postgres_dsn) as connection:
         row = connection.execute(

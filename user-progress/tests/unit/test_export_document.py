@@ -9,6 +9,7 @@ from typing import Any
 
 from learnflow_common.vocabulary import Activity
 from user_progress import ledger
+from user_progress.adapters.actor_interface import LearnerProgress
 from user_progress.api.reports import _json_document
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import LearnerFold, fold_events
@@ -35,7 +36,8 @@ def _event(event_id: str, activity: Activity, topic: str, score: int | None = No
 async def _export(events: list[LearningEvent]) -> dict[str, Any]:
     fold = fold_events(LearnerFold("ada"), events).fold
     snapshot = ledger.Snapshot(fold=fold, horizon=ledger.horizon_for(events[-1].completed_at))
-    chunks = [chunk async for chunk in _json_document(FakeSidecar(events), "ada", snapshot)]  # type: ignore[arg-type]
+    learner = LearnerProgress(FakeSidecar(events), "ada")
+    chunks = [chunk async for chunk in _json_document(learner, snapshot)]
     return json.loads("".join(chunks))  # type: ignore[no-any-return]
 
 

@@ -26,9 +26,9 @@ from devstack.testing import AppAuth
 from learnflow_common.dapr.actors import PLAIN_JSON
 from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
 from learnflow_common.dapr.testing import MemoryActorStore
+from user_progress.adapters.actor_interface import LEADERBOARD_ACTOR
 from user_progress.adapters.leaderboard import (
     HISTOGRAM_KEY,
-    LEADERBOARD_ACTOR,
     TOP_KEY,
     LeaderboardActor,
     actor_id,

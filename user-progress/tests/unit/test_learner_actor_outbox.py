@@ -16,8 +16,11 @@ from devstack.testing import AppAuth
 from learnflow_common.dapr.actors import OUTBOX_KEY, OUTBOX_REMINDER, UNDELIVERABLE_KEY
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.testing import ActorHost, ProcessDied
+from user_progress.adapters.actor_interface import Recorded
 from user_progress.adapters.actors import LearnerProgressActor
+from user_progress.ledger import Snapshot
 from user_progress.settings import Settings
+from user_progress.views import status_of
 
 LEARNER = "ada"
 PROGRESS = "learnflow.progress.updated.v1"
@@ -40,9 +43,8 @@ def _event(event_id: str, minutes_ago: int = 5) -> dict[str, Any]:
     }
 
 
-async def _record(host: ActorHost, event_id: str, minutes_ago: int = 5) -> dict[str, Any]:
-    answer: dict[str, Any] = await host.actor(LEARNER).record_event(_event(event_id, minutes_ago))
-    return answer
+async def _record(host: ActorHost, event_id: str, minutes_ago: int = 5) -> Recorded:
+    return Recorded.model_validate(await host.actor(LEARNER).record_event(_event(event_id, minutes_ago)))
 
 
 async def _fire_reminder(host: ActorHost) -> None:
@@ -108,7 +110,7 @@ async def test_a_broker_outage_keeps_the_events_for_the_reminder_and_the_update_
 
     answer = await _record(host, "e1")
 
-    assert answer["outcome"] == "recorded"
+    assert answer.outcome == "recorded"
     assert len(host.store.stored(LEARNER)[OUTBOX_KEY]) == 3  # progress, achievement, streak
     await _fire_reminder(host)
     assert _published_sources(host) == ["e1"]
@@ -122,13 +124,13 @@ async def test_a_refused_publish_answers_the_committed_update_as_recorded_and_no
     host.publisher.failures = [RuntimeError("sidecar answered 403 ERR_PUBSUB_FORBIDDEN: topic not allowed")]
 
     first = await _record(host, "e1")
-    status = await host.actor(LEARNER).get_status()
+    snapshot = await host.actor(LEARNER).get_snapshot()
     second = await _record(host, "e2", minutes_ago=4)
 
-    assert first["outcome"] == "recorded"
-    assert status is not None
-    assert status["events_recorded"] == 1
-    assert second["outcome"] == "recorded"
+    assert first.outcome == "recorded"
+    assert snapshot is not None
+    assert status_of(Snapshot.from_dict(snapshot), datetime.now(UTC)).events_recorded == 1
+    assert second.outcome == "recorded"
     stored = host.store.stored(LEARNER)
     assert [entry["event"]["data"].get("source_event_id") for entry in stored[OUTBOX_KEY]][:1] == ["e2"]
     refused = stored[UNDELIVERABLE_KEY]
@@ -146,8 +148,9 @@ async def test_after_a_transport_error_during_the_save_the_clients_retry_is_reco
         await _record(host, "e1")
     retried = await _record(host, "e1")
 
-    assert retried["outcome"] == "recorded"
-    assert retried["status"]["events_recorded"] == 1
+    assert retried.outcome == "recorded"
+    assert retried.snapshot is not None
+    assert status_of(retried.snapshot, datetime.now(UTC)).events_recorded == 1
     assert "snapshot" in host.store.stored(LEARNER)
     assert _published_sources(host) == ["e1"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -10,10 +11,18 @@ from hypothesis import strategies as st
 
 from learnflow_common.vocabulary import Activity
 from user_progress.domain.events import LearningEvent
-from user_progress.domain.learner import replay
+from user_progress.domain.learner import LearnerState, replay
 from user_progress.domain.reports import EXPORT_COLUMNS, Period, daily_history, export_rows, period_bounds, statistics
 
 BERLIN = "Europe/Berlin"
+
+
+def _history(events: list[LearningEvent], start: date, end: date) -> list[dict[str, Any]]:
+    return [snapshot.model_dump() for snapshot in daily_history(events, start, end)]
+
+
+def _statistics(state: LearnerState, events: list[LearningEvent], period: Period, now: datetime) -> dict[str, Any]:
+    return statistics(state, events, period, now).model_dump(by_alias=True)
 
 
 def _event(
@@ -49,28 +58,28 @@ HISTORY = [
 
 
 def test_daily_history_has_one_snapshot_per_local_date_inclusive() -> None:
-    snapshots = daily_history(HISTORY, date(2026, 3, 2), date(2026, 3, 5))
+    snapshots = _history(HISTORY, date(2026, 3, 2), date(2026, 3, 5))
 
     assert [s["date"] for s in snapshots] == [date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4), date(2026, 3, 5)]
 
 
 def test_daily_history_of_a_single_day_is_one_snapshot() -> None:
-    assert [s["date"] for s in daily_history(HISTORY, date(2026, 3, 3), date(2026, 3, 3))] == [date(2026, 3, 3)]
+    assert [s["date"] for s in _history(HISTORY, date(2026, 3, 3), date(2026, 3, 3))] == [date(2026, 3, 3)]
 
 
 def test_daily_history_with_start_after_end_is_empty() -> None:
-    assert daily_history(HISTORY, date(2026, 3, 5), date(2026, 3, 4)) == []
+    assert _history(HISTORY, date(2026, 3, 5), date(2026, 3, 4)) == []
 
 
 def test_daily_history_xp_total_is_cumulative_including_days_before_the_window() -> None:
-    snapshots = daily_history(HISTORY, date(2026, 3, 2), date(2026, 3, 5))
+    snapshots = _history(HISTORY, date(2026, 3, 2), date(2026, 3, 5))
 
     assert [s["xp_earned"] for s in snapshots] == [0, 25, 18, 0]
     assert [s["xp_total"] for s in snapshots] == [20, 45, 63, 63]
 
 
 def test_daily_history_snapshot_describes_that_days_events() -> None:
-    march_3 = daily_history(HISTORY, date(2026, 3, 3), date(2026, 3, 3))[0]
+    march_3 = _history(HISTORY, date(2026, 3, 3), date(2026, 3, 3))[0]
 
     assert march_3 == {
         "date": date(2026, 3, 3),
@@ -85,13 +94,13 @@ def test_daily_history_snapshot_describes_that_days_events() -> None:
 
 
 def test_daily_history_day_without_events_carries_totals_and_has_no_average() -> None:
-    march_5 = daily_history(HISTORY, date(2026, 3, 5), date(2026, 3, 5))[0]
+    march_5 = _history(HISTORY, date(2026, 3, 5), date(2026, 3, 5))[0]
 
     assert (march_5["events"], march_5["xp_total"], march_5["average_score"], march_5["topics"]) == (0, 63, None, [])
 
 
 def test_daily_history_streak_is_as_it_stood_at_the_end_of_each_day() -> None:
-    snapshots = daily_history(HISTORY, date(2026, 3, 1), date(2026, 3, 7))
+    snapshots = _history(HISTORY, date(2026, 3, 1), date(2026, 3, 7))
 
     # active March 1, 3, 4: March 2 not yet broken, March 3 restarts, March 5 pending, March 6 broken.
     assert [s["streak"] for s in snapshots] == [1, 1, 1, 2, 2, 0, 0]
@@ -100,7 +109,7 @@ def test_daily_history_streak_is_as_it_stood_at_the_end_of_each_day() -> None:
 def test_daily_history_level_follows_cumulative_xp() -> None:
     quizzes = [_event(f"q{i}", datetime(2026, 3, 1 + i, 10, 0, tzinfo=UTC), "quiz", 100) for i in range(6)]
 
-    snapshots = daily_history(quizzes, date(2026, 3, 1), date(2026, 3, 6))
+    snapshots = _history(quizzes, date(2026, 3, 1), date(2026, 3, 6))
 
     assert [s["level"] for s in snapshots] == [1, 1, 1, 1, 2, 2]
 
@@ -109,7 +118,7 @@ def test_daily_history_buckets_events_by_the_learners_local_date() -> None:
     # 01:00 on March 3 in Kiritimati is still March 2 in UTC.
     event = _event("k", datetime(2026, 3, 2, 11, 0, tzinfo=UTC), timezone="Pacific/Kiritimati")
 
-    snapshots = daily_history([event], date(2026, 3, 2), date(2026, 3, 3))
+    snapshots = _history([event], date(2026, 3, 2), date(2026, 3, 3))
 
     assert [s["events"] for s in snapshots] == [0, 1]
 
@@ -145,7 +154,7 @@ def test_statistics_week_is_monday_to_sunday_in_the_learners_zone() -> None:
     ]
     now = datetime(2026, 3, 29, 22, 45, tzinfo=UTC)  # still Sunday in UTC, Monday in Berlin
 
-    stats = statistics(replay("ada", events), events, "week", now)
+    stats = _statistics(replay("ada", events), events, "week", now)
 
     assert (stats["from"], stats["to"], stats["timezone"]) == (date(2026, 3, 30), date(2026, 4, 5), BERLIN)
     assert stats["events"] == 2
@@ -161,7 +170,7 @@ def test_statistics_month_covers_february_in_the_learners_zone() -> None:
         _event("mar", datetime(2026, 3, 1, 5, 5, tzinfo=UTC), timezone=new_york),  # March 1, 00:05
     ]
 
-    stats = statistics(replay("ada", events), events, "month", datetime(2026, 2, 15, tzinfo=UTC))
+    stats = _statistics(replay("ada", events), events, "month", datetime(2026, 2, 15, tzinfo=UTC))
 
     assert (stats["from"], stats["to"]) == (date(2026, 2, 1), date(2026, 2, 28))
     assert stats["events"] == 2
@@ -173,7 +182,7 @@ def test_statistics_day_counts_only_the_learners_today() -> None:
         _event("today", datetime(2026, 3, 3, 23, 30, tzinfo=UTC)),  # 00:30 March 4 in Berlin
     ]
 
-    stats = statistics(replay("ada", events), events, "day", datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
+    stats = _statistics(replay("ada", events), events, "day", datetime(2026, 3, 4, 8, 0, tzinfo=UTC))
 
     assert (stats["from"], stats["to"], stats["events"]) == (date(2026, 3, 4), date(2026, 3, 4), 1)
 
@@ -186,7 +195,7 @@ def test_statistics_all_covers_everything_recorded() -> None:
         _event("tomorrow", datetime(2026, 3, 5, 12, 0, tzinfo=UTC)),
     ]
 
-    stats = statistics(replay("ada", events), events, "all", datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
+    stats = _statistics(replay("ada", events), events, "all", datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
 
     assert (stats["from"], stats["to"], stats["events"]) == (None, date(2026, 3, 4), 3)
     assert (stats["xp_earned"], stats["active_days"]) == (20 + 10 + 10, 3)
@@ -201,9 +210,10 @@ def test_statistics_sums_the_chosen_events() -> None:
         _event("c", datetime(2026, 3, 3, 10, 0, tzinfo=UTC), "lesson", None, "loops"),
     ]
 
-    stats = statistics(replay("ada", events), events, "week", datetime(2026, 3, 4, tzinfo=UTC))
+    stats = _statistics(replay("ada", events), events, "week", datetime(2026, 3, 4, tzinfo=UTC))
 
     assert stats == {
+        "learner_id": "ada",
         "period": "week",
         "from": date(2026, 3, 2),
         "to": date(2026, 3, 8),
@@ -222,7 +232,7 @@ def test_statistics_sums_the_chosen_events() -> None:
 def test_statistics_of_an_empty_period_has_no_average() -> None:
     events = [_event("a", datetime(2026, 1, 5, 9, 0, tzinfo=UTC), "quiz", 70)]
 
-    stats = statistics(replay("ada", events), events, "day", datetime(2026, 3, 4, tzinfo=UTC))
+    stats = _statistics(replay("ada", events), events, "day", datetime(2026, 3, 4, tzinfo=UTC))
 
     assert (stats["events"], stats["xp_earned"], stats["average_score"], stats["topics"]) == (0, 0, None, [])
 
@@ -306,7 +316,7 @@ def test_daily_history_covers_every_day_and_ends_with_all_xp_up_to_the_end(
     start = date(2026, 3, 10) + timedelta(days=start_offset)
     end = start + timedelta(days=length)
 
-    snapshots = daily_history(events, start, end)
+    snapshots = _history(events, start, end)
 
     assert len(snapshots) == length + 1
     assert [s["date"] for s in snapshots] == [start + timedelta(days=i) for i in range(length + 1)]

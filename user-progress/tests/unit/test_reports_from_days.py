@@ -247,8 +247,8 @@ def test_a_late_event_naming_a_zone_moves_stored_days_and_history_and_statistics
     now = datetime(2026, 6, 9, 12, 0, tzinfo=UTC)  # June 10 in Kiritimati
 
     assert history == daily_history(events, start, end)
-    assert [day["events"] for day in history] == [1, 0, 1, 1, 1, 1, 1, 1, 0, 0]
-    assert [day["streak"] for day in history] == [1, 1, 1, 2, 3, 4, 5, 6, 6, 0]
+    assert [day.events for day in history] == [1, 0, 1, 1, 1, 1, 1, 1, 0, 0]
+    assert [day.streak for day in history] == [1, 1, 1, 2, 3, 4, 5, 6, 6, 0]
     assert views.statistics_of(snapshot, month_records, "month", date(2026, 6, 10)) == statistics(
         replay("ada", events), events, "month", now
     )

@@ -54,7 +54,7 @@ def _state(record: LearnerRecord) -> LearnerState:
 def _status_of(record: LearnerRecord, state: LearnerState, now: datetime) -> dict[str, Any]:
     """The status of a learner stored the reference way: every event, announced achievements, lessons."""
     weekly_xp = local_week_xp(record.events.values(), week_of(today_in(state.timezone, now)))
-    return learner_status(state, record.announced, len(record.lessons_assigned), weekly_xp, now)
+    return learner_status(state, record.announced, len(record.lessons_assigned), weekly_xp, now).model_dump()
 
 
 def _status(events: list[LearningEvent], now: datetime) -> dict[str, Any]:
@@ -265,7 +265,7 @@ def test_achievements_view_shows_unlock_times_and_progress_towards_locked_ones()
     lessons = [_event(f"l{i}", T0 + timedelta(minutes=i)) for i in range(4)]
     record = _record(lessons)
 
-    view = achievements_view(_state(record), record.announced)
+    view = achievements_view(_state(record), record.announced).model_dump()
 
     unlocked = {item["id"]: item for item in view["unlocked"]}
     locked = {item["id"]: item for item in view["locked"]}
@@ -318,7 +318,7 @@ def test_an_announced_achievement_stays_unlocked_when_a_late_event_lowers_its_me
     assert "first-mastery" in record.announced
     late = record_event(record, _event("late", T0 - timedelta(hours=1), activity="quiz", score=0)).record
 
-    view = achievements_view(_state(late), late.announced)
+    view = achievements_view(_state(late), late.announced).model_dump()
 
     assert "first-mastery" in {item["id"] for item in view["unlocked"]}
     assert "first-mastery" not in {item["id"] for item in view["locked"]}
@@ -335,7 +335,7 @@ def test_weekly_xp_and_week_statistics_agree_for_a_utc_plus_14_learner() -> None
     status = _status_of(record, state, now)
     week = statistics(state, [event], "week", now)
 
-    assert status["weekly_xp"] == week["xp_earned"] == 20
+    assert status["weekly_xp"] == week.xp_earned == 20
 
 
 def test_mastered_topic_is_no_longer_mastered_400_days_after_the_streak_broke() -> None:

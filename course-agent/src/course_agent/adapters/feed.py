@@ -27,15 +27,24 @@ from typing import Any
 from dapr.actor import ActorInterface, Remindable, actormethod
 
 from course_agent import feed_index
-from course_agent.feed_index import Position, as_utc, day_of, position_of
+from course_agent.adapters.actor_interface import (
+    CATALOG_ADD_DAY,
+    CATALOG_DAYS,
+    FEED_ADD,
+    FEED_PAGE,
+    Added,
+    FeedDayPage,
+    FeedQuery,
+    LessonFeedCatalog,
+    LessonFeedDay,
+)
+from course_agent.feed_index import Position, day_of, position_of
 from course_agent.layout import clipped
 from learnflow_common.dapr import DaprSidecar
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.validation import LESSON_ID
+from learnflow_common.vocabulary import Difficulty
 
-FEED_ACTOR = "LessonFeedActor"
-CATALOG_ACTOR = "LessonFeedCatalogActor"
-CATALOG_ID = "all"
 #: Days a page may visit (with MAX_SCAN_PARTS: a page's cost is bounded whatever the filter).
 MAX_DAYS_PER_PAGE = 4
 LEGACY_FEED_KIND = "lesson-feed"
@@ -44,60 +53,54 @@ log = logging.getLogger(__name__)
 
 
 class LessonFeedActions(ActorInterface):
+    """The methods Dapr dispatches; their requests and answers are declared in ``actor_interface``."""
+
     @actormethod(name="Add")
-    async def add(self, delivery: dict[str, Any]) -> dict[str, Any]: ...
+    async def add(self, delivery: Any) -> Any: ...
 
     @actormethod(name="Page")
-    async def page(self, query: dict[str, Any]) -> dict[str, Any]: ...
+    async def page(self, query: Any) -> Any: ...
 
 
 class LessonFeedActor(SidecarActor, LessonFeedActions, Remindable):  # Remindable must be a direct base for the SDK
-    async def add(self, delivery: dict[str, Any]) -> dict[str, Any]:
-        """``delivery``: ``{"event_id", "data": <lesson.generated.v1 data>}`` of a lesson of this day."""
-        summary = clipped(delivery["data"])
+    async def add(self, delivery: Any) -> Any:
+        """``delivery``: a ``lesson.generated.v1`` event of a lesson of this day."""
+        summary = clipped(FEED_ADD.request_of(delivery).data)
         changes = await feed_index.add(self.reader, summary)
         if not changes:
-            return {"added": False}
+            return FEED_ADD.answer(Added(added=False))
         if await self.state_or_none(feed_index.MINUTES_KEY) is None:  # the day's first lesson
-            await self.sidecar.invoke_actor(CATALOG_ACTOR, CATALOG_ID, "AddDay", self.id.id)
+            await LessonFeedCatalog(self.sidecar).add_day(self.id.id)
         await self.save_changes(changes)
-        return {"added": True}
+        return FEED_ADD.answer(Added(added=True))
 
-    async def page(self, query: dict[str, Any]) -> dict[str, Any]:
-        """``query``: ``{"before": [created_at, lesson_id] | None, "limit", "topic", "difficulty",
-        "max_parts"}`` -> ``{"items", "resume": [created_at, lesson_id] | None, "parts_read"}``."""
-        before = _position(query["before"]) if query.get("before") else None
+    async def page(self, query: Any) -> Any:
+        asked = FEED_PAGE.request_of(query)
         found = await feed_index.day_page(
-            self.reader, before, query["limit"], query.get("topic"), query.get("difficulty"), query["max_parts"]
+            self.reader, asked.before, asked.limit, asked.topic, asked.difficulty, asked.max_parts
         )
-        return {"items": found.items, "resume": _pair(found.resume), "parts_read": found.parts_read}
+        return FEED_PAGE.answer(FeedDayPage(items=found.items, resume=found.resume, parts_read=found.parts_read))
 
 
 class LessonFeedCatalogActions(ActorInterface):
     @actormethod(name="AddDay")
-    async def add_day(self, day: str) -> None: ...
+    async def add_day(self, day: Any) -> Any: ...
 
     @actormethod(name="Days")
-    async def days(self, query: dict[str, Any]) -> list[str]: ...
+    async def days(self, query: Any) -> Any: ...
 
 
 class LessonFeedCatalogActor(SidecarActor, LessonFeedCatalogActions, Remindable):  # Remindable: see above
-    async def add_day(self, day: str) -> None:
-        changes = await feed_index.add_day(self.reader, day)
+    async def add_day(self, day: Any) -> Any:
+        changes = await feed_index.add_day(self.reader, CATALOG_ADD_DAY.request_of(day))
         if changes:
             await self.save_changes(changes)
+        return CATALOG_ADD_DAY.answer(None)
 
-    async def days(self, query: dict[str, Any]) -> list[str]:
-        """``query``: ``{"through": day | None, "count"}``: days with lessons, newest first."""
-        return await feed_index.days_through(self.reader, query.get("through"), query["count"])
-
-
-def _position(pair: list[str]) -> Position:
-    return as_utc(pair[0]), pair[1]
-
-
-def _pair(position: Position | None) -> list[str] | None:
-    return [position[0].isoformat(), position[1]] if position else None
+    async def days(self, query: Any) -> Any:
+        """Days with lessons, newest first."""
+        asked = CATALOG_DAYS.request_of(query)
+        return CATALOG_DAYS.answer(await feed_index.days_through(self.reader, asked.through, asked.count))
 
 
 # ------------------------------------------------------------------------------------------ cursor
@@ -124,33 +127,21 @@ def decode_cursor(cursor: str) -> Position | None:
 
 # -------------------------------------------------------------------------------------------- page
 async def feed_page(
-    sidecar: DaprSidecar, limit: int, cursor: Position | None, topic: str | None, difficulty: str | None
+    sidecar: DaprSidecar, limit: int, cursor: Position | None, topic: str | None, difficulty: Difficulty | None
 ) -> dict[str, Any]:
     """One page of the feed, newest first: ``{"lessons", "next_cursor"}``."""
     through = day_of(cursor[0]) if cursor else None
-    days: list[str] = await sidecar.invoke_actor(
-        CATALOG_ACTOR, CATALOG_ID, "Days", {"through": through, "count": MAX_DAYS_PER_PAGE + 1}
-    )
+    days = await LessonFeedCatalog(sidecar).days(through, MAX_DAYS_PER_PAGE + 1)
     items: list[dict[str, Any]] = []
     budget = feed_index.MAX_SCAN_PARTS
     for day in days[:MAX_DAYS_PER_PAGE]:
         before = cursor if cursor and day_of(cursor[0]) == day else None
-        found = await sidecar.invoke_actor(
-            FEED_ACTOR,
-            day,
-            "Page",
-            {
-                "before": _pair(before),
-                "limit": limit - len(items),
-                "topic": topic,
-                "difficulty": difficulty,
-                "max_parts": budget,
-            },
-        )
-        items += found["items"]
-        budget -= found["parts_read"]
-        if found["resume"] is not None:  # the page is full, or the scan budget spent, inside this day
-            return {"lessons": items, "next_cursor": encode_cursor(_position(found["resume"]))}
+        query = FeedQuery(before=before, limit=limit - len(items), topic=topic, difficulty=difficulty, max_parts=budget)
+        found = await LessonFeedDay(sidecar, day).page(query)
+        items += found.items
+        budget -= found.parts_read
+        if found.resume is not None:  # the page is full, or the scan budget spent, inside this day
+            return {"lessons": items, "next_cursor": encode_cursor(found.resume)}
         older_days = days.index(day) + 1 < len(days)
         if len(items) == limit or budget <= 0:
             if not older_days:
@@ -168,7 +159,7 @@ def _day_start(day: str) -> Position:
 
 
 async def add_to_feed(sidecar: DaprSidecar, lesson: dict[str, Any]) -> None:
-    await sidecar.invoke_actor(FEED_ACTOR, day_of(lesson["created_at"]), "Add", {"event_id": "", "data": lesson})
+    await LessonFeedDay(sidecar, day_of(lesson["created_at"])).add(lesson)
 
 
 # ---------------------------------------------------------------------------------------- migration

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from course_agent.adapters.actors import ACTOR_TYPE
+from course_agent.adapters.actor_interface import LearnerPlan, LessonQuery, LessonRequest
 from course_agent.adapters.feed import decode_cursor, feed_page, import_legacy_feed
 from course_agent.domain.curriculum import TOPIC_SLUGS
 from course_agent.domain.lesson import Lesson
@@ -110,17 +110,12 @@ async def generate_lesson(
     caller.require_learner(body.learner_id)
     if body.topic is not None and body.topic not in TOPIC_SLUGS:
         raise _unknown_topic("topic", body.topic)
-    answer = await sidecar.invoke_actor(
-        ACTOR_TYPE,
-        body.learner_id,
-        "GenerateLesson",
-        {"topic": body.topic, "difficulty": body.difficulty, "request_id": body.request_id},
-    )
-    lesson = answer["lesson"]
-    response.headers["Location"] = f"/lessons/{quote(lesson['lesson_id'], safe='')}"
-    if answer["replayed"]:
+    request = LessonRequest(topic=body.topic, difficulty=body.difficulty, request_id=body.request_id)
+    answer = await LearnerPlan(sidecar, body.learner_id).generate_lesson(request)
+    response.headers["Location"] = f"/lessons/{quote(answer.lesson.lesson_id, safe='')}"
+    if answer.replayed:
         response.status_code = 200
-    return lesson
+    return answer.lesson
 
 
 @router.get("/lessons", response_model=LessonPage, summary="Lessons, newest first")
@@ -147,16 +142,12 @@ async def list_lessons(
     if learner_id is not None:
         if cursor is not None and LEARNER_CURSOR.fullmatch(cursor) is None:
             raise _bad_cursor()
-        page = await sidecar.invoke_actor(
-            ACTOR_TYPE,
-            learner_id,
-            "ListLessons",
-            {"topic": topic, "difficulty": difficulty, "limit": limit, "cursor": int(cursor) if cursor else None},
-        )
-        if page.get("unknown_cursor"):
+        query = LessonQuery(topic=topic, difficulty=difficulty, limit=limit, cursor=int(cursor) if cursor else None)
+        page = await LearnerPlan(sidecar, learner_id).lessons(query)
+        if page.unknown_cursor:
             raise _bad_cursor()
-        next_cursor = page["next_cursor"]
-        return {"lessons": page["items"], "next_cursor": str(next_cursor) if next_cursor is not None else None}
+        next_cursor = str(page.next_cursor) if page.next_cursor is not None else None
+        return {"lessons": page.items, "next_cursor": next_cursor}
     position = decode_cursor(cursor) if cursor is not None else None
     if cursor is not None and position is None:
         raise _bad_cursor()
@@ -186,7 +177,7 @@ async def get_lesson(lesson_id: Annotated[str, Path(max_length=300)], caller: Ca
     learner = owner_of_lesson(lesson_id)
     if learner is not None:
         caller.require_learner(learner)
-    lesson = await sidecar.invoke_actor(ACTOR_TYPE, learner, "GetLesson", lesson_id) if learner else None
+    lesson = await LearnerPlan(sidecar, learner).lesson(lesson_id) if learner else None
     if lesson is None:
         raise Problem(404, "lesson-not-found", "Lesson not found", f"No lesson {lesson_id!r}.")
     return JSONResponse(lesson)

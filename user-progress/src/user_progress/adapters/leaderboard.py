@@ -17,6 +17,13 @@ from dapr.actor import ActorInterface, Remindable, actormethod
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.events import ProgressUpdatedV1
+from user_progress.adapters.actor_interface import (
+    RECORD_WEEK_XP,
+    STANDINGS,
+    LeaderboardShard,
+    StandingsQuery,
+    Written,
+)
 from user_progress.domain.leaderboard import (
     SHARDS,
     Bucket,
@@ -31,7 +38,6 @@ from user_progress.domain.leaderboard import (
     shard_standings,
 )
 
-LEADERBOARD_ACTOR = "LeaderboardActor"
 HISTOGRAM_KEY = "histogram"
 TOP_KEY = "top"
 
@@ -51,11 +57,13 @@ def actor_id_of(progress: ProgressUpdatedV1) -> str:
 
 
 class LeaderboardActions(ActorInterface):
+    """The methods Dapr dispatches; their requests and answers are declared in ``actor_interface``."""
+
     @actormethod(name="RecordWeekXp")
-    async def record_week_xp(self, delivery: dict[str, Any]) -> dict[str, Any]: ...
+    async def record_week_xp(self, delivery: Any) -> Any: ...
 
     @actormethod(name="Standings")
-    async def standings(self, query: dict[str, Any]) -> dict[str, Any]: ...
+    async def standings(self, query: Any) -> Any: ...
 
 
 class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Remindable must be a direct base for the SDK
@@ -65,12 +73,9 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
     def _shard(self) -> int:
         return int(self.id.id.rsplit(".", 1)[1])
 
-    async def record_week_xp(self, delivery: dict[str, Any]) -> dict[str, Any]:
-        """``delivery``: ``{"event_id", "data": <progress.updated.v1 data>}``; keeps the max week_xp.
-
-        Answers ``{"written": [state keys]}``: empty for a redelivered or older event.
-        """
-        data = delivery["data"]
+    async def record_week_xp(self, delivery: Any) -> Any:
+        """``delivery``: a ``progress.updated.v1`` event; keeps the max week_xp."""
+        data = RECORD_WEEK_XP.request_of(delivery).data
         learner, xp = str(data["learner_id"]), int(data["week_xp"])
         if shard_of(learner) != self._shard:  # a routing bug: refuse rather than store it where no read looks
             raise ValueError(f"learner {learner!r} belongs to shard {shard_of(learner)}, not to {self.id.id}")
@@ -92,15 +97,12 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
             self.stage(name, value)
         if written:
             await self.commit_state()
-        return {"written": list(written)}
+        return RECORD_WEEK_XP.answer(Written(written=list(written)))
 
-    async def standings(self, query: dict[str, Any]) -> dict[str, Any]:
-        """``query``: ``{"limit", "learner_id"?, "xp"?}`` -> a :class:`ShardStandings` as a dict.
-
-        ``learner_id`` reports that learner's XP (and counts the learners above it) if they are in this
-        shard; ``xp`` counts the learners above that XP (the asked learner is in another shard).
-        """
-        learner_id = query.get("learner_id")
+    async def standings(self, query: Any) -> Any:
+        """See :class:`StandingsQuery`."""
+        asked = STANDINGS.request_of(query)
+        learner_id = asked.learner_id
         learner_xp = None
         if learner_id is not None and shard_of(learner_id) == self._shard:
             learner_xp = Bucket.from_dict(await self.state_or_none(bucket_key(bucket_of(learner_id)))).scores.get(
@@ -109,11 +111,11 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
         answer = shard_standings(
             Histogram.from_dict(await self.state_or_none(HISTOGRAM_KEY)),
             TopList.from_dict(await self.state_or_none(TOP_KEY)),
-            int(query["limit"]),
+            asked.limit,
             learner_xp=learner_xp,
-            than=query.get("xp"),
+            than=asked.xp,
         )
-        return answer.to_dict()
+        return STANDINGS.answer(answer)
 
 
 async def week_standings(sidecar: DaprSidecar, week: str, limit: int, learner_id: str | None) -> Standings:
@@ -123,17 +125,16 @@ async def week_standings(sidecar: DaprSidecar, week: str, limit: int, learner_id
     learners above it: one extra round trip, and every number comes from one shard's histogram.
     """
 
-    async def ask(shard: int, query: dict[str, Any]) -> ShardStandings:
-        raw = await sidecar.invoke_actor(LEADERBOARD_ACTOR, actor_id(week, shard), "Standings", query)
-        return ShardStandings.from_dict(raw)
+    async def ask(shard: int, query: StandingsQuery) -> ShardStandings:
+        return await LeaderboardShard(sidecar, actor_id(week, shard)).standings(query)
 
     answers: list[ShardStandings] = []
     shards = list(range(SHARDS))
     xp = None
     if learner_id is not None:
         own = shard_of(learner_id)
-        answers.append(await ask(own, {"limit": limit, "learner_id": learner_id}))
+        answers.append(await ask(own, StandingsQuery(limit=limit, learner_id=learner_id)))
         xp = answers[0].learner_xp
         shards.remove(own)
-    answers += await asyncio.gather(*(ask(shard, {"limit": limit, "xp": xp}) for shard in shards))
+    answers += await asyncio.gather(*(ask(shard, StandingsQuery(limit=limit, xp=xp)) for shard in shards))
     return merge_standings(answers, limit, learner_id)

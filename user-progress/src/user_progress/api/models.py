@@ -1,9 +1,13 @@
-"""Request and response bodies of the public API (the OpenAPI contract)."""
+"""Request and response bodies of the public API (the OpenAPI contract).
+
+The views the domain computes are declared where they are computed (``LearnerStatus`` and
+``Achievements`` in ``domain/status.py``, ``DailySnapshot`` and ``Statistics`` in
+``domain/reports.py``) and only re-exported here.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 
@@ -12,6 +16,8 @@ from learnflow_common.validation import LearnerId, LessonRef, SafeId, TopicSlug
 from learnflow_common.vocabulary import GRADED_ACTIVITIES, Activity
 from user_progress.domain.calendar import is_iana_zone
 from user_progress.domain.events import LearningEvent
+from user_progress.domain.reports import DailySnapshot, Statistics
+from user_progress.domain.status import Achievements, LearnerStatus
 
 #: How far ahead of the server's clock a client's completed_at may be (client clocks drift).
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -108,100 +114,6 @@ class ProgressUpdate(BaseModel):
         return LearningEvent(**self.model_dump())
 
 
-class StreakView(BaseModel):
-    current: int = Field(description="Consecutive active local days as of today (0 once broken)")
-    longest: int
-    freezes_available: int = Field(
-        description="Days in a row the learner may miss now without breaking the streak (at most 2)"
-    )
-    last_active_date: date | None
-
-
-class MasteryComponents(BaseModel):
-    exercise: float
-    quiz: float
-    quality: float
-    consistency: float = Field(description="The learner's current streak / 7, capped at 1, as of now")
-
-
-class TopicView(BaseModel):
-    topic: str
-    mastery: int = Field(ge=0, le=100)
-    level: str
-    components: MasteryComponents
-    missing_evidence: list[Literal["exercise", "quiz", "quality"]] = Field(
-        description="Components with no evidence yet: they count 0 (the formula is not renormalised)"
-    )
-    mastery_ceiling: int = Field(
-        ge=0,
-        le=100,
-        description="The highest mastery reachable until the missing evidence exists (40 quiz-only, 70 exercise-only)",
-    )
-    counts: dict[str, int]
-    average_score: float | None = Field(description="Mean score of the graded attempts (lessons are not graded)")
-    last_activity_at: datetime
-    next_review_at: datetime | None = Field(description="FSRS due time; null until the first graded attempt")
-
-
-class UnlockedAchievement(BaseModel):
-    id: str
-    title: str
-    description: str
-    unlocked_at: datetime
-
-
-class LockedAchievement(BaseModel):
-    id: str
-    title: str
-    description: str
-    progress: int
-    threshold: int
-    percent: int
-
-
-class Achievements(BaseModel):
-    unlocked: list[UnlockedAchievement]
-    locked: list[LockedAchievement]
-
-
-class ReviewDue(BaseModel):
-    topic: str
-    due: datetime
-
-
-class LearnerStatus(BaseModel):
-    learner_id: str
-    timezone: str
-    xp: int
-    level: int
-    xp_into_level: int
-    xp_for_next_level: int
-    events_recorded: int
-    activity_counts: dict[str, int]
-    last_activity_at: datetime | None
-    streak: StreakView
-    topics: list[TopicView]
-    achievements: Achievements
-    reviews_due: list[ReviewDue]
-    recommended_topic: str | None
-    recommendation_reason: str | None
-    lessons_assigned: int
-    weekly_xp: int = Field(
-        description="XP earned in the learner's current local ISO week (Monday to Sunday in their zone)"
-    )
-
-
-class DailySnapshot(BaseModel):
-    date: date
-    events: int
-    xp_earned: int
-    xp_total: int
-    level: int
-    streak: int
-    average_score: float | None
-    topics: list[str]
-
-
 class History(BaseModel):
     learner_id: str
     timezone: str
@@ -211,24 +123,6 @@ class History(BaseModel):
     next_cursor: date | None = Field(
         default=None, description="more days follow: pass this as `from` (same `to`, `limit`) for the next page"
     )
-
-
-class Statistics(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    learner_id: str
-    period: str
-    from_date: date | None = Field(alias="from")
-    to_date: date = Field(alias="to")
-    timezone: str
-    events: int
-    by_activity: dict[str, int]
-    xp_earned: int
-    average_score: float | None
-    duration_seconds: int
-    hints_used: int
-    active_days: int
-    topics: list[str]
 
 
 class LeaderboardEntry(BaseModel):
@@ -246,3 +140,15 @@ class Leaderboard(BaseModel):
         default=None,
         description="The rank of the learner asked for (by default the calling learner), if they earned XP this week",
     )
+
+
+__all__ = [
+    "Achievements",
+    "DailySnapshot",
+    "History",
+    "Leaderboard",
+    "LeaderboardEntry",
+    "LearnerStatus",
+    "ProgressUpdate",
+    "Statistics",
+]

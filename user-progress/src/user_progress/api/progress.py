@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,9 +11,10 @@ from learnflow_common.app import Sidecar
 from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.problems import Problem
 from learnflow_common.ratelimit import LimitedCaller
-from user_progress.adapters.actors import LEARNER_ACTOR
+from user_progress.adapters.actor_interface import LearnerProgress
 from user_progress.api.models import LearnerStatus, ProgressUpdate
 from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY
+from user_progress.views import status_of
 
 router = APIRouter(tags=["progress"])
 
@@ -35,11 +37,11 @@ LEARNER_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no p
         429: {"description": "too many requests from this caller (Retry-After)"},
     },
 )
-async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar: Sidecar) -> Any:
+async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar: Sidecar) -> LearnerStatus:
     """Idempotent on ``event_id``: sending the same event again changes nothing and answers the same."""
     caller.require_learner(update.learner_id)
-    result = await sidecar.invoke_actor(LEARNER_ACTOR, update.learner_id, "RecordEvent", update.to_event().to_dict())
-    if result["outcome"] == "conflict":
+    result = await LearnerProgress(sidecar, update.learner_id).record_event(update.to_event())
+    if result.outcome == "conflict":
         raise Problem(
             409,
             "event-id-conflict",
@@ -47,17 +49,19 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
             f"event_id {update.event_id!r} was already recorded with a different body.",
             event_id=update.event_id,
         )
-    if result["outcome"] == "too-late":
+    if result.outcome == "too-late":
+        assert result.horizon is not None
+        horizon = result.horizon.isoformat()
         raise Problem(
             422,
             "too-late",
             "Event too late",
-            f"completed_at is before {result['horizon']}: events may arrive up to {LATE_HORIZON.days} days "
+            f"completed_at is before {horizon}: events may arrive up to {LATE_HORIZON.days} days "
             "after the learner's newest event.",
-            horizon=result["horizon"],
-            errors=[{"field": "completed_at", "message": f"before the late-event horizon {result['horizon']}"}],
+            horizon=horizon,
+            errors=[{"field": "completed_at", "message": f"before the late-event horizon {horizon}"}],
         )
-    if result["outcome"] == "day-full":
+    if result.outcome == "day-full":
         raise Problem(
             422,
             "too-many-events",
@@ -65,12 +69,13 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
             f"at most {MAX_EVENTS_PER_DAY} events per learner per UTC day are recorded.",
             errors=[{"field": "completed_at", "message": f"more than {MAX_EVENTS_PER_DAY} events on this UTC day"}],
         )
-    return result["status"]
+    assert result.snapshot is not None  # recorded or duplicate
+    return status_of(result.snapshot, datetime.now(UTC))
 
 
 @router.get("/status", response_model=LearnerStatus, summary="Where a learner stands", responses=LEARNER_NOT_FOUND)
-async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar) -> Any:
-    status = await sidecar.invoke_actor(LEARNER_ACTOR, learner_id, "GetStatus")
-    if status is None:
+async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar) -> LearnerStatus:
+    snapshot = await LearnerProgress(sidecar, learner_id).snapshot()
+    if snapshot is None:
         raise learner_not_found(learner_id)
-    return status
+    return status_of(snapshot, datetime.now(UTC))

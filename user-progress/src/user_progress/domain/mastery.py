@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from learnflow_common.vocabulary import MasteryLevel, mastery_level
 
@@ -105,10 +106,14 @@ def topic_mastery(attempts: Sequence[Attempt], streak_on_last_active_day: int) -
     return score_of(Mastery(0, "Beginner", exercise, quiz, quality, consistency_of(streak_on_last_active_day)))
 
 
-def missing_evidence(counts: dict[str, int]) -> list[str]:
+#: The mastery components that need graded attempts (consistency needs none).
+Evidence = Literal["exercise", "quiz", "quality"]
+
+
+def missing_evidence(counts: dict[str, int]) -> list[Evidence]:
     """The components a topic has no evidence for yet, from its activity counts (graded attempts:
     exercises feed exercise and quality; quizzes and reviews feed quiz)."""
-    missing = []
+    missing: list[Evidence] = []
     if not counts.get("exercise"):
         missing += ["exercise", "quality"]
     if not (counts.get("quiz") or counts.get("review")):

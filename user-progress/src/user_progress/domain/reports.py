@@ -11,11 +11,14 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from pydantic import Field
+
 from learnflow_common.vocabulary import ACTIVITIES
 from user_progress.domain.calendar import local_dates, today_in
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay, DayRollup
 from user_progress.domain.learner import LearnerState, ordered
+from user_progress.domain.status import View
 from user_progress.domain.streaks import streak_on, streak_through
 from user_progress.domain.xp import event_xp, level_for
 
@@ -23,7 +26,37 @@ Period = Literal["day", "week", "month", "all"]
 MAX_HISTORY_DAYS = 366
 
 
-def daily_history(events: list[LearningEvent], start: date, end: date) -> list[dict[str, Any]]:
+# Where the learner stood at the end of one local date (GET /history). No docstring: it would be
+# the schema's description in the OpenAPI document.
+class DailySnapshot(View):
+    date: date
+    events: int
+    xp_earned: int
+    xp_total: int
+    level: int
+    streak: int
+    average_score: float | None
+    topics: list[str]
+
+
+# The figures of a period (GET /statistics).
+class Statistics(View):
+    learner_id: str
+    period: str
+    from_date: date | None = Field(serialization_alias="from")
+    to_date: date = Field(serialization_alias="to")
+    timezone: str
+    events: int
+    by_activity: dict[str, int]
+    xp_earned: int
+    average_score: float | None
+    duration_seconds: int
+    hints_used: int
+    active_days: int
+    topics: list[str]
+
+
+def daily_history(events: list[LearningEvent], start: date, end: date) -> list[DailySnapshot]:
     """One snapshot per local date in [start, end], as it stood at the end of that day."""
     history = ordered(events)
     dates = local_dates(history)
@@ -41,16 +74,16 @@ def daily_history(events: list[LearningEvent], start: date, end: date) -> list[d
         streak = streak_on(streak_through(d for d in active_days if d <= day), day)
         scores = [event.graded_score for event in todays if event.graded_score is not None]
         snapshots.append(
-            {
-                "date": day,
-                "events": len(todays),
-                "xp_earned": xp_today,
-                "xp_total": xp_total,
-                "level": level_for(xp_total).level,
-                "streak": streak.current,
-                "average_score": round(sum(scores) / len(scores), 2) if scores else None,
-                "topics": sorted({event.topic for event in todays}),
-            }
+            DailySnapshot(
+                date=day,
+                events=len(todays),
+                xp_earned=xp_today,
+                xp_total=xp_total,
+                level=level_for(xp_total).level,
+                streak=streak.current,
+                average_score=round(sum(scores) / len(scores), 2) if scores else None,
+                topics=sorted({event.topic for event in todays}),
+            )
         )
         day += timedelta(days=1)
     return snapshots
@@ -69,7 +102,7 @@ def period_bounds(period: Period, today: date) -> tuple[date | None, date]:
     return None, today
 
 
-def history_from_days(records: list[ClosedDay], start: date, end: date) -> list[dict[str, Any]]:
+def history_from_days(records: list[ClosedDay], start: date, end: date) -> list[DailySnapshot]:
     """The same snapshots as ``daily_history``, from the active days in [start, end] (with where
     the learner stood after each) and the last active day before ``start``."""
     by_day = {record.rollup.date: record for record in records}
@@ -82,51 +115,53 @@ def history_from_days(records: list[ClosedDay], start: date, end: date) -> list[
         rollup = record.rollup if record else DayRollup(day)
         xp_total = standing.xp_total if standing else 0
         snapshots.append(
-            {
-                "date": day,
-                "events": rollup.events,
-                "xp_earned": rollup.xp,
-                "xp_total": xp_total,
-                "level": level_for(xp_total).level,
-                "streak": streak_on(standing.streak, day).current if standing else 0,
-                "average_score": round(rollup.score_sum / rollup.score_count, 2) if rollup.score_count else None,
-                "topics": list(rollup.topics),
-            }
+            DailySnapshot(
+                date=day,
+                events=rollup.events,
+                xp_earned=rollup.xp,
+                xp_total=xp_total,
+                level=level_for(xp_total).level,
+                streak=streak_on(standing.streak, day).current if standing else 0,
+                average_score=round(rollup.score_sum / rollup.score_count, 2) if rollup.score_count else None,
+                topics=list(rollup.topics),
+            )
         )
         day += timedelta(days=1)
     return snapshots
 
 
 def statistics_from_days(
+    learner_id: str,
     rollups: list[DayRollup],
     period: Period,
     timezone: str,
     start: date | None,
     end: date,
     active_days: int | None = None,
-) -> dict[str, Any]:
+) -> Statistics:
     """The same figures as ``statistics``, from the rollups of the period's active days (for
     ``all``: one rollup of everything, and the count of active days)."""
     events = sum(rollup.events for rollup in rollups)
     score_count = sum(rollup.score_count for rollup in rollups)
     score_sum = sum(rollup.score_sum for rollup in rollups)
-    return {
-        "period": period,
-        "from": start,
-        "to": end,
-        "timezone": timezone,
-        "events": events,
-        "by_activity": {a: sum(r.by_activity[a] for r in rollups) for a in ACTIVITIES},
-        "xp_earned": sum(rollup.xp for rollup in rollups),
-        "average_score": round(score_sum / score_count, 2) if score_count else None,
-        "duration_seconds": sum(rollup.duration_seconds for rollup in rollups),
-        "hints_used": sum(rollup.hints_used for rollup in rollups),
-        "active_days": len(rollups) if active_days is None else active_days,
-        "topics": sorted({topic for rollup in rollups for topic in rollup.topics}),
-    }
+    return Statistics(
+        learner_id=learner_id,
+        period=period,
+        from_date=start,
+        to_date=end,
+        timezone=timezone,
+        events=events,
+        by_activity={a: sum(r.by_activity[a] for r in rollups) for a in ACTIVITIES},
+        xp_earned=sum(rollup.xp for rollup in rollups),
+        average_score=round(score_sum / score_count, 2) if score_count else None,
+        duration_seconds=sum(rollup.duration_seconds for rollup in rollups),
+        hints_used=sum(rollup.hints_used for rollup in rollups),
+        active_days=len(rollups) if active_days is None else active_days,
+        topics=sorted({topic for rollup in rollups for topic in rollup.topics}),
+    )
 
 
-def statistics(state: LearnerState, events: list[LearningEvent], period: Period, now: datetime) -> dict[str, Any]:
+def statistics(state: LearnerState, events: list[LearningEvent], period: Period, now: datetime) -> Statistics:
     """Figures for the day, ISO week or month (in the learner's zone) that ``now`` falls in, or for
     everything recorded (``all``)."""
     start, end = period_bounds(period, today_in(state.timezone, now))
@@ -134,20 +169,21 @@ def statistics(state: LearnerState, events: list[LearningEvent], period: Period,
     chosen = events if start is None else [e for e in events if start <= dates[e.event_id] <= end]
     scores = [event.graded_score for event in chosen if event.graded_score is not None]
     counts = Counter(event.activity for event in chosen)
-    return {
-        "period": period,
-        "from": start,
-        "to": end,
-        "timezone": state.timezone,
-        "events": len(chosen),
-        "by_activity": {activity: counts[activity] for activity in ACTIVITIES},
-        "xp_earned": sum(event_xp(event) for event in chosen),
-        "average_score": round(sum(scores) / len(scores), 2) if scores else None,
-        "duration_seconds": sum(event.duration_seconds or 0 for event in chosen),
-        "hints_used": sum(event.hints_used or 0 for event in chosen),
-        "active_days": len({dates[event.event_id] for event in chosen}),
-        "topics": sorted({event.topic for event in chosen}),
-    }
+    return Statistics(
+        learner_id=state.learner_id,
+        period=period,
+        from_date=start,
+        to_date=end,
+        timezone=state.timezone,
+        events=len(chosen),
+        by_activity={activity: counts[activity] for activity in ACTIVITIES},
+        xp_earned=sum(event_xp(event) for event in chosen),
+        average_score=round(sum(scores) / len(scores), 2) if scores else None,
+        duration_seconds=sum(event.duration_seconds or 0 for event in chosen),
+        hints_used=sum(event.hints_used or 0 for event in chosen),
+        active_days=len({dates[event.event_id] for event in chosen}),
+        topics=sorted({event.topic for event in chosen}),
+    )
 
 
 EXPORT_COLUMNS = (

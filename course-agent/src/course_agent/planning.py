@@ -1,0 +1,101 @@
+"""What the learner's plan actor decides, as pure functions: the lesson id a request names, the draft
+lesson for a learner, what User Progress's status says when the agent knows nothing of the learner
+yet, the fallback when the language model fails, and the ``lesson.generated`` event of a lesson.
+
+``LearnerPlanActor`` (``adapters/actors.py``) loads values, calls these, and saves what they return.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from datetime import datetime
+from typing import Any
+
+from course_agent.domain.generator import BUILTIN, choose, compose
+from course_agent.domain.knowledge import LearnerKnowledge, from_status
+from course_agent.domain.lesson import Lesson
+from course_agent.layout import Meta, planned_topics
+from learnflow_common.events import CloudEvent, LessonGeneratedV1
+from learnflow_common.validation import LESSON_ID_SEPARATOR
+from learnflow_common.vocabulary import Difficulty
+
+NAMESPACE = uuid.UUID("0b7e3c0e-4a55-4f7a-9a3e-7d2f1c9e5b21")
+#: Why a lesson starts from the beginning when User Progress cannot be asked.
+PROGRESS_UNREACHABLE = "learner progress unavailable: starting from the beginning"
+
+
+def lesson_id_for(learner_id: str, request_id: str | None) -> str:
+    """A request_id names its lesson for ever (idempotency without a map); without one, a fresh id."""
+    token = uuid.uuid5(NAMESPACE, f"{learner_id}/{request_id}") if request_id else uuid.uuid4()
+    return f"{learner_id}{LESSON_ID_SEPARATOR}{token.hex}"
+
+
+def knowledge_from_progress(status_code: int, body: Any) -> tuple[LearnerKnowledge | None, str]:
+    """What User Progress's GET /status answer tells of a learner the agent has no knowledge of,
+    and the note that says where the lesson's choice came from."""
+    if status_code == 404:
+        return None, "new learner: no progress recorded yet"
+    if status_code != 200:
+        return None, f"learner progress unavailable (user-progress answered {status_code})"
+    return from_status(body), "progress from user-progress"
+
+
+def draft_lesson(
+    *,
+    learner_id: str,
+    lesson_id: str,
+    knowledge: LearnerKnowledge | None,
+    meta: Meta,
+    now: datetime,
+    topic: str | None,
+    difficulty: Difficulty | None,
+    request_id: str | None,
+    source_note: str | None,
+) -> Lesson:
+    """The built-in generator's lesson for the learner: the topic and difficulty asked for, or what
+    their knowledge and plan call for next; ``source_note`` (where the knowledge came from) is
+    added to the rationale."""
+    choice = choose(knowledge, now, topic, difficulty, planned_topics(meta, knowledge))
+    lesson = compose(
+        choice,
+        knowledge,
+        learner_id=learner_id,
+        lesson_id=lesson_id,
+        created_at=now,
+        previous_lessons_on_topic=meta.lessons_on(choice.topic),
+        seed=zlib.crc32(lesson_id.encode()),
+        request_id=request_id,
+    )
+    if source_note:
+        return lesson.model_copy(update={"rationale": f"{lesson.rationale} ({source_note})"})
+    return lesson
+
+
+def model_failure(error: Exception) -> str:
+    """Why the model's lesson was not used, short enough for the lesson's ``generator``."""
+    if isinstance(error, ValueError):
+        return f"model reply is not a valid lesson: {str(error).splitlines()[0][:120]}"
+    return f"model unavailable: {str(error)[:120]}"
+
+
+def built_in_instead(draft: Lesson, reason: str) -> Lesson:
+    """The built-in draft, saying why the model's lesson is not used."""
+    return draft.model_copy(update={"generator": f"{BUILTIN} (fallback: {reason})"})
+
+
+def lesson_generated(lesson: Lesson, source: str) -> CloudEvent:
+    """The ``lesson.generated`` event of a new lesson; its id is derived from the lesson's, so a
+    retried publish is the same event to consumers."""
+    payload = LessonGeneratedV1(
+        lesson_id=lesson.lesson_id,
+        learner_id=lesson.learner_id,
+        topic=lesson.topic,
+        difficulty=lesson.difficulty,
+        title=lesson.title,
+        rationale=lesson.rationale,
+        generator=lesson.generator,
+        created_at=lesson.created_at,
+    )
+    event_id = uuid.uuid5(NAMESPACE, f"{lesson.lesson_id}/{payload.EVENT_TYPE}")
+    return CloudEvent.wrap(event_id=str(event_id), source=source, payload=payload, subject=lesson.learner_id)

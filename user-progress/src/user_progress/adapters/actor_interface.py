@@ -1,0 +1,173 @@
+"""The actors of User Progress as typed calls: every method, its request and its answer, declared once.
+
+The routers and consumers call :class:`LearnerProgress` and :class:`LeaderboardShard` (or hand a
+method to ``deliver_to_actor``); the actors in ``adapters/actors.py`` and ``adapters/leaderboard.py``
+read their requests and write their answers through the same :class:`ActorMethod` values. Domain
+values travel in their stored ``to_dict`` form (:class:`DictForm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel
+
+from learnflow_common.dapr.actor_methods import ActorDelivery, ActorInvoker, ActorMethod, DictForm
+from user_progress.domain.events import LearningEvent
+from user_progress.domain.fold import ClosedDay
+from user_progress.domain.leaderboard import ShardStandings
+from user_progress.ledger import Outcome, Recording, Snapshot
+
+LEARNER_ACTOR = "LearnerProgressActor"
+LEADERBOARD_ACTOR = "LeaderboardActor"
+
+Event = Annotated[LearningEvent, DictForm(LearningEvent.from_dict)]
+LearnerSnapshot = Annotated[Snapshot, DictForm(Snapshot.from_dict)]
+Day = Annotated[ClosedDay, DictForm(ClosedDay.from_dict)]
+Standings = Annotated[ShardStandings, DictForm(ShardStandings.from_dict)]
+#: A lesson generated for the learner: ``{"topic", "assigned_at"}``.
+AssignedLesson = dict[str, str]
+
+
+class Recorded(BaseModel):
+    """RecordEvent's answer: the learner after the event (recorded, duplicate), or the late-event
+    horizon (too-late)."""
+
+    outcome: Outcome
+    snapshot: LearnerSnapshot | None = None
+    horizon: datetime | None = None
+
+    @classmethod
+    def of(cls, recording: Recording) -> Recorded:
+        snapshot = recording.snapshot
+        if snapshot is None:
+            return cls(outcome=recording.outcome)
+        if recording.outcome in ("recorded", "duplicate"):
+            return cls(outcome=recording.outcome, snapshot=snapshot)
+        if recording.outcome == "too-late":
+            return cls(outcome=recording.outcome, horizon=snapshot.horizon)
+        return cls(outcome=recording.outcome)
+
+
+class DaysQuery(BaseModel):
+    start: date
+    end: date
+
+
+class LogQuery(BaseModel):
+    """``cursor``: the UTC day to read on from (None: the first)."""
+
+    cursor: date | None = None
+
+
+class LogPage(BaseModel):
+    """Whole UTC days of events in time order; ``next_cursor`` is the day the next page starts on."""
+
+    events: list[Event]
+    next_cursor: date | None = None
+
+
+class LessonsQuery(BaseModel):
+    """``cursor``: the month (``YYYY-MM``) to read on from (None: the first)."""
+
+    cursor: str | None = None
+
+
+class LessonsPage(BaseModel):
+    """One month of lessons by lesson id; ``next_cursor`` is the next month that has some."""
+
+    lessons: dict[str, AssignedLesson]
+    next_cursor: str | None = None
+
+
+class Assigned(BaseModel):
+    """How many lessons the learner has been assigned, after AssignLesson."""
+
+    assigned: int
+
+
+class StandingsQuery(BaseModel):
+    """``learner_id``: report this learner's XP if they are in the shard; ``xp``: count the learners
+    above that XP (the learner asked for is in another shard)."""
+
+    limit: int
+    learner_id: str | None = None
+    xp: int | None = None
+
+
+class Written(BaseModel):
+    """The state keys RecordWeekXp wrote: none for a redelivered or older event."""
+
+    written: list[str]
+
+
+RECORD_EVENT: ActorMethod[Event, Recorded] = ActorMethod(LEARNER_ACTOR, "RecordEvent", Event, Recorded)
+GET_SNAPSHOT: ActorMethod[None, Snapshot | None] = ActorMethod(
+    LEARNER_ACTOR, "GetSnapshot", None, LearnerSnapshot | None
+)
+GET_DAYS: ActorMethod[DaysQuery, list[ClosedDay]] = ActorMethod(LEARNER_ACTOR, "GetDays", DaysQuery, list[Day])
+READ_LOG: ActorMethod[LogQuery, LogPage] = ActorMethod(LEARNER_ACTOR, "ReadLog", LogQuery, LogPage)
+READ_LESSONS: ActorMethod[LessonsQuery, LessonsPage] = ActorMethod(
+    LEARNER_ACTOR, "ReadLessons", LessonsQuery, LessonsPage
+)
+ASSIGN_LESSON: ActorMethod[ActorDelivery, Assigned] = ActorMethod(
+    LEARNER_ACTOR, "AssignLesson", ActorDelivery, Assigned
+)
+RECORD_WEEK_XP: ActorMethod[ActorDelivery, Written] = ActorMethod(
+    LEADERBOARD_ACTOR, "RecordWeekXp", ActorDelivery, Written
+)
+STANDINGS: ActorMethod[StandingsQuery, ShardStandings] = ActorMethod(
+    LEADERBOARD_ACTOR, "Standings", StandingsQuery, Standings
+)
+
+
+class LearnerProgress:
+    """One learner's ``LearnerProgressActor``."""
+
+    def __init__(self, sidecar: ActorInvoker, learner_id: str) -> None:
+        self.sidecar, self.learner_id = sidecar, learner_id
+
+    async def record_event(self, event: LearningEvent) -> Recorded:
+        return await RECORD_EVENT.call(self.sidecar, self.learner_id, event)
+
+    async def snapshot(self) -> Snapshot | None:
+        """The learner's snapshot; None until their first event."""
+        return await GET_SNAPSHOT.call(self.sidecar, self.learner_id, None)
+
+    async def days(self, start: date, end: date) -> list[ClosedDay]:
+        """The active local days in [start, end] and the last one before."""
+        return await GET_DAYS.call(self.sidecar, self.learner_id, DaysQuery(start=start, end=end))
+
+    async def log(self) -> AsyncIterator[LearningEvent]:
+        """Every event of the learner in time order, read a page at a time."""
+        query = LogQuery()
+        while True:
+            page = await READ_LOG.call(self.sidecar, self.learner_id, query)
+            for event in page.events:
+                yield event
+            if page.next_cursor is None:
+                return
+            query = LogQuery(cursor=page.next_cursor)
+
+    async def lessons(self) -> AsyncIterator[tuple[str, AssignedLesson]]:
+        """Every lesson generated for the learner, a month at a time."""
+        query = LessonsQuery()
+        while True:
+            page = await READ_LESSONS.call(self.sidecar, self.learner_id, query)
+            for item in page.lessons.items():
+                yield item
+            if page.next_cursor is None:
+                return
+            query = LessonsQuery(cursor=page.next_cursor)
+
+
+class LeaderboardShard:
+    """One ``LeaderboardActor``: a shard of a week (actor id ``2026-W47.07``)."""
+
+    def __init__(self, sidecar: ActorInvoker, actor_id: str) -> None:
+        self.sidecar, self.actor_id = sidecar, actor_id
+
+    async def standings(self, query: StandingsQuery) -> ShardStandings:
+        return await STANDINGS.call(self.sidecar, self.actor_id, query)

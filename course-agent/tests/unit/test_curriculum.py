@@ -1,4 +1,5 @@
-"""The built-in Python curriculum: its shape, its prerequisite graph, and that all of its code really runs.
+"""The built-in Python curriculum: its data files and schema, its shape, its prerequisite graph, and that
+all of its code really runs.
 
 Every snippet is executed out of process. To keep the run short, the snippets of one topic share a single
 subprocess; a small driver runs each one in a fresh ``__main__`` module with its own stdout capture and a
@@ -7,7 +8,6 @@ subprocess; a small driver runs each one in a fresh ``__main__`` module with its
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
@@ -16,16 +16,23 @@ import sys
 import tempfile
 from graphlib import CycleError, TopologicalSorter
 
+import jsonschema
 import pytest
+import yaml
+from pydantic import ValidationError
 
-from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, topic
-from course_agent.domain.curriculum.model import CodeExample, Exercise, LevelContent, QuizQuestion, Topic
+from course_agent.content import curriculum, read_topic
+from course_agent.domain.curriculum import CodeExample, Curriculum, Exercise, LevelContent, QuizQuestion, Topic
+from course_agent.schemas import TOPIC_SCHEMA_PATH, load_topic_schema, render_topic_schema
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 from learnflow_common.vocabulary import DIFFICULTIES
 
 REQUIRED_SLUGS = PLATFORM_TOPIC_SLUGS  # the topic ids both services accept
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SNIPPET_TIMEOUT_S = 10
+CURRICULUM = curriculum().topics
+TOPIC_SLUGS = curriculum().slugs
+topic = curriculum().topic
 
 _DRIVER = r"""
 import contextlib, io, json, signal, sys, traceback, types
@@ -149,10 +156,12 @@ def test_every_topic_has_exactly_the_three_difficulties_and_metadata(t: Topic) -
 def test_every_level_teaches_with_sections_examples_exercises_and_a_quiz(
     t: Topic, difficulty: str, level: LevelContent
 ) -> None:
+    assert level.objectives
+    assert all(o.strip() for o in level.objectives)
     assert 2 <= len(level.sections) <= 3
-    for heading, body in level.sections:
-        assert heading.strip(), body
-        assert len(body.strip()) >= 80, heading
+    for section in level.sections:
+        assert section.heading.strip(), section.id
+        assert len(section.markdown.strip()) >= 80, section.id
     assert len(level.examples) >= 2
     for ex in level.examples:
         assert ex.title.strip()
@@ -169,8 +178,8 @@ def test_every_level_teaches_with_sections_examples_exercises_and_a_quiz(
     assert len(level.quiz) >= 3
 
 
-def test_exercise_and_quiz_ids_are_unique_across_the_whole_curriculum() -> None:
-    ids = [item.id for _, _, level in _levels() for item in (*level.exercises, *level.quiz)]
+def test_item_ids_are_unique_across_the_whole_curriculum() -> None:
+    ids = [item.id for _, _, level in _levels() for item in level.items()]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     assert not duplicates
 
@@ -189,8 +198,56 @@ def _first_example() -> CodeExample:
 
 
 def test_the_model_is_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(ValidationError):
         _first_example().code = "print('changed')"  # type: ignore[misc]
+
+
+# --- the data files ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", TOPIC_SLUGS)
+def test_every_topic_file_validates_against_the_published_topic_schema(slug: str) -> None:
+    document = yaml.safe_load(TOPIC_SCHEMA_PATH.with_name(f"{slug}.yaml").read_text())
+
+    jsonschema.validate(document, load_topic_schema())
+    assert read_topic(slug).slug == slug
+
+
+def test_published_topic_schema_matches_the_model() -> None:
+    assert load_topic_schema() == render_topic_schema(), "topic schema file is stale: run `make schemas`"
+
+
+def _variables_document() -> dict:
+    return yaml.safe_load(TOPIC_SCHEMA_PATH.with_name("variables.yaml").read_text())
+
+
+def test_a_quiz_answer_outside_its_choices_is_refused_at_load() -> None:
+    document = _variables_document()
+    document["levels"]["beginner"]["quiz"][0]["answer"] = 7
+
+    with pytest.raises(ValidationError, match="not an index"):
+        Topic.model_validate(document)
+
+
+def test_an_item_filed_under_the_wrong_level_is_refused_at_load() -> None:
+    document = _variables_document()
+    document["levels"]["beginner"]["examples"][0]["difficulty"] = "advanced"
+
+    with pytest.raises(ValidationError, match="advanced but is in the beginner level"):
+        Topic.model_validate(document)
+
+
+def test_an_unknown_concept_is_refused_at_load() -> None:
+    document = _variables_document()
+    document["levels"]["beginner"]["sections"][0]["concepts_used"] = ["telepathy"]
+
+    with pytest.raises(ValidationError):
+        Topic.model_validate(document)
+
+
+def test_a_topic_listed_before_its_prerequisites_is_refused() -> None:
+    with pytest.raises(ValidationError, match="before its prerequisites"):
+        Curriculum(topics=(topic("strings"), topic("variables")))
 
 
 # --- prerequisite graph --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from graphlib import CycleError, TopologicalSorter
 
 import jsonschema
@@ -191,6 +192,14 @@ def test_every_quiz_answer_is_a_valid_index_into_three_or_four_distinct_choices(
     assert 3 <= len(question.choices) <= 4
     assert len(set(question.choices)) == len(question.choices)
     assert 0 <= question.answer < len(question.choices)
+
+
+def test_no_answer_position_holds_more_than_35_percent_of_the_bank() -> None:
+    """Before any shuffling, the bank itself gives nothing away: always picking one position scores little."""
+    positions = Counter(q.answer for _, _, level in _levels() for q in level.quiz)
+    total = sum(positions.values())
+
+    assert max(positions.values()) / total <= 0.35, positions
 
 
 def _first_example() -> CodeExample:

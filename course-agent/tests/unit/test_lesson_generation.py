@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
 
 from course_agent.content import curriculum
-from course_agent.domain.generator import Choice, choose, compose, difficulty_for
+from course_agent.domain.generator import Choice, choose, compose, difficulty_for, shuffled
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
+from course_agent.domain.lesson import QuizQuestion
 from course_agent.schemas import load_schema, render_schema
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 from learnflow_common.vocabulary import DIFFICULTIES, PROFICIENT
@@ -180,3 +183,42 @@ def test_the_next_new_topic_skips_one_that_already_has_a_lesson_waiting() -> Non
 
 def test_when_every_ready_topic_is_planned_the_first_is_taught_again() -> None:
     assert choose(curriculum(), None, NOW, planned_topics=frozenset({"variables"})).topic == "variables"
+
+
+def test_quiz_choices_are_shuffled_per_lesson_and_map_back_to_the_curriculum() -> None:
+    for seed in range(20):
+        lesson = compose(
+            curriculum(),
+            Choice("loops", "beginner", "r"),
+            None,
+            learner_id="ada",
+            lesson_id=f"ada~{seed:032x}",
+            created_at=NOW,
+            previous_lessons_on_topic=0,
+            seed=1,
+        )
+        for question in lesson.quiz:
+            held = next(q for q in curriculum().topic("loops").levels["beginner"].quiz if q.id == question.id)
+            assert question.choice_order is not None
+            assert question.choices == [held.choices[i] for i in question.choice_order]
+            assert question.choices[question.answer] == held.choices[held.answer]
+            assert question.original_choice(question.answer) == held.answer
+
+
+def test_where_the_right_answer_sits_changes_from_lesson_to_lesson() -> None:
+    held = curriculum().topic("variables").levels["beginner"].quiz[0]
+    positions = Counter(shuffled(held, f"ada~{number:032x}").answer for number in range(400))
+
+    assert set(positions) == set(range(len(held.choices)))
+    assert max(positions.values()) / 400 < 0.35
+
+
+def test_the_same_lesson_id_shuffles_a_question_the_same_way() -> None:
+    held = curriculum().topic("errors").levels["advanced"].quiz[0]
+
+    assert shuffled(held, "ada~" + "1" * 32) == shuffled(held, "ada~" + "1" * 32)
+
+
+def test_a_choice_order_that_is_not_a_permutation_is_refused() -> None:
+    with pytest.raises(ValidationError, match="permutation"):
+        QuizQuestion(id="q", question="?", choices=["a", "b"], answer=0, explanation="e", choice_order=[0, 0])

@@ -11,7 +11,8 @@ Difficulty, unless asked for: from the topic's mastery level (Beginner: beginner
 intermediate, else advanced). Composition skips refreshers of mastered prerequisites, adds a
 refresher for the others, adds remediation for weak spots, and rotates exercises and quiz questions
 by how many lessons the learner already had on the topic, so two lessons on one topic are not
-identical. Deterministic given its inputs and seed.
+identical; each question's choices are shuffled per lesson (seeded by the lesson id). Deterministic
+given its inputs and seed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import datetime
 
 from course_agent.domain.curriculum import Curriculum, Topic
 from course_agent.domain.curriculum import Exercise as CurriculumExercise
+from course_agent.domain.curriculum import QuizQuestion as CurriculumQuestion
 from course_agent.domain.knowledge import LearnerKnowledge
 from course_agent.domain.lesson import Example, Exercise, Lesson, QuizQuestion, Section
 from learnflow_common.vocabulary import LEARNING, PROFICIENT, Difficulty
@@ -140,6 +142,21 @@ def _exercise(exercise: CurriculumExercise) -> Exercise:
     )
 
 
+def shuffled(question: CurriculumQuestion, lesson_id: str) -> QuizQuestion:
+    """The question with its choices in an order of its own for this lesson (the same on every call),
+    so where the right answer sits says nothing; ``choice_order`` maps each shown choice back."""
+    order = list(range(len(question.choices)))
+    random.Random(f"{lesson_id}/{question.id}").shuffle(order)
+    return QuizQuestion(
+        id=question.id,
+        question=question.question,
+        choices=[question.choices[i] for i in order],
+        answer=order.index(question.answer),
+        explanation=question.explanation,
+        choice_order=order,
+    )
+
+
 def compose(
     curriculum: Curriculum,
     choice: Choice,
@@ -189,12 +206,7 @@ def compose(
         sections=sections,
         examples=[Example(title=e.title, code=e.code, expected_output=e.expected_output) for e in level.examples],
         exercises=[_exercise(e) for e in exercises],
-        quiz=[
-            QuizQuestion(
-                id=q.id, question=q.question, choices=list(q.choices), answer=q.answer, explanation=q.explanation
-            )
-            for q in quiz
-        ],
+        quiz=[shuffled(q, lesson_id) for q in quiz],
         prerequisites=list(subject.prerequisites),
         rationale=choice.rationale,
         generator=BUILTIN,

@@ -23,7 +23,18 @@ import yaml
 from pydantic import ValidationError
 
 from course_agent.content import curriculum, read_topic
-from course_agent.domain.curriculum import CodeExample, Curriculum, Exercise, LevelContent, QuizQuestion, Topic
+from course_agent.domain.concepts import CONCEPTS, Concept, concepts_in
+from course_agent.domain.curriculum import (
+    CodeExample,
+    Curriculum,
+    Exercise,
+    Item,
+    LevelContent,
+    QuizQuestion,
+    Topic,
+    forward_references,
+    teaching_positions,
+)
 from course_agent.schemas import TOPIC_SCHEMA_PATH, load_topic_schema, render_topic_schema
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 from learnflow_common.vocabulary import DIFFICULTIES
@@ -288,6 +299,130 @@ def test_later_topics_build_on_the_basics() -> None:
     assert {"collections", "loops"} <= set(topic("comprehensions").prerequisites)
     assert "functions" in topic("classes").prerequisites
     assert CURRICULUM[0].prerequisites == ()
+
+
+# --- no forward references ----------------------------------------------------------------------------------------
+
+# Items that still use a concept before the curriculum teaches it, to be rewritten. The test fails when
+# this list is out of date either way, so it only shrinks.
+KNOWN_FORWARD_REFERENCES: dict[str, tuple[Concept, ...]] = {
+    "variables-i-1": ("def", "raise", "return"),
+    "variables-i-2": ("def", "return"),
+    "variables-a-s2": ("if",),
+    "variables-a-e1": ("def", "return", "scope"),
+    "variables-a-e2": ("comprehension", "indexing"),
+    "variables-a-1": ("def", "return", "scope"),
+    "variables-a-2": ("def", "for", "if", "return"),
+    "strings-i-e1": ("comprehension", "generator-expression"),
+    "strings-i-1": ("def", "generator-expression", "raise", "return"),
+    "strings-i-2": ("def", "return"),
+    "strings-a-e2": ("for",),
+    "strings-a-1": ("def", "return"),
+    "strings-a-2": ("def", "return"),
+    "control-flow-b-e1": ("for",),
+    "control-flow-b-1": ("def", "return"),
+    "control-flow-b-2": ("def", "return"),
+    "control-flow-i-s1": ("dict",),
+    "control-flow-i-s2": ("return",),
+    "control-flow-i-e1": ("for",),
+    "control-flow-i-e2": ("def", "return"),
+    "control-flow-i-1": ("def", "return"),
+    "control-flow-i-2": ("def", "raise", "return", "try"),
+    "control-flow-a-s1": ("dict",),
+    "control-flow-a-e1": ("def", "for", "return"),
+    "control-flow-a-e2": ("class", "def", "dict", "return"),
+    "control-flow-a-1": ("def", "raise", "return", "try"),
+    "control-flow-a-2": ("def", "dict", "raise", "return"),
+    "control-flow-a-q2": ("dict",),
+    "loops-b-1": ("def", "return"),
+    "loops-b-2": ("def", "return"),
+    "loops-i-e2": ("def",),
+    "loops-i-1": ("comprehension", "def", "return"),
+    "loops-i-2": ("comprehension", "def", "return"),
+    "loops-a-s2": ("return",),
+    "loops-a-e1": ("comprehension", "lambda"),
+    "loops-a-e2": ("comprehension", "generator-expression"),
+    "loops-a-1": ("comprehension", "def", "generator-expression", "return"),
+    "loops-a-2": ("def", "return"),
+    "loops-a-q2": ("generator-expression",),
+    "functions-i-e1": ("comprehension", "dict"),
+    "functions-i-2": ("dict", "generator-expression", "raise", "try"),
+    "functions-a-e2": ("comprehension",),
+    "functions-a-1": ("raise", "try"),
+    "functions-a-2": ("raise",),
+    "functions-a-q2": ("comprehension",),
+    "collections-b-q3": ("set",),
+    "collections-a-e1": ("try",),
+    "collections-a-2": ("comprehension",),
+    "comprehensions-a-2": ("raise",),
+    "errors-i-s2": ("class",),
+    "errors-i-e2": ("class",),
+    "errors-i-1": ("class",),
+    "errors-a-e1": ("class",),
+    "errors-a-q3": ("with",),
+    "files-a-s2": ("yield",),
+    "files-a-e2": ("yield",),
+    "files-a-1": ("class",),
+    "files-a-2": ("yield",),
+}
+
+
+def _code_of(item: Item) -> str | None:
+    if isinstance(item, CodeExample):
+        return item.code
+    if isinstance(item, Exercise):
+        return "\n".join((item.starter_code, item.solution, item.tests))
+    return None
+
+
+def test_every_concept_of_the_vocabulary_is_taught_exactly_once() -> None:
+    taught = Counter(c for _, _, level in _levels() for item in level.items() for c in item.concepts_taught)
+
+    assert set(taught) == set(CONCEPTS)
+    assert not {c: n for c, n in taught.items() if n > 1}
+
+
+@pytest.mark.parametrize(
+    "item", [item for _, _, level in _levels() for item in (*level.examples, *level.exercises)], ids=lambda i: i.id
+)
+def test_every_code_item_declares_exactly_the_concepts_its_code_uses(item: Item) -> None:
+    code = _code_of(item)
+    assert code is not None
+
+    assert set(item.concepts_used) == concepts_in(code)
+
+
+def test_no_item_uses_a_concept_before_the_curriculum_teaches_it() -> None:
+    found = forward_references(curriculum())
+
+    assert {k: v for k, v in found.items() if KNOWN_FORWARD_REFERENCES.get(k) != v} == {}, "forward references"
+    assert set(KNOWN_FORWARD_REFERENCES) <= set(found), "rewritten: remove from KNOWN_FORWARD_REFERENCES"
+
+
+def test_the_beginner_levels_of_the_first_topics_need_no_def_and_no_loop() -> None:
+    early = [level for t in CURRICULUM[:2] for d, level in t.levels.items() if d == "beginner"]
+
+    for level in early:
+        for item in level.items():
+            assert not {"def", "return", "for", "while"} & set(item.concepts_used), item.id
+
+
+def test_an_item_using_a_concept_taught_later_is_found() -> None:
+    taught_late = _first_example().model_copy(update={"concepts_used": ("class",)})
+    first = CURRICULUM[0]
+    beginner = first.levels["beginner"].model_copy(update={"examples": (taught_late,)})
+    changed = first.model_copy(update={"levels": {**first.levels, "beginner": beginner}})
+
+    assert forward_references(Curriculum(topics=(changed, *CURRICULUM[1:])))[taught_late.id] == ("class",)
+
+
+def test_each_concept_is_taught_where_the_curriculum_says() -> None:
+    where = teaching_positions(curriculum())
+
+    assert where["def"] == ("functions", "beginner")
+    assert where["for"] == ("loops", "beginner")
+    assert where["class"] == ("classes", "beginner")
+    assert where["comprehension"] == ("comprehensions", "beginner")
 
 
 # --- the code actually runs ----------------------------------------------------------------------------------------

@@ -144,3 +144,37 @@ class Curriculum(BaseModel):
             if candidate.slug == slug:
                 return candidate
         raise KeyError(f"unknown topic {slug!r}; known: {', '.join(self.slugs)}")
+
+
+def teaching_positions(curriculum: Curriculum) -> dict[Concept, tuple[str, Difficulty]]:
+    """Where each concept is taught: the topic and level of the first item that declares it taught."""
+    taught: dict[Concept, tuple[str, Difficulty]] = {}
+    for topic, difficulty, item in _in_order(curriculum):
+        for concept in item.concepts_taught:
+            taught.setdefault(concept, (topic.slug, difficulty))
+    return taught
+
+
+def forward_references(curriculum: Curriculum) -> dict[str, tuple[Concept, ...]]:
+    """Items that use a concept the curriculum has not taught by then, with those concepts.
+
+    Position is curriculum order: a topic's levels in order, after every earlier topic (prerequisites
+    come first). An item may use what its own level teaches.
+    """
+    order = {(topic.slug, difficulty): i for i, (topic, difficulty, _) in enumerate(_levels(curriculum))}
+    taught = {concept: order[where] for concept, where in teaching_positions(curriculum).items()}
+    found: dict[str, tuple[Concept, ...]] = {}
+    for topic, difficulty, item in _in_order(curriculum):
+        here = order[(topic.slug, difficulty)]
+        early = tuple(c for c in item.concepts_used if taught.get(c, len(order)) > here)
+        if early:
+            found[item.id] = early
+    return found
+
+
+def _levels(curriculum: Curriculum) -> list[tuple[Topic, Difficulty, LevelContent]]:
+    return [(topic, difficulty, level) for topic in curriculum.topics for difficulty, level in topic.levels.items()]
+
+
+def _in_order(curriculum: Curriculum) -> list[tuple[Topic, Difficulty, Item]]:
+    return [(topic, difficulty, item) for topic, difficulty, level in _levels(curriculum) for item in level.items()]

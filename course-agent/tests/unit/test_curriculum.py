@@ -306,19 +306,6 @@ def test_later_topics_build_on_the_basics() -> None:
 # Items that still use a concept before the curriculum teaches it, to be rewritten. The test fails when
 # this list is out of date either way, so it only shrinks.
 KNOWN_FORWARD_REFERENCES: dict[str, tuple[Concept, ...]] = {
-    "variables-i-1": ("def", "raise", "return"),
-    "variables-i-2": ("def", "return"),
-    "variables-a-s2": ("if",),
-    "variables-a-e1": ("def", "return", "scope"),
-    "variables-a-e2": ("comprehension", "indexing"),
-    "variables-a-1": ("def", "return", "scope"),
-    "variables-a-2": ("def", "for", "if", "return"),
-    "strings-i-e1": ("comprehension", "generator-expression"),
-    "strings-i-1": ("def", "generator-expression", "raise", "return"),
-    "strings-i-2": ("def", "return"),
-    "strings-a-e2": ("for",),
-    "strings-a-1": ("def", "return"),
-    "strings-a-2": ("def", "return"),
     "control-flow-b-e1": ("for",),
     "control-flow-b-1": ("def", "return"),
     "control-flow-b-2": ("def", "return"),

@@ -306,21 +306,6 @@ def test_later_topics_build_on_the_basics() -> None:
 # Items that still use a concept before the curriculum teaches it, to be rewritten. The test fails when
 # this list is out of date either way, so it only shrinks.
 KNOWN_FORWARD_REFERENCES: dict[str, tuple[Concept, ...]] = {
-    "control-flow-b-e1": ("for",),
-    "control-flow-b-1": ("def", "return"),
-    "control-flow-b-2": ("def", "return"),
-    "control-flow-i-s1": ("dict",),
-    "control-flow-i-s2": ("return",),
-    "control-flow-i-e1": ("for",),
-    "control-flow-i-e2": ("def", "return"),
-    "control-flow-i-1": ("def", "return"),
-    "control-flow-i-2": ("def", "raise", "return", "try"),
-    "control-flow-a-s1": ("dict",),
-    "control-flow-a-e1": ("def", "for", "return"),
-    "control-flow-a-e2": ("class", "def", "dict", "return"),
-    "control-flow-a-1": ("def", "raise", "return", "try"),
-    "control-flow-a-2": ("def", "dict", "raise", "return"),
-    "control-flow-a-q2": ("dict",),
     "loops-b-1": ("def", "return"),
     "loops-b-2": ("def", "return"),
     "loops-i-e2": ("def",),

@@ -306,17 +306,6 @@ def test_later_topics_build_on_the_basics() -> None:
 # Items that still use a concept before the curriculum teaches it, to be rewritten. The test fails when
 # this list is out of date either way, so it only shrinks.
 KNOWN_FORWARD_REFERENCES: dict[str, tuple[Concept, ...]] = {
-    "loops-b-1": ("def", "return"),
-    "loops-b-2": ("def", "return"),
-    "loops-i-e2": ("def",),
-    "loops-i-1": ("comprehension", "def", "return"),
-    "loops-i-2": ("comprehension", "def", "return"),
-    "loops-a-s2": ("return",),
-    "loops-a-e1": ("comprehension", "lambda"),
-    "loops-a-e2": ("comprehension", "generator-expression"),
-    "loops-a-1": ("comprehension", "def", "generator-expression", "return"),
-    "loops-a-2": ("def", "return"),
-    "loops-a-q2": ("generator-expression",),
     "functions-i-e1": ("comprehension", "dict"),
     "functions-i-2": ("dict", "generator-expression", "raise", "try"),
     "functions-a-e2": ("comprehension",),

@@ -33,6 +33,7 @@ from course_agent.domain.curriculum import (
     QuizQuestion,
     Topic,
     forward_references,
+    revealing_hints,
     teaching_positions,
 )
 from course_agent.schemas import TOPIC_SCHEMA_PATH, load_topic_schema, render_topic_schema
@@ -312,7 +313,6 @@ KNOWN_FORWARD_REFERENCES: dict[str, tuple[Concept, ...]] = {
     "errors-a-e1": ("class",),
     "files-a-s2": ("yield",),
     "files-a-e2": ("yield",),
-    "files-a-1": ("class",),
     "files-a-2": ("yield",),
 }
 
@@ -373,6 +373,21 @@ def test_each_concept_is_taught_where_the_curriculum_says() -> None:
     assert where["for"] == ("loops", "beginner")
     assert where["class"] == ("classes", "beginner")
     assert where["comprehension"] == ("comprehensions", "beginner")
+
+
+# --- hints --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise", [x for _, _, level in _levels() for x in level.exercises], ids=lambda x: x.id)
+def test_no_hint_gives_a_line_of_the_solution_away(exercise: Exercise) -> None:
+    assert revealing_hints(exercise) == []
+
+
+def test_a_hint_quoting_the_answer_expression_is_found() -> None:
+    exercise = topic("comprehensions").levels["beginner"].exercises[1]
+    leaky = exercise.model_copy(update={"hints": ("`[len(w) for w in words]`",)})
+
+    assert [line for _, line in revealing_hints(leaky)] == ["[len(w) for w in words]"]
 
 
 # --- the code actually runs ----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ teaches, so a test can check that nothing uses a concept before the curriculum h
 
 from __future__ import annotations
 
+import re
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -59,6 +60,29 @@ class Exercise(Item):
     tests: str = Field(min_length=1)
 
 
+_ANSWER_PREFIX = re.compile(r"^(?:return |yield |[A-Za-z_][\w.\[\]\"']* [-+*/]?= )")
+_NOT_THE_ANSWER = ("def ", "class ", "import ", "from ", "@", "else:", "try:", "finally:", "pass", "...")
+
+
+def revealing_hints(exercise: Exercise) -> list[tuple[str, str]]:
+    """Hints that give a line of the solution away verbatim, each with the line it gives.
+
+    A line counts, or its expression after ``return``, ``yield`` or ``name =``, when it is at least 8
+    characters, more than a name, and not already in the starter code; signatures, imports and bare
+    keywords do not.
+    """
+    starter = {line.strip() for line in exercise.starter_code.splitlines()}
+    answers: set[str] = set()
+    for raw in exercise.solution.splitlines():
+        line = raw.strip()
+        if line in starter or line.startswith(_NOT_THE_ANSWER):
+            continue
+        answers.add(line)
+        answers.add(_ANSWER_PREFIX.sub("", line))
+    given_away = sorted(a for a in answers if len(a) >= 8 and not a.isidentifier())
+    return [(hint, line) for hint in exercise.hints for line in given_away if line in hint]
+
+
 class QuizQuestion(Item):
     """A multiple-choice question; ``answer`` is the index of the correct entry in ``choices``."""
 
@@ -88,6 +112,7 @@ class LevelContent(BaseModel):
     quiz: tuple[QuizQuestion, ...] = Field(min_length=1)
 
     def items(self) -> tuple[Item, ...]:
+        """Every item of the level, in lesson order."""
         return (*self.sections, *self.examples, *self.exercises, *self.quiz)
 
 

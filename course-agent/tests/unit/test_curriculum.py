@@ -184,7 +184,7 @@ def test_every_level_teaches_with_sections_examples_exercises_and_a_quiz(
     assert len({ex.solution for ex in level.exercises}) == len(level.exercises), "exercises must differ"
     for ex in level.exercises:
         assert ex.prompt.strip()
-        assert ex.hints
+        assert len(ex.hints) >= 2, "hints are graded: a nudge first, then a more specific one"
         assert all(h.strip() for h in ex.hints)
         assert "assert" in ex.tests
         assert ex.starter_code != ex.solution

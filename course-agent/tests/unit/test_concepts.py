@@ -54,3 +54,10 @@ def test_code_that_does_not_parse_is_an_error_not_an_empty_set() -> None:
 
 def test_the_vocabulary_has_no_duplicates() -> None:
     assert len(set(CONCEPTS)) == len(CONCEPTS)
+
+
+def test_a_class_that_only_names_its_base_is_an_exception_class_and_any_other_a_class() -> None:
+    assert concepts_in("class Oops(Exception):\n    pass") == {"exception-class"}
+    assert concepts_in('class Oops(ValueError):\n    """Bad input."""') == {"exception-class"}
+    assert concepts_in("class Oops(Exception):\n    code = 3") == {"class"}
+    assert concepts_in("class Empty:\n    pass") == {"class"}

@@ -36,6 +36,7 @@ Concept = Literal[
     "raise",
     "with",
     "class",
+    "exception-class",
     "yield",
     "async",
     "import",
@@ -88,15 +89,26 @@ _BY_NODE: Final[dict[type[ast.AST], Concept]] = {
 def concepts_in(source: str) -> frozenset[Concept]:
     """The concepts Python ``source`` uses; raises ``SyntaxError`` if it is not valid Python.
 
-    Annotations count as ``type-hints`` only: ``list[str]`` in a hint is not indexing.
+    Annotations count as ``type-hints`` only: ``list[str]`` in a hint is not indexing. A class statement
+    whose body is only ``pass``, ``...`` or a docstring is an ``exception-class`` (how errors defines its
+    own exceptions before classes are taught), any other is a ``class``.
     """
     found: set[Concept] = set()
     _visit(ast.parse(source), found)
     return frozenset(found)
 
 
+def _is_filler(statement: ast.stmt) -> bool:
+    """``pass``, ``...`` or a docstring: a class made of these only names its base (``class Oops(Exception): pass``)."""
+    return isinstance(statement, ast.Pass) or (
+        isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+    )
+
+
 def _visit(node: ast.AST, found: set[Concept]) -> None:
     concept = _BY_NODE.get(type(node))
+    if isinstance(node, ast.ClassDef) and node.bases and all(_is_filler(s) for s in node.body):
+        concept = "exception-class"
     if concept is not None:
         found.add(concept)
     if isinstance(node, ast.Tuple | ast.List | ast.Starred):

@@ -23,7 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from course_agent.content import curriculum, read_topic
-from course_agent.domain.concepts import CONCEPTS, Concept, concepts_in
+from course_agent.domain.concepts import CONCEPTS, concepts_in
 from course_agent.domain.curriculum import (
     CodeExample,
     Curriculum,
@@ -304,14 +304,6 @@ def test_later_topics_build_on_the_basics() -> None:
 
 # --- no forward references ----------------------------------------------------------------------------------------
 
-# Items that still use a concept before the curriculum teaches it, to be rewritten. The test fails when
-# this list is out of date either way, so it only shrinks.
-KNOWN_FORWARD_REFERENCES: dict[str, tuple[Concept, ...]] = {
-    "files-a-s2": ("yield",),
-    "files-a-e2": ("yield",),
-    "files-a-2": ("yield",),
-}
-
 
 def _code_of(item: Item) -> str | None:
     if isinstance(item, CodeExample):
@@ -339,10 +331,7 @@ def test_every_code_item_declares_exactly_the_concepts_its_code_uses(item: Item)
 
 
 def test_no_item_uses_a_concept_before_the_curriculum_teaches_it() -> None:
-    found = forward_references(curriculum())
-
-    assert {k: v for k, v in found.items() if KNOWN_FORWARD_REFERENCES.get(k) != v} == {}, "forward references"
-    assert set(KNOWN_FORWARD_REFERENCES) <= set(found), "rewritten: remove from KNOWN_FORWARD_REFERENCES"
+    assert forward_references(curriculum()) == {}
 
 
 def test_the_beginner_levels_of_the_first_topics_need_no_def_and_no_loop() -> None:

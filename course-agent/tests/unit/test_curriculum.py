@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections import Counter
 from graphlib import CycleError, TopologicalSorter
 
@@ -418,3 +419,11 @@ def test_the_snippet_driver_reports_output_and_failures_per_snippet() -> None:
     assert not results["b"]["ok"]
     assert "NameError" in results["b"]["error"]
     assert not results["c"]["ok"]
+
+
+def test_the_topic_files_and_their_schema_ship_as_package_data() -> None:
+    pyproject = tomllib.loads((TOPIC_SCHEMA_PATH.parents[3] / "pyproject.toml").read_text())
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["course_agent"]
+
+    assert {"content/*.yaml", "content/*.json"} <= set(shipped)
+    assert sorted(p.stem for p in TOPIC_SCHEMA_PATH.parent.glob("*.yaml")) == sorted(TOPIC_SLUGS)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from harness import load, operator_headers, print_header, print_row, running_stack, summary
 
-from course_agent.domain.curriculum import CURRICULUM
+from course_agent.content import curriculum
 from course_agent.domain.generator import choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
 
@@ -24,14 +24,15 @@ from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
 def in_process(iterations: int) -> dict[str, float]:
     knowledge = LearnerKnowledge(
         learner_id="bench",
-        topics={t.slug: TopicKnowledge(attempts=3, scores=(80, 85, 90), mastery=80) for t in CURRICULUM[:5]},
+        topics={t.slug: TopicKnowledge(attempts=3, scores=(80, 85, 90), mastery=80) for t in curriculum().topics[:5]},
     )
     latencies = []
     started = time.perf_counter()
     for number in range(iterations):
         begin = time.perf_counter()
-        choice = choose(knowledge, datetime.now(UTC))
+        choice = choose(curriculum(), knowledge, datetime.now(UTC))
         compose(
+            curriculum(),
             choice,
             knowledge,
             learner_id="bench",

@@ -1,6 +1,6 @@
 """The curriculum's topic slugs: the identifiers both services accept for a topic.
 
-The Course Agent's curriculum (course_agent.domain.curriculum) holds the content; a test there
+The Course Agent's curriculum (course_agent/content/<slug>.yaml) holds the content; a test there
 checks it teaches exactly these topics, in this order.
 """
 

@@ -8,12 +8,14 @@ from course_agent import __version__
 from course_agent.adapters.actors import LearnerPlanActor
 from course_agent.adapters.feed import LessonFeedActor, LessonFeedCatalogActor
 from course_agent.api import events, lessons
+from course_agent.content import curriculum
 from course_agent.settings import Settings
 from learnflow_common.app import create_dapr_app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    curriculum()  # read and validated now: a broken content file stops the start, not a learner's request
     return create_dapr_app(
         title="LearnFlow Course Agent",
         version=__version__,

@@ -12,6 +12,7 @@ import zlib
 from datetime import datetime
 from typing import Any
 
+from course_agent.content import curriculum
 from course_agent.domain.generator import BUILTIN, choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, from_status
 from course_agent.domain.lesson import Lesson
@@ -56,8 +57,9 @@ def draft_lesson(
     """The built-in generator's lesson for the learner: the topic and difficulty asked for, or what
     their knowledge and plan call for next; ``source_note`` (where the knowledge came from) is
     added to the rationale."""
-    choice = choose(knowledge, now, topic, difficulty, planned_topics(meta, knowledge))
+    choice = choose(curriculum(), knowledge, now, topic, difficulty, planned_topics(meta, knowledge))
     lesson = compose(
+        curriculum(),
         choice,
         knowledge,
         learner_id=learner_id,

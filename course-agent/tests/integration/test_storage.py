@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from course_agent.adapters import feed
+from course_agent.content import curriculum
 from course_agent.domain.generator import choose, compose
 from course_agent.layout import SUMMARY_FIELDS
 from course_agent.planning import lesson_id_for
@@ -94,7 +95,8 @@ def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
     start = datetime.now(UTC) - timedelta(days=30)
     documents = [
         compose(
-            choose(None, start, ("variables", "loops")[number % 2]),
+            curriculum(),
+            choose(curriculum(), None, start, ("variables", "loops")[number % 2]),
             None,
             learner_id=learner,
             lesson_id=lesson_id_for(learner, f"old-{number}"),

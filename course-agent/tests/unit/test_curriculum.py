@@ -1,4 +1,5 @@
-"""The built-in Python curriculum: its shape, its prerequisite graph, and that all of its code really runs.
+"""The built-in Python curriculum: its data files and schema, its shape, its prerequisite graph, and that
+all of its code really runs.
 
 Every snippet is executed out of process. To keep the run short, the snippets of one topic share a single
 subprocess; a small driver runs each one in a fresh ``__main__`` module with its own stdout capture and a
@@ -7,25 +8,45 @@ subprocess; a small driver runs each one in a fresh ``__main__`` module with its
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import re
 import subprocess
 import sys
 import tempfile
+import tomllib
+from collections import Counter
 from graphlib import CycleError, TopologicalSorter
 
+import jsonschema
 import pytest
+import yaml
+from pydantic import ValidationError
 
-from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, topic
-from course_agent.domain.curriculum.model import CodeExample, Exercise, LevelContent, QuizQuestion, Topic
+from course_agent.content import curriculum, read_topic
+from course_agent.domain.concepts import CONCEPTS, concepts_in
+from course_agent.domain.curriculum import (
+    CodeExample,
+    Curriculum,
+    Exercise,
+    Item,
+    LevelContent,
+    QuizQuestion,
+    Topic,
+    forward_references,
+    revealing_hints,
+    teaching_positions,
+)
+from course_agent.schemas import TOPIC_SCHEMA_PATH, load_topic_schema, render_topic_schema
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 from learnflow_common.vocabulary import DIFFICULTIES
 
 REQUIRED_SLUGS = PLATFORM_TOPIC_SLUGS  # the topic ids both services accept
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SNIPPET_TIMEOUT_S = 10
+CURRICULUM = curriculum().topics
+TOPIC_SLUGS = curriculum().slugs
+topic = curriculum().topic
 
 _DRIVER = r"""
 import contextlib, io, json, signal, sys, traceback, types
@@ -149,10 +170,12 @@ def test_every_topic_has_exactly_the_three_difficulties_and_metadata(t: Topic) -
 def test_every_level_teaches_with_sections_examples_exercises_and_a_quiz(
     t: Topic, difficulty: str, level: LevelContent
 ) -> None:
+    assert level.objectives
+    assert all(o.strip() for o in level.objectives)
     assert 2 <= len(level.sections) <= 3
-    for heading, body in level.sections:
-        assert heading.strip(), body
-        assert len(body.strip()) >= 80, heading
+    for section in level.sections:
+        assert section.heading.strip(), section.id
+        assert len(section.markdown.strip()) >= 80, section.id
     assert len(level.examples) >= 2
     for ex in level.examples:
         assert ex.title.strip()
@@ -162,15 +185,15 @@ def test_every_level_teaches_with_sections_examples_exercises_and_a_quiz(
     assert len({ex.solution for ex in level.exercises}) == len(level.exercises), "exercises must differ"
     for ex in level.exercises:
         assert ex.prompt.strip()
-        assert ex.hints
+        assert len(ex.hints) >= 2, "hints are graded: a nudge first, then a more specific one"
         assert all(h.strip() for h in ex.hints)
         assert "assert" in ex.tests
         assert ex.starter_code != ex.solution
     assert len(level.quiz) >= 3
 
 
-def test_exercise_and_quiz_ids_are_unique_across_the_whole_curriculum() -> None:
-    ids = [item.id for _, _, level in _levels() for item in (*level.exercises, *level.quiz)]
+def test_item_ids_are_unique_across_the_whole_curriculum() -> None:
+    ids = [item.id for _, _, level in _levels() for item in level.items()]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     assert not duplicates
 
@@ -184,13 +207,69 @@ def test_every_quiz_answer_is_a_valid_index_into_three_or_four_distinct_choices(
     assert 0 <= question.answer < len(question.choices)
 
 
+def test_no_answer_position_holds_more_than_35_percent_of_the_bank() -> None:
+    """Before any shuffling, the bank itself gives nothing away: always picking one position scores little."""
+    positions = Counter(q.answer for _, _, level in _levels() for q in level.quiz)
+    total = sum(positions.values())
+
+    assert max(positions.values()) / total <= 0.35, positions
+
+
 def _first_example() -> CodeExample:
     return CURRICULUM[0].levels["beginner"].examples[0]
 
 
 def test_the_model_is_frozen() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(ValidationError):
         _first_example().code = "print('changed')"  # type: ignore[misc]
+
+
+# --- the data files ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", TOPIC_SLUGS)
+def test_every_topic_file_validates_against_the_published_topic_schema(slug: str) -> None:
+    document = yaml.safe_load(TOPIC_SCHEMA_PATH.with_name(f"{slug}.yaml").read_text())
+
+    jsonschema.validate(document, load_topic_schema())
+    assert read_topic(slug).slug == slug
+
+
+def test_published_topic_schema_matches_the_model() -> None:
+    assert load_topic_schema() == render_topic_schema(), "topic schema file is stale: run `make schemas`"
+
+
+def _variables_document() -> dict:
+    return yaml.safe_load(TOPIC_SCHEMA_PATH.with_name("variables.yaml").read_text())
+
+
+def test_a_quiz_answer_outside_its_choices_is_refused_at_load() -> None:
+    document = _variables_document()
+    document["levels"]["beginner"]["quiz"][0]["answer"] = 7
+
+    with pytest.raises(ValidationError, match="not an index"):
+        Topic.model_validate(document)
+
+
+def test_an_item_filed_under_the_wrong_level_is_refused_at_load() -> None:
+    document = _variables_document()
+    document["levels"]["beginner"]["examples"][0]["difficulty"] = "advanced"
+
+    with pytest.raises(ValidationError, match="advanced but is in the beginner level"):
+        Topic.model_validate(document)
+
+
+def test_an_unknown_concept_is_refused_at_load() -> None:
+    document = _variables_document()
+    document["levels"]["beginner"]["sections"][0]["concepts_used"] = ["telepathy"]
+
+    with pytest.raises(ValidationError):
+        Topic.model_validate(document)
+
+
+def test_a_topic_listed_before_its_prerequisites_is_refused() -> None:
+    with pytest.raises(ValidationError, match="before its prerequisites"):
+        Curriculum(topics=(topic("strings"), topic("variables")))
 
 
 # --- prerequisite graph --------------------------------------------------------------------------------------------
@@ -222,6 +301,79 @@ def test_later_topics_build_on_the_basics() -> None:
     assert {"collections", "loops"} <= set(topic("comprehensions").prerequisites)
     assert "functions" in topic("classes").prerequisites
     assert CURRICULUM[0].prerequisites == ()
+
+
+# --- no forward references ----------------------------------------------------------------------------------------
+
+
+def _code_of(item: Item) -> str | None:
+    if isinstance(item, CodeExample):
+        return item.code
+    if isinstance(item, Exercise):
+        return "\n".join((item.starter_code, item.solution, item.tests))
+    return None
+
+
+def test_every_concept_of_the_vocabulary_is_taught_exactly_once() -> None:
+    taught = Counter(c for _, _, level in _levels() for item in level.items() for c in item.concepts_taught)
+
+    assert set(taught) == set(CONCEPTS)
+    assert not {c: n for c, n in taught.items() if n > 1}
+
+
+@pytest.mark.parametrize(
+    "item", [item for _, _, level in _levels() for item in (*level.examples, *level.exercises)], ids=lambda i: i.id
+)
+def test_every_code_item_declares_exactly_the_concepts_its_code_uses(item: Item) -> None:
+    code = _code_of(item)
+    assert code is not None
+
+    assert set(item.concepts_used) == concepts_in(code)
+
+
+def test_no_item_uses_a_concept_before_the_curriculum_teaches_it() -> None:
+    assert forward_references(curriculum()) == {}
+
+
+def test_the_beginner_levels_of_the_first_topics_need_no_def_and_no_loop() -> None:
+    early = [level for t in CURRICULUM[:2] for d, level in t.levels.items() if d == "beginner"]
+
+    for level in early:
+        for item in level.items():
+            assert not {"def", "return", "for", "while"} & set(item.concepts_used), item.id
+
+
+def test_an_item_using_a_concept_taught_later_is_found() -> None:
+    taught_late = _first_example().model_copy(update={"concepts_used": ("class",)})
+    first = CURRICULUM[0]
+    beginner = first.levels["beginner"].model_copy(update={"examples": (taught_late,)})
+    changed = first.model_copy(update={"levels": {**first.levels, "beginner": beginner}})
+
+    assert forward_references(Curriculum(topics=(changed, *CURRICULUM[1:])))[taught_late.id] == ("class",)
+
+
+def test_each_concept_is_taught_where_the_curriculum_says() -> None:
+    where = teaching_positions(curriculum())
+
+    assert where["def"] == ("functions", "beginner")
+    assert where["for"] == ("loops", "beginner")
+    assert where["class"] == ("classes", "beginner")
+    assert where["comprehension"] == ("comprehensions", "beginner")
+
+
+# --- hints --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exercise", [x for _, _, level in _levels() for x in level.exercises], ids=lambda x: x.id)
+def test_no_hint_gives_a_line_of_the_solution_away(exercise: Exercise) -> None:
+    assert revealing_hints(exercise) == []
+
+
+def test_a_hint_quoting_the_answer_expression_is_found() -> None:
+    exercise = topic("comprehensions").levels["beginner"].exercises[1]
+    leaky = exercise.model_copy(update={"hints": ("`[len(w) for w in words]`",)})
+
+    assert [line for _, line in revealing_hints(leaky)] == ["[len(w) for w in words]"]
 
 
 # --- the code actually runs ----------------------------------------------------------------------------------------
@@ -267,3 +419,11 @@ def test_the_snippet_driver_reports_output_and_failures_per_snippet() -> None:
     assert not results["b"]["ok"]
     assert "NameError" in results["b"]["error"]
     assert not results["c"]["ok"]
+
+
+def test_the_topic_files_and_their_schema_ship_as_package_data() -> None:
+    pyproject = tomllib.loads((TOPIC_SCHEMA_PATH.parents[3] / "pyproject.toml").read_text())
+    shipped = pyproject["tool"]["setuptools"]["package-data"]["course_agent"]
+
+    assert {"content/*.yaml", "content/*.json"} <= set(shipped)
+    assert sorted(p.stem for p in TOPIC_SCHEMA_PATH.parent.glob("*.yaml")) == sorted(TOPIC_SLUGS)

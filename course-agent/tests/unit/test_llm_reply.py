@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from course_agent.content import curriculum
 from course_agent.domain.generator import Choice, compose
 from course_agent.domain.prompt import parse_reply, user_prompt
 from course_agent.schemas import load_schema
 
 DRAFT = compose(
+    curriculum(),
     Choice("loops", "beginner", "next topic"),
     None,
     learner_id="ada",

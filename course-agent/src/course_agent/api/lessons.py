@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from course_agent.adapters.actor_interface import LearnerPlan, LessonQuery, LessonRequest
 from course_agent.adapters.feed import decode_cursor, feed_page, import_legacy_feed
-from course_agent.domain.curriculum import TOPIC_SLUGS
 from course_agent.domain.lesson import Lesson
 from learnflow_common.app import Sidecar, get_settings
 from learnflow_common.auth import ADMIN_SCOPE, Caller
+from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.problems import Problem, invalid_field
 from learnflow_common.ratelimit import LimitedCaller
 from learnflow_common.settings import DaprAppSettings

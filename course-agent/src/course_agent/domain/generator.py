@@ -11,7 +11,8 @@ Difficulty, unless asked for: from the topic's mastery level (Beginner: beginner
 intermediate, else advanced). Composition skips refreshers of mastered prerequisites, adds a
 refresher for the others, adds remediation for weak spots, and rotates exercises and quiz questions
 by how many lessons the learner already had on the topic, so two lessons on one topic are not
-identical. Deterministic given its inputs and seed.
+identical; each question's choices are shuffled per lesson (seeded by the lesson id). Deterministic
+given its inputs and seed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import random
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from course_agent.domain.curriculum import CURRICULUM, TOPIC_SLUGS, Topic, topic
-from course_agent.domain.curriculum.model import Exercise as CurriculumExercise
+from course_agent.domain.curriculum import Curriculum, Topic
+from course_agent.domain.curriculum import Exercise as CurriculumExercise
+from course_agent.domain.curriculum import QuizQuestion as CurriculumQuestion
 from course_agent.domain.knowledge import LearnerKnowledge
 from course_agent.domain.lesson import Example, Exercise, Lesson, QuizQuestion, Section
 from learnflow_common.vocabulary import LEARNING, PROFICIENT, Difficulty
@@ -47,6 +49,7 @@ def difficulty_for(mastery: int) -> Difficulty:
 
 
 def choose(
+    curriculum: Curriculum,
     knowledge: LearnerKnowledge | None,
     now: datetime,
     requested_topic: str | None = None,
@@ -57,7 +60,7 @@ def choose(
     the next new topic skips those, so back-to-back requests do not claim the same next lesson."""
     known = knowledge or LearnerKnowledge(learner_id="")
     known = replace(  # only what the curriculum can teach (old data may name other topics)
-        known, topics={name: state for name, state in known.topics.items() if name in TOPIC_SLUGS}
+        known, topics={name: state for name, state in known.topics.items() if name in curriculum.slugs}
     )
     if requested_topic is not None:
         mastery = known.mastery(requested_topic)
@@ -89,7 +92,7 @@ def choose(
         )
     ready = [
         candidate
-        for candidate in CURRICULUM
+        for candidate in curriculum.topics
         if known.mastery(candidate.slug) < PROFICIENT
         and all(known.mastery(p) >= PROFICIENT for p in candidate.prerequisites)
     ]
@@ -106,7 +109,7 @@ def choose(
         return _with_difficulty(
             Choice(candidate.slug, difficulty_for(known.mastery(candidate.slug)), reason), requested_difficulty
         )
-    weakest = min(CURRICULUM, key=lambda t: (known.mastery(t.slug), t.slug))
+    weakest = min(curriculum.topics, key=lambda t: (known.mastery(t.slug), t.slug))
     return _with_difficulty(
         Choice(weakest.slug, "advanced", f"all topics mastered; deepening the least mastered, '{weakest.slug}'"),
         requested_difficulty,
@@ -139,7 +142,23 @@ def _exercise(exercise: CurriculumExercise) -> Exercise:
     )
 
 
+def shuffled(question: CurriculumQuestion, lesson_id: str) -> QuizQuestion:
+    """The question with its choices in an order of its own for this lesson (the same on every call),
+    so where the right answer sits says nothing; ``choice_order`` maps each shown choice back."""
+    order = list(range(len(question.choices)))
+    random.Random(f"{lesson_id}/{question.id}").shuffle(order)
+    return QuizQuestion(
+        id=question.id,
+        question=question.question,
+        choices=[question.choices[i] for i in order],
+        answer=order.index(question.answer),
+        explanation=question.explanation,
+        choice_order=order,
+    )
+
+
 def compose(
+    curriculum: Curriculum,
     choice: Choice,
     knowledge: LearnerKnowledge | None,
     *,
@@ -151,13 +170,13 @@ def compose(
     request_id: str | None = None,
 ) -> Lesson:
     known = knowledge or LearnerKnowledge(learner_id=learner_id)
-    subject: Topic = topic(choice.topic)
+    subject: Topic = curriculum.topic(choice.topic)
     level = subject.levels[choice.difficulty]
     rng = random.Random(seed)
-    sections = [Section(heading=heading, markdown=body) for heading, body in level.sections]
+    sections = [Section(heading=s.heading, markdown=s.markdown) for s in level.sections]
     unmastered = [p for p in subject.prerequisites if known.mastery(p) < PROFICIENT]
     if unmastered:
-        refreshers = "\n".join(f"- **{topic(p).title}**: {topic(p).summary}" for p in unmastered)
+        refreshers = "\n".join(f"- **{curriculum.topic(p).title}**: {curriculum.topic(p).summary}" for p in unmastered)
         sections.insert(0, Section(heading="Refresher first", markdown=f"This lesson builds on:\n\n{refreshers}"))
     exercises = _rotate(level.exercises, previous_lessons_on_topic)[:2]
     if choice.remediation and choice.difficulty != "beginner":
@@ -182,17 +201,12 @@ def compose(
         topic=subject.slug,
         difficulty=choice.difficulty,
         title=f"{subject.title} ({choice.difficulty})",
-        objectives=list(subject.objectives),
+        objectives=list(level.objectives),
         estimated_minutes=subject.estimated_minutes + (10 if choice.remediation else 0),
         sections=sections,
         examples=[Example(title=e.title, code=e.code, expected_output=e.expected_output) for e in level.examples],
         exercises=[_exercise(e) for e in exercises],
-        quiz=[
-            QuizQuestion(
-                id=q.id, question=q.question, choices=list(q.choices), answer=q.answer, explanation=q.explanation
-            )
-            for q in quiz
-        ],
+        quiz=[shuffled(q, lesson_id) for q in quiz],
         prerequisites=list(subject.prerequisites),
         rationale=choice.rationale,
         generator=BUILTIN,

@@ -7,9 +7,9 @@ clients; an LLM-written lesson must validate against it before it is accepted.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from learnflow_common.vocabulary import Difficulty
 
@@ -46,6 +46,23 @@ class QuizQuestion(BaseModel):
     choices: list[str] = Field(min_length=2)
     answer: int = Field(ge=0, description="Index of the correct choice")
     explanation: str
+    choice_order: list[int] | None = Field(
+        default=None,
+        description=(
+            "How the choices were shuffled for this lesson: choices[i] is choice choice_order[i] of the "
+            "question as the curriculum holds it (absent: the curriculum's order)"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _choice_order_is_a_permutation(self) -> Self:
+        if self.choice_order is not None and sorted(self.choice_order) != list(range(len(self.choices))):
+            raise ValueError("choice_order must be a permutation of the choices' indices")
+        return self
+
+    def original_choice(self, shown: int) -> int:
+        """The curriculum's index of the choice shown at ``shown``: what a learner's answer is graded as."""
+        return shown if self.choice_order is None else self.choice_order[shown]
 
 
 class Lesson(BaseModel):

@@ -1,3 +1,3 @@
 from course_agent.schemas import write_schema
 
-print(f"wrote {write_schema()}")
+print("wrote", *write_schema())

@@ -1,0 +1,205 @@
+"""The shape of the curriculum the Course Agent composes lessons from, and the rules it must keep.
+
+The content itself is data (``course_agent/content/<topic>.yaml``, read by ``course_agent.content``);
+these frozen models are its schema, validated when it is loaded. Every item (section, worked example,
+exercise, quiz question) has a stable id, a difficulty, the concepts it uses and the concepts it
+teaches, so a test can check that nothing uses a concept before the curriculum has taught it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from course_agent.domain.concepts import Concept
+from learnflow_common.validation import TopicSlug
+from learnflow_common.vocabulary import DIFFICULTIES, Difficulty
+
+ITEM_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+class Item(BaseModel):
+    """What every piece of content has."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=ITEM_ID_PATTERN)
+    difficulty: Difficulty
+    concepts_used: tuple[Concept, ...] = Field(description="Concepts a learner must know to read it")
+    concepts_taught: tuple[Concept, ...] = Field(description="Concepts it introduces (each is taught once)")
+
+
+class Section(Item):
+    """An explanation: a heading and a Markdown body."""
+
+    heading: str = Field(min_length=1)
+    markdown: str = Field(min_length=80)
+
+
+class CodeExample(Item):
+    """A worked example: running ``code`` prints exactly ``expected_output`` (trailing newlines aside)."""
+
+    title: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    expected_output: str = Field(min_length=1)
+
+
+class Exercise(Item):
+    """A hands-on exercise.
+
+    ``tests`` is Python with ``assert`` statements, run after ``solution`` in the same namespace, which it
+    passes; ``starter_code`` is the skeleton handed to the learner and fails them.
+    """
+
+    prompt: str = Field(min_length=1)
+    hints: tuple[str, ...] = Field(min_length=1)
+    starter_code: str
+    solution: str = Field(min_length=1)
+    tests: str = Field(min_length=1)
+
+
+_ANSWER_PREFIX = re.compile(r"^(?:return |yield |[A-Za-z_][\w.\[\]\"']* [-+*/]?= )")
+_NOT_THE_ANSWER = ("def ", "class ", "import ", "from ", "@", "else:", "try:", "finally:", "pass", "...")
+
+
+def revealing_hints(exercise: Exercise) -> list[tuple[str, str]]:
+    """Hints that give a line of the solution away verbatim, each with the line it gives.
+
+    A line counts, or its expression after ``return``, ``yield`` or ``name =``, when it is at least 8
+    characters, more than a name, and not already in the starter code; signatures, imports and bare
+    keywords do not.
+    """
+    starter = {line.strip() for line in exercise.starter_code.splitlines()}
+    answers: set[str] = set()
+    for raw in exercise.solution.splitlines():
+        line = raw.strip()
+        if line in starter or line.startswith(_NOT_THE_ANSWER):
+            continue
+        answers.add(line)
+        answers.add(_ANSWER_PREFIX.sub("", line))
+    given_away = sorted(a for a in answers if len(a) >= 8 and not a.isidentifier())
+    return [(hint, line) for hint in exercise.hints for line in given_away if line in hint]
+
+
+class QuizQuestion(Item):
+    """A multiple-choice question; ``answer`` is the index of the correct entry in ``choices``."""
+
+    question: str = Field(min_length=1)
+    choices: tuple[str, ...] = Field(min_length=3, max_length=4)
+    answer: int = Field(ge=0)
+    explanation: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> Self:
+        if self.answer >= len(self.choices):
+            raise ValueError(f"answer {self.answer} is not an index into {len(self.choices)} choices")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("choices must be distinct")
+        return self
+
+
+class LevelContent(BaseModel):
+    """What a topic teaches at one difficulty: its objectives, then the items a lesson is made of."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    objectives: tuple[str, ...] = Field(min_length=1)
+    sections: tuple[Section, ...] = Field(min_length=1)
+    examples: tuple[CodeExample, ...] = Field(min_length=1)
+    exercises: tuple[Exercise, ...] = Field(min_length=1)
+    quiz: tuple[QuizQuestion, ...] = Field(min_length=1)
+
+    def items(self) -> tuple[Item, ...]:
+        """Every item of the level, in lesson order."""
+        return (*self.sections, *self.examples, *self.exercises, *self.quiz)
+
+
+class Topic(BaseModel):
+    """One curriculum topic; ``prerequisites`` are slugs of topics to learn first."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    slug: TopicSlug
+    title: str = Field(min_length=1)
+    summary: str = Field(min_length=1)
+    prerequisites: tuple[TopicSlug, ...]
+    estimated_minutes: int = Field(ge=1, le=240)
+    objectives: tuple[str, ...] = Field(min_length=1)
+    levels: dict[Difficulty, LevelContent]
+
+    @model_validator(mode="after")
+    def _levels_are_the_difficulties_in_order(self) -> Self:
+        if tuple(self.levels) != DIFFICULTIES:
+            raise ValueError(f"levels must be exactly {', '.join(DIFFICULTIES)}, in that order")
+        for difficulty, level in self.levels.items():
+            for item in level.items():
+                if item.difficulty != difficulty:
+                    raise ValueError(f"{item.id} says {item.difficulty} but is in the {difficulty} level")
+        return self
+
+
+class Curriculum(BaseModel):
+    """Every topic, each listed after all of its prerequisites."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topics: tuple[Topic, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _prerequisites_come_first(self) -> Self:
+        seen: set[str] = set()
+        for topic in self.topics:
+            if topic.slug in seen:
+                raise ValueError(f"topic {topic.slug!r} is listed twice")
+            missing = [p for p in topic.prerequisites if p not in seen]
+            if missing:
+                raise ValueError(f"{topic.slug!r} comes before its prerequisites {missing}")
+            seen.add(topic.slug)
+        return self
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return tuple(t.slug for t in self.topics)
+
+    def topic(self, slug: str) -> Topic:
+        """The topic with this slug; ``KeyError`` for an unknown one."""
+        for candidate in self.topics:
+            if candidate.slug == slug:
+                return candidate
+        raise KeyError(f"unknown topic {slug!r}; known: {', '.join(self.slugs)}")
+
+
+def teaching_positions(curriculum: Curriculum) -> dict[Concept, tuple[str, Difficulty]]:
+    """Where each concept is taught: the topic and level of the first item that declares it taught."""
+    taught: dict[Concept, tuple[str, Difficulty]] = {}
+    for topic, difficulty, item in _in_order(curriculum):
+        for concept in item.concepts_taught:
+            taught.setdefault(concept, (topic.slug, difficulty))
+    return taught
+
+
+def forward_references(curriculum: Curriculum) -> dict[str, tuple[Concept, ...]]:
+    """Items that use a concept the curriculum has not taught by then, with those concepts.
+
+    Position is curriculum order: a topic's levels in order, after every earlier topic (prerequisites
+    come first). An item may use what its own level teaches.
+    """
+    order = {(topic.slug, difficulty): i for i, (topic, difficulty, _) in enumerate(_levels(curriculum))}
+    taught = {concept: order[where] for concept, where in teaching_positions(curriculum).items()}
+    found: dict[str, tuple[Concept, ...]] = {}
+    for topic, difficulty, item in _in_order(curriculum):
+        here = order[(topic.slug, difficulty)]
+        early = tuple(c for c in item.concepts_used if taught.get(c, len(order)) > here)
+        if early:
+            found[item.id] = early
+    return found
+
+
+def _levels(curriculum: Curriculum) -> list[tuple[Topic, Difficulty, LevelContent]]:
+    return [(topic, difficulty, level) for topic in curriculum.topics for difficulty, level in topic.levels.items()]
+
+
+def _in_order(curriculum: Curriculum) -> list[tuple[Topic, Difficulty, Item]]:
+    return [(topic, difficulty, item) for topic, difficulty, level in _levels(curriculum) for item in level.items()]

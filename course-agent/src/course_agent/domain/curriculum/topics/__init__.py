@@ -1,1 +1,0 @@
-"""One module per curriculum topic, each defining ``TOPIC``."""

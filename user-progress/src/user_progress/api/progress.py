@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from learnflow_common.app import Sidecar
 from learnflow_common.auth import AuthorizedLearner
-from learnflow_common.problems import Problem
+from learnflow_common.problems import Problem, invalid_field
 from learnflow_common.ratelimit import LimitedCaller
 from user_progress.adapters.actor_interface import LearnerProgress
 from user_progress.api.models import LearnerStatus, ProgressUpdate
@@ -52,22 +52,22 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
     if result.outcome == "too-late":
         assert result.horizon is not None
         horizon = result.horizon.isoformat()
-        raise Problem(
-            422,
-            "too-late",
-            "Event too late",
-            f"completed_at is before {horizon}: events may arrive up to {LATE_HORIZON.days} days "
+        raise invalid_field(
+            "completed_at",
+            f"before the late-event horizon {horizon}",
+            slug="too-late",
+            title="Event too late",
+            detail=f"completed_at is before {horizon}: events may arrive up to {LATE_HORIZON.days} days "
             "after the learner's newest event.",
             horizon=horizon,
-            errors=[{"field": "completed_at", "message": f"before the late-event horizon {horizon}"}],
         )
     if result.outcome == "day-full":
-        raise Problem(
-            422,
-            "too-many-events",
-            "Too many events that day",
-            f"at most {MAX_EVENTS_PER_DAY} events per learner per UTC day are recorded.",
-            errors=[{"field": "completed_at", "message": f"more than {MAX_EVENTS_PER_DAY} events on this UTC day"}],
+        raise invalid_field(
+            "completed_at",
+            f"more than {MAX_EVENTS_PER_DAY} events on this UTC day",
+            slug="too-many-events",
+            title="Too many events that day",
+            detail=f"at most {MAX_EVENTS_PER_DAY} events per learner per UTC day are recorded.",
         )
     assert result.snapshot is not None  # recorded or duplicate
     return status_of(result.snapshot, datetime.now(UTC))

@@ -9,7 +9,14 @@ from typing import get_args
 import jsonschema
 import pytest
 
-from learnflow_common.events import EVENT_TYPES, KAFKA_TOPICS, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
+from learnflow_common.events import (
+    EVENT_TYPES,
+    KAFKA_TOPICS,
+    CloudEvent,
+    ItemResultV1,
+    LessonGeneratedV1,
+    ProgressUpdatedV1,
+)
 from learnflow_common.schemas import load_schema, render_schema
 from learnflow_common.vocabulary import ACTIVITIES, DIFFICULTIES, MasteryLevel
 
@@ -30,8 +37,8 @@ def test_schema_names_its_type_and_version(event_type: str) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
-def test_wrapped_event_data_validates_against_its_published_schema() -> None:
-    payload = ProgressUpdatedV1(
+def _progress_updated(items: list[ItemResultV1] | None = None) -> ProgressUpdatedV1:
+    return ProgressUpdatedV1(
         learner_id="ada",
         source_event_id="e-1",
         activity="quiz",
@@ -47,7 +54,12 @@ def test_wrapped_event_data_validates_against_its_published_schema() -> None:
         topic_next_review_at=datetime(2026, 4, 1, tzinfo=UTC),
         week="2026-W13",
         week_xp=19,
+        items=items,
     )
+
+
+def test_wrapped_event_data_validates_against_its_published_schema() -> None:
+    payload = _progress_updated()
 
     envelope = CloudEvent.wrap(event_id="id-1", source="user-progress", payload=payload, subject="ada")
 
@@ -55,6 +67,27 @@ def test_wrapped_event_data_validates_against_its_published_schema() -> None:
     assert envelope.type == "learnflow.progress.updated.v1"
     assert envelope.dataschema is not None
     assert envelope.dataschema.endswith("learnflow.progress.updated.v1.json")
+
+
+def test_progress_updated_without_items_has_no_items_key_so_older_consumers_read_it_unchanged() -> None:
+    data = CloudEvent.wrap(event_id="id-1", source="user-progress", payload=_progress_updated(), subject="ada").data
+
+    assert "items" not in data
+    assert "lesson_id" in data  # the other optional fields keep their explicit null
+
+
+def test_progress_updated_items_travel_in_order_and_validate_against_the_schema() -> None:
+    items = [
+        ItemResultV1(item_id="loops-2", correct=False, attempts=3, hints_used=1),
+        ItemResultV1(item_id="loops-1", correct=True, attempts=1, hints_used=0),
+    ]
+    envelope = CloudEvent.wrap(
+        event_id="id-1", source="user-progress", payload=_progress_updated(items=items), subject="ada"
+    )
+
+    jsonschema.validate(envelope.data, load_schema(envelope.type))
+    assert [item["item_id"] for item in envelope.data["items"]] == ["loops-2", "loops-1"]
+    assert ProgressUpdatedV1.model_validate(envelope.data).items == items
 
 
 def test_every_topic_has_a_dead_letter_topic() -> None:

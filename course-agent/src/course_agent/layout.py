@@ -6,7 +6,9 @@ Every value is bounded, whatever the learner's history (each key is per learner 
 key              what                                                                bound
 ===============  ==================================================================  ================
 ``knowledge``    the projection of the learner's progress (domain/knowledge.py)      ~13 topics + 256
-                                                                                     seqs (a few KB)
+                 and the latest results of the items practised most recently         seqs + 128 x 5
+                                                                                     item results
+                                                                                     (< 80 KB)
 ``meta``         layout version, lessons generated (the last lesson seq), and per    ~13 topics (<2 KB)
                  topic: lessons generated and the newest one's ``created_at``
 ``index-<k>``    the summaries of lesson seqs ``k*CHUNK .. k*CHUNK+CHUNK-1``, in     CHUNK summaries

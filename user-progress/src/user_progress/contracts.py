@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from learnflow_common.events import AchievementUnlockedV1, CloudEvent, ProgressUpdatedV1, StreakUpdatedV1
+from learnflow_common.events import AchievementUnlockedV1, CloudEvent, ItemResultV1, ProgressUpdatedV1, StreakUpdatedV1
 from user_progress.domain.achievements import Achievement
 from user_progress.domain.calendar import iso_week
 from user_progress.domain.events import LearningEvent
@@ -41,6 +41,7 @@ def progress_events(
                 duration_seconds=event.duration_seconds,
                 hints_used=event.hints_used,
                 lesson_id=event.lesson_id,
+                items=[ItemResultV1(**item.to_dict()) for item in event.items] or None,
                 completed_at=event.completed_at,
                 events_recorded=after.events,
                 xp_earned=event_xp(event),

@@ -5,12 +5,13 @@ Every value is bounded, whatever the learner's history (each key is per learner 
 ==========================  ============================================================  ==========
 key                         what                                                          bound
 ==========================  ============================================================  ==========
-``snapshot``                the fold (domain/fold.py) of every event, what was announced,  ~15 KB
-                            the late-event horizon, the months that have log/day/lesson
-                            values
+``snapshot``                the fold (domain/fold.py) of every event, what was announced,  ~15 KB (+10 KB
+                            the late-event horizon, the months that have log/day/lesson   if the last event
+                            values                                                        has 50 items)
 ``checkpoint``              the fold of the events before the horizon                     ~15 KB
 ``id-<sha256>``             one per event id: its fingerprint (idempotency, forever)      ~200 B
-``log-YYYY-MM-DD``          the events of one UTC day, in time order                      MAX_EVENTS_PER_DAY
+``log-YYYY-MM-DD``          the events of one UTC day, in time order                      MAX_EVENTS_PER_DAY,
+                                                                                          MAX_LOG_DAY_BYTES
 ``logdays-YYYY-MM``         which UTC days of a month have a log value                    31 dates
 ``days-YYYY-MM``            closed local days: rollup + XP total and streak after each    31 days
 ``lessons-YYYY-MM``         lessons generated for the learner in a UTC month              MAX_LESSONS_PER_MONTH
@@ -29,6 +30,7 @@ values to write, which the actor saves in one state transaction together with it
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,9 +47,14 @@ CHECKPOINT_KEY = "checkpoint"
 LEGACY_RECORD_KEY = "record"
 LATE_HORIZON = timedelta(days=30)
 MAX_EVENTS_PER_DAY = 500
+#: A day's log value stays under this size whatever its events carry (an event with 50 item results
+#: is ~10 KB, one without ~300 B: a day of those never reaches it).
+MAX_LOG_DAY_BYTES = 240 * 1024
 MAX_LESSONS_PER_MONTH = 2000
-#: Events per page of the log (whole UTC days, so a page may hold up to a day more).
+#: Events per page of the log (whole UTC days, so a page may hold up to a day more), and the size
+#: that also ends a page (events with item results are larger): a page stays under ~1.3 MB.
 LOG_PAGE_EVENTS = 1000
+LOG_PAGE_BYTES = 1024 * 1024
 #: The stored form and the rules it was folded under: a snapshot of another version is folded again
 #: from the log on first touch (3: the rules of issue 9 - daily reviews, banked freezes, ungraded lessons).
 LAYOUT_VERSION = 3
@@ -158,20 +165,33 @@ async def read_log(reader: Reader, snapshot: Snapshot, since: datetime | None = 
                     yield event
 
 
+def logged_size(logged: Any) -> int:
+    """The size of a log value (or of one logged event) as stored: its JSON."""
+    return len(json.dumps(logged))
+
+
 async def log_page(
-    reader: Reader, snapshot: Snapshot | None, cursor: date | None, page_events: int = LOG_PAGE_EVENTS
+    reader: Reader,
+    snapshot: Snapshot | None,
+    cursor: date | None,
+    page_events: int = LOG_PAGE_EVENTS,
+    page_bytes: int = LOG_PAGE_BYTES,
 ) -> tuple[list[LearningEvent], date | None]:
     """A page of the log from UTC day ``cursor`` on: whole days in time order, ending after the day
-    that reaches ``page_events``, and the day the next page starts on (None: the last page)."""
+    that reaches ``page_events`` events or ``page_bytes``, and the day the next page starts on
+    (None: the last page)."""
     if snapshot is None:
         return [], None
     since = datetime.combine(cursor, time(), UTC) if cursor else None
     events: list[LearningEvent] = []
+    size = 0
     async for event in read_log(reader, snapshot, since=since):
         day = event.completed_at.astimezone(UTC).date()
-        if len(events) >= page_events and day != events[-1].completed_at.astimezone(UTC).date():
+        full = len(events) >= page_events or size >= page_bytes
+        if full and day != events[-1].completed_at.astimezone(UTC).date():
             return events, day
         events.append(event)
+        size += logged_size(event.to_log())
     return events, None
 
 
@@ -231,7 +251,7 @@ async def record(reader: Reader, learner_id: str, event: LearningEvent) -> Recor
     view = Overlay(reader, changes)
     day = event.completed_at.astimezone(UTC).date()
     chunk: list[dict[str, Any]] = list(await reader.get(log_key(day)) or [])
-    if len(chunk) >= MAX_EVENTS_PER_DAY:
+    if len(chunk) >= MAX_EVENTS_PER_DAY or logged_size([*chunk, event.to_log()]) > MAX_LOG_DAY_BYTES:
         return Recording("day-full", snapshot)
     if snapshot is None or snapshot.fold.last_event is None:  # the first event (maybe after lessons)
         start = snapshot or Snapshot(LearnerFold(learner_id), horizon_for(event.completed_at))

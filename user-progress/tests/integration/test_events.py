@@ -52,6 +52,26 @@ def test_first_event_publishes_progress_achievement_and_streak_cloudevents_keyed
     assert seen["learnflow.streak.updated.v1"][0]["data"]["current"] == 1
 
 
+def test_item_results_are_published_with_progress_updated_in_the_order_answered(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    items = [
+        {"item_id": "variables-swap-2", "correct": False, "attempts": 3, "hints_used": 2},
+        {"item_id": "variables-assign-1", "correct": True, "attempts": 1, "hints_used": 0},
+    ]
+    event = learning_event(learner, items=items)
+    url = f"{stack.app_url('user-progress')}/update-progress"
+    assert http.post(url, json=event).status_code == 200
+
+    published = _published_types_for(stack, learner, {"learnflow.progress.updated.v1"})
+
+    data = published["learnflow.progress.updated.v1"][0]["data"]
+    jsonschema.validate(data, load_schema("learnflow.progress.updated.v1"))
+    assert data["items"] == items
+    assert http.post(url, json={**event, "items": items[:1]}).status_code == 409
+    assert http.post(url, json=event).status_code == 200  # the same items: a duplicate
+
+
 def _lesson_cloud_event(learner: str, lesson_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "specversion": "1.0",

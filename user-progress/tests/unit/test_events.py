@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from user_progress.domain.events import LearningEvent, as_datetime
+from user_progress.domain.events import ItemResult, LearningEvent, as_datetime
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 EVENT = LearningEvent(
@@ -22,6 +22,9 @@ EVENT = LearningEvent(
     timezone="Europe/Berlin",
     lesson_id="lesson-1",
 )
+ITEMS = (ItemResult("loops-for-1", correct=True), ItemResult("loops-while-2", correct=False, attempts=3, hints_used=2))
+#: EVENT's fingerprint before items existed: stored ``id-`` values hold it, so it must never change.
+FINGERPRINT_BEFORE_ITEMS = "647f17cd0214a96d629b948bbc844f283505b5d907388ba560ba7f12671a47aa"
 
 
 def test_same_body_has_the_same_fingerprint() -> None:
@@ -45,8 +48,48 @@ def test_any_changed_field_changes_the_fingerprint(change: dict[str, object]) ->
     assert replace(EVENT, **change).fingerprint() != EVENT.fingerprint()  # type: ignore[arg-type]
 
 
+def test_an_event_without_items_keeps_the_fingerprint_it_had_before_items_existed() -> None:
+    assert EVENT.fingerprint() == FINGERPRINT_BEFORE_ITEMS
+    assert "items" not in EVENT.to_dict()
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ITEMS,
+        ITEMS[:1],
+        ITEMS[::-1],
+        (replace(ITEMS[0], correct=False),),
+        (replace(ITEMS[0], attempts=2),),
+        (replace(ITEMS[0], hints_used=1),),
+    ],
+)
+def test_items_take_part_in_the_fingerprint_so_a_reused_event_id_with_other_items_conflicts(
+    items: tuple[ItemResult, ...],
+) -> None:
+    with_items = replace(EVENT, items=ITEMS)
+
+    assert replace(EVENT, items=items).fingerprint() != EVENT.fingerprint()
+    if items != ITEMS:
+        assert replace(EVENT, items=items).fingerprint() != with_items.fingerprint()
+
+
 def test_event_survives_its_serialised_form() -> None:
     assert LearningEvent.from_dict(EVENT.to_dict()) == EVENT
+
+
+def test_items_survive_the_serialised_and_the_logged_form_in_order() -> None:
+    event = replace(EVENT, items=ITEMS)
+
+    assert LearningEvent.from_dict(event.to_dict()) == event
+    assert LearningEvent.from_log("ada", event.to_log()) == event
+    assert LearningEvent.from_log("ada", event.to_log()).items == ITEMS
+
+
+def test_a_logged_event_stored_before_items_existed_loads_with_none() -> None:
+    stored = {"event_id": "e1", "activity": "lesson", "topic": "loops", "completed_at": T0.isoformat()}
+
+    assert LearningEvent.from_log("ada", stored).items == ()
 
 
 def test_serialised_form_accepts_a_datetime_already_parsed() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger
-from user_progress.domain.events import LearningEvent
+from user_progress.domain.events import ItemResult, LearningEvent
 from user_progress.domain.learner import LearnerRecord, record_event, replay
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -132,6 +132,43 @@ def test_the_same_instant_written_with_another_offset_is_the_same_event() -> Non
     again = _event(1, T0.astimezone(ZoneInfo("Europe/Paris")))
 
     assert store.record(again).outcome == "duplicate"
+
+
+def _with_many_items(number: int, at: datetime) -> LearningEvent:
+    """An event with the most item results a request may send, of the longest ids."""
+    items = tuple(
+        ItemResult(f"{n:02d}" + "i" * 126, correct=n % 2 == 0, attempts=1000, hints_used=1000) for n in range(50)
+    )
+    return _event(number, at, items=items)
+
+
+def test_a_day_of_events_with_many_item_results_fills_by_size_and_stays_under_256_kb() -> None:
+    store = DictStore()
+    recorded = 0
+    while (result := store.record(_with_many_items(recorded, T0 + timedelta(seconds=recorded)))).outcome == "recorded":
+        recorded += 1
+
+    assert result.outcome == "day-full"
+    assert 10 < recorded < ledger.MAX_EVENTS_PER_DAY
+    assert len(json.dumps(store.values[ledger.log_key(T0.date())])) < MAX_VALUE_BYTES
+    assert store.record(_with_many_items(99_998, T0 + timedelta(days=1))).outcome == "recorded"
+
+
+def test_log_pages_of_events_with_item_results_end_by_size_after_whole_days() -> None:
+    store = DictStore()
+    for number in range(60):
+        store.record(_with_many_items(number, T0.replace(hour=0) + timedelta(hours=6 * number)))  # 4 events a day
+    pages: list[list[LearningEvent]] = []
+    cursor = None
+    while True:
+        events, cursor = run_in_memory(ledger.log_page(store, store.snapshot(), cursor, page_bytes=100_000))
+        pages.append(events)
+        if cursor is None:
+            break
+
+    assert [event for page in pages for event in page] == store.log()
+    assert all(len(page) % 4 == 0 for page in pages[:-1])  # whole days
+    assert max(sum(len(json.dumps(event.to_log())) for event in page) for page in pages) < 100_000 + 4 * 11_000
 
 
 def test_a_day_holds_at_most_its_limit_of_events() -> None:

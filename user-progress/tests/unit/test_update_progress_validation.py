@@ -43,6 +43,17 @@ def client(app_auth: AppAuth) -> Iterator[TestClient]:
         ({"hints_used": False}, "hints_used"),
         ({"activity": "quiz", "score": True}, "score"),
         ({"duration_seconds": "300"}, "duration_seconds"),
+        ({"items": [{"item_id": "a b", "correct": True}]}, "items.0.item_id"),
+        ({"items": [{"item_id": "a", "correct": 1}]}, "items.0.correct"),
+        ({"items": [{"item_id": "a", "correct": "true"}]}, "items.0.correct"),
+        ({"items": [{"item_id": "a", "correct": True, "attempts": 0}]}, "items.0.attempts"),
+        ({"items": [{"item_id": "a", "correct": True, "attempts": True}]}, "items.0.attempts"),
+        ({"items": [{"item_id": "a", "correct": True, "hints_used": -1}]}, "items.0.hints_used"),
+        ({"items": [{"item_id": "a", "correct": True, "hints_used": 1.0}]}, "items.0.hints_used"),
+        ({"items": [{"item_id": "a", "correct": True, "surprise": 1}]}, "items.0.surprise"),
+        ({"items": [{"correct": True}]}, "items.0.item_id"),
+        ({"items": [{"item_id": f"q{n}", "correct": True} for n in range(51)]}, "items"),
+        ({"items": {"item_id": "a", "correct": True}}, "items"),
     ],
 )
 def test_invalid_field_is_422_naming_it(client: TestClient, change: dict[str, Any], field: str) -> None:
@@ -52,6 +63,18 @@ def test_invalid_field_is_422_naming_it(client: TestClient, change: dict[str, An
 
     assert response.status_code == 422
     assert field in [error["field"] for error in response.json()["errors"]]
+
+
+def test_an_item_listed_twice_is_422_naming_items(client: TestClient) -> None:
+    twice = [{"item_id": "loops-1", "correct": False}, {"item_id": "loops-1", "correct": True}]
+
+    response = client.post("/update-progress", json={**VALID, "items": twice})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    errors = response.json()["errors"]
+    assert [error["field"] for error in errors] == ["items"]
+    assert "loops-1" in errors[0]["message"]
 
 
 def test_status_needs_a_learner_id(client: TestClient) -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from learnflow_common.events.base import EventData
 from learnflow_common.events.lesson import LessonGeneratedV1
-from learnflow_common.events.progress import AchievementUnlockedV1, ProgressUpdatedV1, StreakUpdatedV1
+from learnflow_common.events.progress import AchievementUnlockedV1, ItemResultV1, ProgressUpdatedV1, StreakUpdatedV1
 from learnflow_common.validation import SafeId
 
 PROGRESS_EVENTS_TOPIC = "progress-events"
@@ -107,6 +107,7 @@ __all__ = [
     "AchievementUnlockedV1",
     "CloudEvent",
     "EventData",
+    "ItemResultV1",
     "LessonGeneratedV1",
     "ProgressUpdatedV1",
     "StreakUpdatedV1",

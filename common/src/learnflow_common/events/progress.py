@@ -5,11 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from learnflow_common.events.base import EventData
 from learnflow_common.validation import IsoWeek, LearnerId, LessonRef, SafeId, TopicSlug
 from learnflow_common.vocabulary import Activity, MasteryLevel
+
+
+class ItemResultV1(BaseModel):
+    """How the learner did on one item of the activity (a question or a task)."""
+
+    model_config = ConfigDict(extra="forbid", title="ItemResult")
+
+    item_id: SafeId
+    correct: bool = Field(description="Whether the item was finally answered correctly.")
+    attempts: int = Field(ge=1, description="Tries taken, the last one included.")
+    hints_used: int = Field(ge=0)
 
 
 class ProgressUpdatedV1(EventData):
@@ -26,6 +37,13 @@ class ProgressUpdatedV1(EventData):
     duration_seconds: int | None = Field(default=None, ge=0)
     hints_used: int | None = Field(default=None, ge=0)
     lesson_id: LessonRef | None = None
+    items: list[ItemResultV1] | None = Field(
+        default=None,
+        # absent, not null, when there are none: the data of an event without items is what it was
+        # before items existed (consumers that forbid unknown fields still read it)
+        exclude_if=lambda items: items is None,
+        description="Per-item results in the order answered, when the client sent them (absent otherwise).",
+    )
     completed_at: datetime
     events_recorded: int = Field(ge=1, description="How many learning events the learner has recorded so far.")
     xp_earned: int = Field(ge=0, description="XP this event earned.")

@@ -21,6 +21,15 @@ bytes whatever the history, where remembering every event id grew by ~41 bytes a
 - A projection stored before this (``applied_event_ids``, the last 2,000 CloudEvent ids) keeps
   those ids as ``legacy_ids`` only to recognise redeliveries of them, until the first new event
   sets the mark; then they are dropped.
+
+Per-item evidence in bounded space. A progress event may carry per-item results (``items``: which
+question or task, correct or not, after how many tries and hints): the evidence the student model
+(``student_model.py``) estimates mastery from. The projection keeps, per item, its latest
+ITEM_RESULTS_KEPT results in time order (by the event's ``completed_at``, then the order answered
+within the event, whatever the arrival order), for at most ITEMS_KEPT items: when a new item would
+make one too many, the item practised least recently is forgotten (ties: the lower item id). Recent
+evidence is what knowledge tracing weighs most, so what is dropped is what matters least. A
+projection stored before items existed has none and is read as such.
 """
 
 from __future__ import annotations
@@ -34,6 +43,35 @@ from learnflow_common.events import ProgressUpdatedV1
 RECENT_SCORES = 10
 #: How many seqs above the mark (applied out of order) a projection remembers.
 APPLIED_WINDOW = 256
+#: The latest results kept per item, and the items kept per learner (the least recently practised
+#: go first): at most ITEMS_KEPT * ITEM_RESULTS_KEPT results, < 80 KB stored whatever the history.
+ITEM_RESULTS_KEPT = 5
+ITEMS_KEPT = 128
+
+
+@dataclass(frozen=True, order=True)
+class ItemAttempt:
+    """One result on one item, ordered as the learner produced them: by the event's time, then by
+    its place among the event's items."""
+
+    at: datetime
+    position: int
+    correct: bool
+    attempts: int = 1
+    hints_used: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "position": self.position,
+            "correct": self.correct,
+            "attempts": self.attempts,
+            "hints_used": self.hints_used,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemAttempt:
+        return cls(**{**data, "at": datetime.fromisoformat(data["at"])})
 
 
 @dataclass(frozen=True)
@@ -85,10 +123,18 @@ class LearnerKnowledge:
     applied_above: tuple[int, ...] = ()
     #: the old format's CloudEvent ids, kept only until the mark is set (see the module docstring)
     legacy_ids: frozenset[str] = frozenset()
+    #: item id -> its latest results, oldest first (see the module docstring for the bounds)
+    items: dict[str, tuple[ItemAttempt, ...]] = field(default_factory=dict)
 
     def mastery(self, topic: str) -> int:
         known = self.topics.get(topic)
         return known.mastery if known else 0
+
+    def item_results(self) -> list[tuple[str, ItemAttempt]]:
+        """Every kept result with its item, in the order the learner produced them (the student
+        model's input)."""
+        results = [(attempt, item_id) for item_id, attempts in self.items.items() for attempt in attempts]
+        return [(item_id, attempt) for attempt, item_id in sorted(results)]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +143,7 @@ class LearnerKnowledge:
             "applied_through": self.applied_through,
             "applied_above": list(self.applied_above),
             **({"legacy_ids": sorted(self.legacy_ids)} if self.legacy_ids else {}),
+            "items": {item_id: [attempt.to_dict() for attempt in attempts] for item_id, attempts in self.items.items()},
         }
 
     @classmethod
@@ -108,6 +155,11 @@ class LearnerKnowledge:
             applied_above=tuple(data.get("applied_above", ())),
             # the format before seqs: its ids recognise redeliveries until the first new event
             legacy_ids=frozenset(data.get("legacy_ids", data.get("applied_event_ids", ()))),
+            # a projection stored before items existed has none
+            items={
+                item_id: tuple(ItemAttempt.from_dict(attempt) for attempt in attempts)
+                for item_id, attempts in data.get("items", {}).items()
+            },
         )
 
     def has_applied(self, event_id: str, seq: int) -> bool:
@@ -124,6 +176,18 @@ class LearnerKnowledge:
         while above and above[0] == through + 1:
             through = above.pop(0)
         return replace(self, applied_through=through, applied_above=tuple(above), legacy_ids=frozenset())
+
+    def with_item_results(self, event: ProgressUpdatedV1) -> LearnerKnowledge:
+        """The item evidence after adding the event's item results (kept within the bounds)."""
+        if not event.items:
+            return self
+        items = dict(self.items)
+        for position, result in enumerate(event.items):
+            attempt = ItemAttempt(event.completed_at, position, result.correct, result.attempts, result.hints_used)
+            items[result.item_id] = tuple(sorted((*items.get(result.item_id, ()), attempt)))[-ITEM_RESULTS_KEPT:]
+        while len(items) > ITEMS_KEPT:
+            del items[min(items, key=lambda item_id: (items[item_id][-1].at, item_id))]
+        return replace(self, items=items)
 
 
 def apply_progress(knowledge: LearnerKnowledge | None, event_id: str, event: ProgressUpdatedV1) -> LearnerKnowledge:
@@ -143,7 +207,8 @@ def apply_progress(knowledge: LearnerKnowledge | None, event_id: str, event: Pro
         next_review_at=event.topic_next_review_at if latest else topic.next_review_at,
         last_activity_at=event.completed_at if latest else topic.last_activity_at,
     )
-    return replace(knowledge, topics={**knowledge.topics, event.topic: updated}).with_applied(event.events_recorded)
+    topics = {**knowledge.topics, event.topic: updated}
+    return replace(knowledge, topics=topics).with_item_results(event).with_applied(event.events_recorded)
 
 
 def from_status(status: dict[str, Any]) -> LearnerKnowledge:

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from learnflow_common.curriculum import TOPIC_SLUGS
 from learnflow_common.validation import LearnerId, LessonRef, SafeId, TopicSlug
 from learnflow_common.vocabulary import GRADED_ACTIVITIES, Activity
 from user_progress.domain.calendar import is_iana_zone
-from user_progress.domain.events import LearningEvent
+from user_progress.domain.events import ItemResult, LearningEvent
 from user_progress.domain.reports import DailySnapshot, Statistics
 from user_progress.domain.status import Achievements, LearnerStatus
 
@@ -26,6 +35,19 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 #: or time zone arithmetic overflows (an OverflowError would be a 500).
 EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
 EARLIEST_EVENT = datetime.combine(EARLIEST_DATE, datetime.min.time(), UTC)
+#: How many item results one event may carry (a quiz or a review set is a handful of items).
+MAX_ITEMS = 50
+
+
+class ItemOutcome(BaseModel):
+    """How the learner did on one item of the activity: evidence for the Course Agent's student model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    item_id: SafeId = Field(description="The item (question or task) answered: a safe id")
+    correct: StrictBool = Field(description="Whether the item was finally answered correctly")
+    attempts: StrictInt = Field(default=1, ge=1, le=1000, description="Tries taken, the last one included")
+    hints_used: StrictInt = Field(default=0, ge=0, le=1000)
 
 
 class ProgressUpdate(BaseModel):
@@ -46,6 +68,11 @@ class ProgressUpdate(BaseModel):
                     "hints_used": 1,
                     "completed_at": "2026-11-30T18:05:00+01:00",
                     "timezone": "Europe/Paris",
+                    "items": [
+                        {"item_id": "loops-for-range-1", "correct": True, "attempts": 1, "hints_used": 0},
+                        {"item_id": "loops-while-2", "correct": True, "attempts": 2, "hints_used": 1},
+                        {"item_id": "loops-break-1", "correct": False, "attempts": 3, "hints_used": 0},
+                    ],
                 },
                 {
                     "event_id": "ada-2026-11-30-lesson-1",
@@ -77,6 +104,11 @@ class ProgressUpdate(BaseModel):
     timezone: str | None = Field(default=None, max_length=64, description="IANA time zone; remembered")
     lesson_id: LessonRef | None = Field(
         default=None, description="A lesson id from the Course Agent (`<learner id>~<32 hex>`) or another safe id"
+    )
+    items: list[ItemOutcome] | None = Field(
+        default=None,
+        max_length=MAX_ITEMS,
+        description=f"Optional per-item results, in the order answered (at most {MAX_ITEMS}, each item once)",
     )
 
     @field_validator("timezone")
@@ -110,8 +142,19 @@ class ProgressUpdate(BaseModel):
             raise ValueError(f"score is required for activity '{activity}'")
         return value
 
+    @field_validator("items")
+    @classmethod
+    def _each_item_once(cls, value: list[ItemOutcome] | None) -> list[ItemOutcome] | None:
+        seen: set[str] = set()
+        for item in value or ():
+            if item.item_id in seen:
+                raise ValueError(f"item {item.item_id!r} is listed twice; send one result per item")
+            seen.add(item.item_id)
+        return value
+
     def to_event(self) -> LearningEvent:
-        return LearningEvent(**self.model_dump())
+        items = tuple(ItemResult(**item.model_dump()) for item in self.items or ())
+        return LearningEvent(**{**self.model_dump(exclude={"items"}), "items": items})
 
 
 class History(BaseModel):

@@ -13,7 +13,7 @@ from learnflow_common.problems import Problem, invalid_field
 from learnflow_common.ratelimit import LimitedCaller
 from user_progress.adapters.actor_interface import LearnerProgress
 from user_progress.api.models import LearnerStatus, ProgressUpdate
-from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY
+from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY, MAX_LOG_DAY_BYTES
 from user_progress.views import status_of
 
 router = APIRouter(tags=["progress"])
@@ -64,10 +64,11 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
     if result.outcome == "day-full":
         raise invalid_field(
             "completed_at",
-            f"more than {MAX_EVENTS_PER_DAY} events on this UTC day",
+            f"over {MAX_EVENTS_PER_DAY} events or {MAX_LOG_DAY_BYTES // 1024} KB on this UTC day",
             slug="too-many-events",
             title="Too many events that day",
-            detail=f"at most {MAX_EVENTS_PER_DAY} events per learner per UTC day are recorded.",
+            detail=f"at most {MAX_EVENTS_PER_DAY} events (or {MAX_LOG_DAY_BYTES // 1024} KB of them, item results "
+            "included) per learner per UTC day are recorded.",
         )
     assert result.snapshot is not None  # recorded or duplicate
     return status_of(result.snapshot, datetime.now(UTC))

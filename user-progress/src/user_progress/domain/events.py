@@ -1,4 +1,5 @@
-"""A learning event: what the learner did, on which topic, when, and how well."""
+"""A learning event: what the learner did, on which topic, when, and how well (and, optionally, how
+each item of it went: the evidence the Course Agent's student model learns from)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,23 @@ def as_datetime(value: str | datetime) -> datetime:
 
 
 @dataclass(frozen=True)
+class ItemResult:
+    """How the learner did on one item (a question or a task) of the activity."""
+
+    item_id: str
+    correct: bool
+    attempts: int = 1
+    hints_used: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ItemResult:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class LearningEvent:
     event_id: str
     learner_id: str
@@ -32,6 +50,8 @@ class LearningEvent:
     hints_used: int | None = None
     timezone: str | None = None
     lesson_id: str | None = None
+    #: per-item results, in the order the learner answered them; () when the client sent none
+    items: tuple[ItemResult, ...] = ()
 
     @property
     def graded_score(self) -> int | None:
@@ -52,13 +72,18 @@ class LearningEvent:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """The stored form. ``items`` appears only when there are some: an event without them has
+        the dict (and so the fingerprint) it had before items existed."""
+        data = {name: value for name, value in asdict(self).items() if name != "items"}
         data["completed_at"] = self.completed_at.isoformat()
+        if self.items:
+            data["items"] = [item.to_dict() for item in self.items]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LearningEvent:
-        return cls(**{**data, "completed_at": as_datetime(data["completed_at"])})
+        items = tuple(ItemResult.from_dict(item) for item in data.get("items") or ())
+        return cls(**{**data, "completed_at": as_datetime(data["completed_at"]), "items": items})
 
     def to_log(self) -> dict[str, Any]:
         """The stored form in the learner's event log: no learner id (the key says it), no nulls."""

@@ -40,6 +40,11 @@ class DaprAppSettings(BaseSettings):
     #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")
+    #: How long the app keeps an idle connection open. Longer than daprd's idle timeout for its
+    #: connections to the app (90 s, Go's default transport), so the sidecar, not the app, closes
+    #: idle ones: with uvicorn's default of 5 s, daprd could send an actor call on a connection the
+    #: app was closing, get EOF (a PUT is not retried) and the caller a spurious 503.
+    keep_alive_seconds: int = Field(default=120, ge=1, validation_alias="APP_KEEP_ALIVE_SECONDS")
     log_level: str = Field(default="info", validation_alias="LOG_LEVEL")
     #: Bearer tokens (learnflow_common.auth): who issues them, for which audience, and where their
     #: public keys are - a JWKS file (development, a mounted Secret) or the issuer's JWKS URL.

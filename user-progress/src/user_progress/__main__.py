@@ -12,4 +12,5 @@ uvicorn.run(
     port=settings.app_port,
     log_level=settings.log_level,
     access_log=False,
+    timeout_keep_alive=settings.keep_alive_seconds,
 )

@@ -31,6 +31,7 @@ from course_agent.domain.curriculum import (
     Exercise,
     Item,
     LevelContent,
+    Mutant,
     QuizQuestion,
     Topic,
     forward_references,
@@ -44,6 +45,11 @@ from learnflow_common.vocabulary import DIFFICULTIES
 REQUIRED_SLUGS = PLATFORM_TOPIC_SLUGS  # the topic ids both services accept
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SNIPPET_TIMEOUT_S = 10
+#: What a level's bank must hold so that repeated lessons differ (issue 14), and the wrong solutions
+#: each exercise's tests must be shown to reject.
+MIN_EXERCISES_PER_LEVEL = 6
+MIN_QUESTIONS_PER_LEVEL = 8
+MIN_MUTANTS = 2
 CURRICULUM = curriculum().topics
 TOPIC_SLUGS = curriculum().slugs
 topic = curriculum().topic
@@ -101,6 +107,15 @@ def _exercises() -> list[pytest.param]:
     return [pytest.param(t.slug, ex, id=ex.id) for t, _d, level in _levels() for ex in level.exercises]
 
 
+def _mutants() -> list[pytest.param]:
+    return [
+        pytest.param(t.slug, ex, i, mutant, id=f"{ex.id}-mutant-{i}")
+        for t, _d, level in _levels()
+        for ex in level.exercises
+        for i, mutant in enumerate(ex.mutants, start=1)
+    ]
+
+
 def _snippets_of(slug: str) -> dict[str, str]:
     snippets: dict[str, str] = {}
     for d in DIFFICULTIES:
@@ -110,6 +125,8 @@ def _snippets_of(slug: str) -> dict[str, str]:
         for exercise in level.exercises:
             snippets[f"{exercise.id}:solution"] = exercise.solution + "\n" + exercise.tests
             snippets[f"{exercise.id}:starter"] = exercise.starter_code + "\n" + exercise.tests
+            for i, mutant in enumerate(exercise.mutants, start=1):
+                snippets[f"{exercise.id}:mutant-{i}"] = mutant.code + "\n" + exercise.tests
     return snippets
 
 
@@ -427,3 +444,34 @@ def test_the_topic_files_and_their_schema_ship_as_package_data() -> None:
 
     assert {"content/*.yaml", "content/*.json"} <= set(shipped)
     assert sorted(p.stem for p in TOPIC_SCHEMA_PATH.parent.glob("*.yaml")) == sorted(TOPIC_SLUGS)
+
+
+@pytest.mark.parametrize(("slug", "exercise", "number", "mutant"), _mutants())
+def test_every_exercise_rejects_each_of_its_plausible_wrong_solutions(
+    slug: str, exercise: Exercise, number: int, mutant: Mutant
+) -> None:
+    result = _run_topic(slug)[f"{exercise.id}:mutant-{number}"]
+    assert not result["ok"], f"{exercise.id}'s tests accept its mutant {number} ({mutant.flaw})"
+
+
+@pytest.mark.parametrize("exercise", [p.values[1] for p in _exercises()], ids=[p.id for p in _exercises()])
+def test_every_exercise_keeps_at_least_two_plausible_wrong_solutions(exercise: Exercise) -> None:
+    assert len(exercise.mutants) >= MIN_MUTANTS, f"{exercise.id} has {len(exercise.mutants)} mutants"
+    assert len({m.code.strip() for m in exercise.mutants}) == len(exercise.mutants), "mutants must differ"
+    assert all(m.code.strip() != exercise.solution.strip() for m in exercise.mutants), "a mutant is the solution"
+
+
+@pytest.mark.parametrize("exercise", [p.values[1] for p in _exercises()], ids=[p.id for p in _exercises()])
+def test_every_exercise_has_graded_hints_nudge_strategy_near_solution(exercise: Exercise) -> None:
+    assert len(exercise.hints) >= 3, f"{exercise.id} has {len(exercise.hints)} hints"
+    assert len(set(exercise.hints)) == len(exercise.hints)
+
+
+@pytest.mark.parametrize(
+    ("level_id", "level"), [pytest.param(f"{t.slug}-{d}", lv, id=f"{t.slug}-{d}") for t, d, lv in _levels()]
+)
+def test_every_level_has_a_bank_large_enough_to_vary_lessons(level_id: str, level: LevelContent) -> None:
+    assert len(level.exercises) >= MIN_EXERCISES_PER_LEVEL, f"{level_id}: {len(level.exercises)} exercises"
+    assert len(level.quiz) >= MIN_QUESTIONS_PER_LEVEL, f"{level_id}: {len(level.quiz)} quiz questions"
+    prompts = [e.prompt for e in level.exercises] + [q.question for q in level.quiz]
+    assert len(set(prompts)) == len(prompts), f"{level_id} repeats a prompt"

@@ -46,11 +46,23 @@ class CodeExample(Item):
     expected_output: str = Field(min_length=1)
 
 
+class Mutant(BaseModel):
+    """A plausible wrong solution (off by one, a wrong boundary, a wrong type...) the tests must reject:
+    the proof that they check what the exercise asks, not just that something runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    flaw: str = Field(min_length=1, description="The mistake, as a reviewer would name it")
+    code: str = Field(min_length=1, description="The whole wrong solution, in place of `solution`")
+
+
 class Exercise(Item):
     """A hands-on exercise.
 
     ``tests`` is Python with ``assert`` statements, run after ``solution`` in the same namespace, which it
-    passes; ``starter_code`` is the skeleton handed to the learner and fails them.
+    passes; ``starter_code`` is the skeleton handed to the learner and fails them, and so does each of
+    ``mutants``. ``hints`` are graded: a nudge, then a strategy, then a near-solution that still leaves
+    the learner a line to write.
     """
 
     prompt: str = Field(min_length=1)
@@ -58,6 +70,7 @@ class Exercise(Item):
     starter_code: str
     solution: str = Field(min_length=1)
     tests: str = Field(min_length=1)
+    mutants: tuple[Mutant, ...] = Field(default=(), description="Plausible wrong solutions its tests reject")
 
 
 _ANSWER_PREFIX = re.compile(r"^(?:return |yield |[A-Za-z_][\w.\[\]\"']* [-+*/]?= )")

@@ -9,6 +9,7 @@ key                         what                                                
                             the late-event horizon, the months that have log/day/lesson   if the last event
                             values                                                        has 50 items)
 ``checkpoint``              the fold of the events before the horizon                     ~15 KB
+``daystart``                the fold of the events before the newest event's UTC day      ~15 KB
 ``id-<sha256>``             one per event id: its fingerprint (idempotency, forever)      ~200 B
 ``log-YYYY-MM-DD``          the events of one UTC day, in time order                      MAX_EVENTS_PER_DAY,
                                                                                           MAX_LOG_DAY_BYTES
@@ -17,11 +18,14 @@ key                         what                                                
 ``lessons-YYYY-MM``         lessons generated for the learner in a UTC month              MAX_LESSONS_PER_MONTH
 ==========================  ============================================================  ==========
 
-An event in time order (the usual case) is folded onto the snapshot: a bounded read and write. An
-event up to LATE_HORIZON older than the learner's newest one is folded exactly by re-folding the
-checkpoint with the log from the horizon on (at most ~31 days of log). An older one is refused
-(``too-late``) unless it is a redelivery. As the newest event moves on, the horizon follows it and
-the checkpoint folds the days it leaves behind.
+An event in time order (the usual case) is folded onto the snapshot: a bounded read and write. A
+late event is folded exactly by folding the events from an earlier fold on again: from ``daystart``
+when it falls on the newest event's UTC day (most late events: concurrent requests of one learner
+racing each other), so one day of log is read and folded again; otherwise from the checkpoint, with
+the log from the horizon on (at most ~31 days). Both give the same values (a property test holds
+them to it); the checkpoint path is the reference. An event more than LATE_HORIZON older than the
+learner's newest one is refused (``too-late``) unless it is a redelivery. As the newest event moves
+on, the horizon follows it and the checkpoint folds the days it leaves behind.
 
 The functions here are pure apart from reading values through a :class:`Reader`; they return the
 values to write, which the actor saves in one state transaction together with its outbox.
@@ -38,11 +42,12 @@ from typing import Any, Literal, Protocol
 
 from user_progress.domain.achievements import CATALOG, Achievement
 from user_progress.domain.events import LearningEvent, as_datetime
-from user_progress.domain.fold import ClosedDay, LearnerFold, fold_event, fold_events
+from user_progress.domain.fold import ClosedDay, Folded, LearnerFold, fold_event, fold_events
 from user_progress.domain.learner import LearnerRecord
 
 SNAPSHOT_KEY = "snapshot"
 CHECKPOINT_KEY = "checkpoint"
+DAY_START_KEY = "daystart"
 #: The first release kept every event of a learner in this one value; converted on first touch.
 LEGACY_RECORD_KEY = "record"
 LATE_HORIZON = timedelta(days=30)
@@ -86,6 +91,11 @@ def lessons_key(month: str) -> str:
 
 def month_of(day: date) -> str:
     return day.isoformat()[:7]
+
+
+def day_start_of(at: datetime) -> datetime:
+    """UTC midnight of the instant's UTC day."""
+    return datetime.combine(at.astimezone(UTC).date(), time(), UTC)
 
 
 def horizon_for(newest: datetime) -> datetime:
@@ -262,13 +272,13 @@ async def record(reader: Reader, learner_id: str, event: LearningEvent) -> Recor
     snapshot = await _append_to_log(view, snapshot, event, chunk)
     if before.follows(event):
         step = fold_event(before, event)
+        if before.last_event is None or day_start_of(before.last_event.completed_at) < day_start_of(event.completed_at):
+            changes[DAY_START_KEY] = _day_start_value(day_start_of(event.completed_at), before)
         snapshot = await _write_closed_days(view, snapshot, step.closed)
     else:
-        checkpoint = await _checkpoint(view)
-        window = [logged async for logged in read_log(view, snapshot, since=snapshot.horizon)]
-        step = fold_events(checkpoint, window)
+        step, start = await _refold(view, snapshot, before, event)
         snapshot = await _write_closed_days(
-            view, snapshot, step.closed, refolded_after=checkpoint.closed.streak.last_active_date or date.min
+            view, snapshot, step.closed, refolded_after=start.closed.streak.last_active_date or date.min
         )
     snapshot = replace(snapshot, fold=step.fold)
     snapshot = await _advance_horizon(view, snapshot)
@@ -321,6 +331,38 @@ async def _write_closed_days(
         view.changes[days_key(month)] = dict(sorted(days.items())) if days else None
         months = months | {month} if days else months - {month}
     return replace(snapshot, day_months=tuple(sorted(months)))
+
+
+def _day_start_value(day_start: datetime, fold: LearnerFold) -> dict[str, Any]:
+    return {"from": day_start.isoformat(), "fold": fold.to_dict()}
+
+
+async def _refold(
+    view: Overlay, snapshot: Snapshot, before: LearnerFold, event: LearningEvent
+) -> tuple[Folded, LearnerFold]:
+    """A late event (already in the log) folded exactly, and the fold the re-fold started from.
+
+    When it falls on the newest event's UTC day, the events of that day are folded again onto the
+    stored fold of the days before, if that value is for this day and accounts for every event (its
+    events plus the day's logged ones are the learner's plus the late one: it was written by this
+    rule, not before a release that did not keep it). Otherwise the reference: the events from the
+    horizon on, onto the checkpoint, storing the day start on the way.
+    """
+    assert before.last_event is not None
+    newest_day = day_start_of(before.last_event.completed_at)
+    if event.completed_at >= newest_day:
+        stored = await view.get(DAY_START_KEY)
+        if stored is not None and as_datetime(stored["from"]) == newest_day:
+            start = LearnerFold.from_dict(stored["fold"])
+            that_day = [logged async for logged in read_log(view, snapshot, since=newest_day)]
+            if start.events + len(that_day) == before.events + 1:
+                return fold_events(start, that_day), start
+    checkpoint = await _checkpoint(view)
+    window = [logged async for logged in read_log(view, snapshot, since=snapshot.horizon)]
+    days_before = fold_events(checkpoint, [logged for logged in window if logged.completed_at < newest_day])
+    that_day_again = fold_events(days_before.fold, [logged for logged in window if logged.completed_at >= newest_day])
+    view.changes[DAY_START_KEY] = _day_start_value(newest_day, days_before.fold)
+    return Folded(that_day_again.fold, days_before.closed + that_day_again.closed), checkpoint
 
 
 async def _checkpoint(view: Overlay) -> LearnerFold:
@@ -412,10 +454,12 @@ def _derived(learner_id: str, events: list[LearningEvent], base: Snapshot) -> li
     """Everything derived from a learner's events (in time order): the closed days by month, then
     the checkpoint and the snapshot (``base`` gives what is not derived: announced, lessons, months)."""
     horizon = horizon_for(events[-1].completed_at) if events else base.horizon
+    newest_day = day_start_of(events[-1].completed_at) if events else horizon
     before = fold_events(LearnerFold(learner_id), [event for event in events if event.completed_at < horizon])
-    after = fold_events(before.fold, [event for event in events if event.completed_at >= horizon])
+    days_before = fold_events(before.fold, [event for event in events if horizon <= event.completed_at < newest_day])
+    after = fold_events(days_before.fold, [event for event in events if event.completed_at >= newest_day])
     day_months: dict[str, dict[str, Any]] = {}
-    for closed in (*before.closed, *after.closed):
+    for closed in (*before.closed, *days_before.closed, *after.closed):
         day_months.setdefault(month_of(closed.rollup.date), {})[closed.rollup.date.isoformat()] = closed.to_dict()
     batches: list[dict[str, Any]] = [{}]
     for month, days in sorted(day_months.items()):
@@ -427,6 +471,7 @@ def _derived(learner_id: str, events: list[LearningEvent], base: Snapshot) -> li
     batches.append(
         {
             CHECKPOINT_KEY: {"until": horizon.isoformat(), "fold": before.fold.to_dict()},
+            DAY_START_KEY: _day_start_value(newest_day, days_before.fold) if events else None,
             SNAPSHOT_KEY: snapshot.to_dict(),
         }
     )

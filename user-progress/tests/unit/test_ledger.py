@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger
 from user_progress.domain.events import ItemResult, LearningEvent
+from user_progress.domain.fold import LearnerFold, fold_events
 from user_progress.domain.learner import LearnerRecord, record_event, replay
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -94,6 +95,87 @@ def test_achievements_are_announced_once_whatever_the_arrival_order(events: list
 
     assert len(announced) == len(set(announced))
     assert set(announced) == set(store.snapshot().announced)
+
+
+@st.composite
+def racing_arrivals(draw: st.DrawFn) -> list[LearningEvent]:
+    """One learner's concurrent requests: events minutes apart over about two days, each arriving up
+    to a few events late (over midnight too), some redelivered."""
+    size = draw(st.integers(2, 40))
+    minutes = sorted(draw(st.lists(st.integers(0, 2 * 24 * 60), min_size=size, max_size=size)))
+    ordered = [
+        _event(i, T0 + timedelta(hours=14, minutes=at), timezone=draw(st.sampled_from([None, "Asia/Tokyo"])))
+        for i, at in enumerate(minutes)
+    ]
+    jitter = [draw(st.integers(0, 4)) for _ in ordered]
+    arrival = sorted(range(size), key=lambda i: i + jitter[i])
+    redelivered = draw(st.lists(st.sampled_from(range(size)), max_size=3))
+    return [ordered[i] for i in arrival + redelivered]
+
+
+class ReferenceStore(DictStore):
+    """Folds every late event again from the checkpoint: it forgets the day start before each event."""
+
+    def record(self, event: LearningEvent) -> ledger.Recording:
+        self.apply({ledger.DAY_START_KEY: None})
+        return super().record(event)
+
+
+@settings(max_examples=80, deadline=None)
+@given(events=st.one_of(racing_arrivals(), arrivals()))
+def test_a_late_event_folded_from_the_day_start_stores_what_the_checkpoint_refold_stores(
+    events: list[LearningEvent],
+) -> None:
+    fast, reference = DictStore(), ReferenceStore()
+    for event in events:
+        assert fast.record(event).outcome == reference.record(event).outcome
+
+    without_day_start = {key: value for key, value in fast.values.items() if key != ledger.DAY_START_KEY}
+    assert without_day_start == {k: v for k, v in reference.values.items() if k != ledger.DAY_START_KEY}
+    newest_day = ledger.day_start_of(fast.snapshot().fold.last_event.completed_at)
+    logged_before = [event for event in fast.log() if event.completed_at < newest_day]
+    assert fast.values[ledger.DAY_START_KEY] == {
+        "from": newest_day.isoformat(),
+        "fold": fold_events(LearnerFold("ada"), logged_before).fold.to_dict(),
+    }
+
+
+class CountingStore(DictStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.log_reads: list[str] = []
+
+    async def get(self, key: str) -> Any | None:
+        if key.startswith("log-"):
+            self.log_reads.append(key)
+        return await super().get(key)
+
+
+def test_a_late_event_on_the_newest_day_reads_only_that_day_of_the_log() -> None:
+    store = CountingStore()
+    for day in range(20):
+        store.record(_event(day, T0 + timedelta(days=day)))
+    store.record(_event(100, T0 + timedelta(days=20, hours=3)))
+    store.log_reads.clear()
+
+    assert store.record(_event(101, T0 + timedelta(days=20, hours=1))).outcome == "recorded"
+    assert store.log_reads == ["log-2026-03-21"]
+    assert store.snapshot().fold.state() == replay("ada", store.log())
+
+
+def test_a_day_start_that_misses_an_event_is_not_used() -> None:
+    """As after a release that did not keep it: a late event of the day before was recorded meanwhile."""
+    store = DictStore()
+    earlier, newest = _event(1, T0), _event(2, T0 + timedelta(days=1, hours=12))
+    store.record(earlier)
+    store.record(newest)
+    stale = store.values[ledger.DAY_START_KEY]
+    store.record(_event(3, T0 + timedelta(hours=5)))
+    store.apply({ledger.DAY_START_KEY: stale})
+
+    store.record(_event(4, T0 + timedelta(days=1, hours=2)))
+    assert store.snapshot().fold.state() == replay("ada", store.log())
+    assert len(store.log()) == 4
 
 
 def test_an_event_older_than_the_horizon_is_too_late_but_its_redelivery_is_a_duplicate() -> None:

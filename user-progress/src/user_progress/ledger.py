@@ -276,9 +276,9 @@ async def record(reader: Reader, learner_id: str, event: LearningEvent) -> Recor
             changes[DAY_START_KEY] = _day_start_value(day_start_of(event.completed_at), before)
         snapshot = await _write_closed_days(view, snapshot, step.closed)
     else:
-        step, start = await _refold(view, snapshot, before, event)
+        step, refolded_from = await _refold(view, snapshot, before, event)
         snapshot = await _write_closed_days(
-            view, snapshot, step.closed, refolded_after=start.closed.streak.last_active_date or date.min
+            view, snapshot, step.closed, refolded_after=refolded_from.closed.streak.last_active_date or date.min
         )
     snapshot = replace(snapshot, fold=step.fold)
     snapshot = await _advance_horizon(view, snapshot)

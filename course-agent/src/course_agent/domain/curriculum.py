@@ -70,7 +70,7 @@ class Exercise(Item):
     starter_code: str
     solution: str = Field(min_length=1)
     tests: str = Field(min_length=1)
-    mutants: tuple[Mutant, ...] = Field(default=(), description="Plausible wrong solutions its tests reject")
+    mutants: tuple[Mutant, ...] = Field(min_length=2, description="Plausible wrong solutions its tests reject")
 
 
 _ANSWER_PREFIX = re.compile(r"^(?:return |yield |[A-Za-z_][\w.\[\]\"']* [-+*/]?= )")

@@ -65,8 +65,9 @@ def draft_lesson(
         learner_id=learner_id,
         lesson_id=lesson_id,
         created_at=now,
-        previous_lessons_on_topic=meta.lessons_on(choice.topic),
         seed=zlib.crc32(lesson_id.encode()),
+        previous_lessons_on_topic=meta.lessons_on(choice.topic),
+        served=meta.served(),
         request_id=request_id,
     )
     if source_note:

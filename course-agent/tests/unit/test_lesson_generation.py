@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from course_agent.content import curriculum
-from course_agent.domain.generator import Choice, choose, compose, difficulty_for, shuffled
+from course_agent.domain.generator import Choice, choose, compose, shuffled
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge
 from course_agent.domain.lesson import QuizQuestion
 from course_agent.schemas import load_schema, render_schema
@@ -100,21 +100,6 @@ def test_requested_topic_and_difficulty_win_and_are_said_so() -> None:
 
     assert (choice.topic, choice.difficulty) == ("classes", "advanced")
     assert "requested" in choice.rationale
-
-
-@pytest.mark.parametrize(
-    ("mastery", "difficulty"),
-    [
-        (0, "beginner"),
-        (40, "beginner"),
-        (41, "intermediate"),
-        (70, "intermediate"),
-        (71, "advanced"),
-        (100, "advanced"),
-    ],
-)
-def test_difficulty_follows_mastery(mastery: int, difficulty: str) -> None:
-    assert difficulty_for(mastery) == difficulty
 
 
 def test_lesson_has_a_refresher_for_unmastered_prerequisites_only() -> None:

@@ -298,6 +298,15 @@ def test_remediation_weighs_recent_results_so_a_recovery_counts() -> None:
     assert choose(CURRICULUM, still_struggling, NOW).remediation
 
 
+def test_an_old_failure_below_a_level_learned_since_is_not_remediated() -> None:
+    knowledge = _learner(
+        _results("alpha", "beginner", [True] * 3 + [False] * 3, NOW - timedelta(days=10)),
+        _results("alpha", "intermediate", [True] * 3, NOW - timedelta(days=2)),
+    )
+
+    assert not choose(CURRICULUM, knowledge, NOW).remediation
+
+
 def test_without_item_results_a_recovery_in_the_scores_counts_too() -> None:
     recovered = TopicKnowledge(attempts=7, scores=(20, 30, 25, 30, 35, 85, 95), mastery=50)
     flat_average = sum(recovered.scores) / len(recovered.scores)
@@ -411,7 +420,7 @@ def test_a_failing_prerequisite_always_beats_a_routine_review(knowledge: Learner
     failing_alpha = _results("alpha", "beginner", [False] * 3, NOW - timedelta(minutes=30))
     working_on_beta = _results("beta", "beginner", [True], NOW - timedelta(minutes=10), start=5)
     knowledge = _learner(
-        {k: v for k, v in knowledge.items.items() if not k.startswith("alpha-b-")},
+        {k: v for k, v in knowledge.items.items() if not k.startswith("alpha-")},  # alpha: failing, only
         failing_alpha,
         working_on_beta,
         topics={**knowledge.topics, "gamma": _due(days_ago=days)},

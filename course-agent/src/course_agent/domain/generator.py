@@ -49,7 +49,7 @@ from course_agent.domain.selection import (
     recent_weighted_average,
     student_state,
 )
-from learnflow_common.vocabulary import DIFFICULTIES, LEARNING, PROFICIENT, Difficulty
+from learnflow_common.vocabulary import DIFFICULTIES, PROFICIENT, Difficulty
 
 WEAK_SCORE = 60
 BUILTIN = "builtin"
@@ -72,15 +72,6 @@ class Choice:
     remediation: bool = False
     #: A review's mixed retrieval set: each due topic with the level it is reviewed at, ``topic`` first.
     review: tuple[tuple[str, Difficulty], ...] = ()
-
-
-def difficulty_for(mastery: int) -> Difficulty:
-    """User Progress's mastery score read as a level (kept for clients; the choice reads item results)."""
-    if mastery < LEARNING:
-        return "beginner"
-    if mastery < PROFICIENT:
-        return "intermediate"
-    return "advanced"
 
 
 def choose(

@@ -141,8 +141,16 @@ class StudentState:
         return self.topic_mastery.get(topic, 0) >= PROFICIENT
 
     def failing_level(self, topic: str) -> Difficulty | None:
-        """The lowest failing level of the topic, if any."""
-        return next((d for d in DIFFICULTIES if self.level(topic, d).failing), None)
+        """The lowest failing level of the topic, if any; a level learned above it since outweighs
+        an old failure below it."""
+        for index, difficulty in enumerate(DIFFICULTIES):
+            evidence = self.level(topic, difficulty)
+            if evidence.failing:
+                last = evidence.results[-1].at
+                later = [self.level(topic, above) for above in DIFFICULTIES[index + 1 :]]
+                if not any(e.learned and e.results[-1].at > last for e in later):
+                    return difficulty
+        return None
 
     def concept_estimates(self, outside: str | None = None) -> dict[str, tuple[float, int]]:
         """P(known) of each concept with evidence, and on how many results, from the items of every

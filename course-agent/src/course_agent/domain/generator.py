@@ -44,6 +44,7 @@ from course_agent.domain.lesson import Example, Exercise, Lesson, QuizQuestion, 
 from course_agent.domain.selection import (
     MIN_CORRECT_TO_PASS,
     PASS_P,
+    ItemT,
     StudentState,
     fresh_first,
     recent_weighted_average,
@@ -313,21 +314,19 @@ class _Picker:
     previous_lessons: int
 
     def exercises(self, topic: str, level: LevelContent) -> list[CurriculumExercise]:
-        return fresh_first(
-            level.exercises,
-            served=self.served.get(topic, ()),
-            evidence=self.knowledge.items,
-            lessons_before=self.previous_lessons,
-            per_lesson=EXERCISES_PER_LESSON,
-        )
+        return self._fresh(topic, level.exercises, EXERCISES_PER_LESSON)
 
     def questions(self, topic: str, level: LevelContent) -> list[CurriculumQuestion]:
+        return self._fresh(topic, level.quiz, QUESTIONS_PER_LESSON)
+
+    def _fresh(self, topic: str, bank: Sequence[ItemT], per_lesson: int) -> list[ItemT]:
+        served = self.served.get(topic, ())
         return fresh_first(
-            level.quiz,
-            served=self.served.get(topic, ()),
+            bank,
+            served=served,
             evidence=self.knowledge.items,
             lessons_before=self.previous_lessons,
-            per_lesson=QUESTIONS_PER_LESSON,
+            per_lesson=per_lesson,
         )
 
 

@@ -261,6 +261,20 @@ def test_a_failing_prerequisite_beats_a_routine_review() -> None:
     assert "'beta' builds on 'alpha'" in choice.rationale
 
 
+def test_a_requested_topic_on_a_failing_prerequisite_is_taught_with_a_warning_and_a_refresher() -> None:
+    knowledge = _learner(
+        _results("alpha", "beginner", [True] * 3, NOW - timedelta(days=3)),  # learned: beta may build on it
+        _results("alpha", "intermediate", [False] * 3, NOW - timedelta(hours=2)),
+    )
+
+    choice = choose(CURRICULUM, knowledge, NOW, requested_topic="beta")
+    lesson = _lesson(choice, knowledge)
+
+    assert choice.topic == "beta"
+    assert "builds on 'alpha', failing" in choice.rationale
+    assert lesson.sections[0].heading == "Refresher first"
+
+
 def test_a_concept_failing_in_other_topics_sends_the_learner_back_to_where_it_is_taught() -> None:
     knowledge = _learner(
         _results("alpha", "beginner", [True] * 3, NOW - timedelta(days=4)),

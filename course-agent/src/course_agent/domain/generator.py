@@ -92,7 +92,13 @@ def choose(
     state = student_state(curriculum, known)
     if requested_topic is not None:
         level, why = _level_to_teach(state, requested_topic)
-        return _with_difficulty(Choice(requested_topic, level, f"requested topic; {why}"), requested_difficulty)
+        failing = [p for p in curriculum.topic(requested_topic).prerequisites if _failing(state, known, p)]
+        warning = (
+            f"; it builds on {', '.join(repr(p) for p in failing)}, failing: a refresher comes first" if failing else ""
+        )
+        return _with_difficulty(
+            Choice(requested_topic, level, f"requested topic; {why}{warning}"), requested_difficulty
+        )
     choice = (
         _failing_prerequisite(curriculum, state, known, now, planned_topics)
         or _review(state, known, now)
@@ -357,7 +363,7 @@ def compose(
         parts = _lesson_parts(subject.levels[choice.difficulty], subject.slug, picker)
     sections, examples, exercises, quiz, objectives = parts
     state = student_state(curriculum, known)
-    gaps = [p for p in subject.prerequisites if not state.ready_to_build_on(p)]
+    gaps = [p for p in subject.prerequisites if not state.ready_to_build_on(p) or _failing(state, known, p)]
     if gaps and not choice.review:
         refreshers = "\n".join(f"- **{curriculum.topic(p).title}**: {curriculum.topic(p).summary}" for p in gaps)
         sections.insert(0, Section(heading="Refresher first", markdown=f"This lesson builds on:\n\n{refreshers}"))

@@ -316,6 +316,7 @@ class _Picker:
     """Serves a learner's items fresh first (see ``selection.fresh_first``)."""
 
     knowledge: LearnerKnowledge
+    state: StudentState
     served: Served
     previous_lessons: int
 
@@ -354,15 +355,15 @@ def compose(
     among equally fresh items, so lessons differ even without that history."""
     known = knowledge or LearnerKnowledge(learner_id=learner_id)
     subject = curriculum.topic(choice.topic)
-    picker = _Picker(known, served or {}, previous_lessons_on_topic)
+    state = student_state(curriculum, known)
+    picker = _Picker(known, state, served or {}, previous_lessons_on_topic)
     if choice.review:
         parts = _review_parts(curriculum, choice, picker, previous_lessons_on_topic)
     elif choice.remediation:
-        parts = _remediation_parts(curriculum, choice, known, picker, previous_lessons_on_topic)
+        parts = _remediation_parts(curriculum, choice, picker, previous_lessons_on_topic)
     else:
         parts = _lesson_parts(subject.levels[choice.difficulty], subject.slug, picker)
     sections, examples, exercises, quiz, objectives = parts
-    state = student_state(curriculum, known)
     gaps = [p for p in subject.prerequisites if not state.ready_to_build_on(p) or _failing(state, known, p)]
     if gaps and not choice.review:
         refreshers = "\n".join(f"- **{curriculum.topic(p).title}**: {curriculum.topic(p).summary}" for p in gaps)
@@ -411,9 +412,7 @@ def _lesson_parts(level: LevelContent, topic: str, picker: _Picker) -> _Parts:
     )
 
 
-def _remediation_parts(
-    curriculum: Curriculum, choice: Choice, known: LearnerKnowledge, picker: _Picker, previous: int
-) -> _Parts:
+def _remediation_parts(curriculum: Curriculum, choice: Choice, picker: _Picker, previous: int) -> _Parts:
     """More scaffolding: a lower level's worked example and exercise first (or the level's smallest
     exercise), a worked example other than last time's, and the warm-up's hints laid out."""
     subject = curriculum.topic(choice.topic)
@@ -434,7 +433,7 @@ def _remediation_parts(
     steps = "\n".join(f"{number}. {hint}" for number, hint in enumerate(warm_up.hints, start=1))
     sections = [
         *(Section(heading=s.heading, markdown=s.markdown) for s in level.sections),
-        Section(heading="Let's shore this up", markdown=_weak_spot(curriculum, choice, known)),
+        Section(heading="Let's shore this up", markdown=_weak_spot(curriculum, choice, picker)),
         Section(
             heading="Step by step",
             markdown=f'Start with the smaller exercise, "{warm_up.id}". Its hints, all at once this time:\n\n{steps}',
@@ -449,9 +448,9 @@ def _remediation_parts(
     )
 
 
-def _weak_spot(curriculum: Curriculum, choice: Choice, known: LearnerKnowledge) -> str:
-    state = student_state(curriculum, known)
-    evidence = state.level(choice.topic, choice.difficulty)
+def _weak_spot(curriculum: Curriculum, choice: Choice, picker: _Picker) -> str:
+    known = picker.knowledge
+    evidence = picker.state.level(choice.topic, choice.difficulty)
     title = curriculum.topic(choice.topic).title.lower()
     advice = "Take the exercises slowly, use the hints, and run the tests after each step."
     if evidence.results:

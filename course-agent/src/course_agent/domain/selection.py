@@ -23,7 +23,8 @@ the ones not in the learner's latest lesson on the topic, then the weakest evide
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -152,21 +153,26 @@ class StudentState:
                     return difficulty
         return None
 
-    def concept_estimates(self, outside: str | None = None) -> dict[str, tuple[float, int]]:
-        """P(known) of each concept with evidence, and on how many results, from the items of every
-        topic but ``outside``: how a topic's own struggles are kept from blaming what it builds on."""
-        kept = [(item_id, result) for item_id, result in self.results if self.places[item_id].topic != outside]
-        estimates = concept_mastery(kept, lambda item_id: self.places[item_id].concepts)
-        counts: dict[str, int] = {}
-        for item_id, _ in kept:
-            for concept in self.places[item_id].concepts:
-                counts[concept] = counts.get(concept, 0) + 1
+    def concept_estimates(
+        self, outside: str | None = None, only: Collection[str] | None = None
+    ) -> dict[str, tuple[float, int]]:
+        """P(known) of each concept with evidence (of ``only`` these, if given), and on how many
+        results, from the items of every topic but ``outside``: how a topic's own struggles are kept
+        from blaming what it builds on."""
+        concepts = {
+            item_id: tuple(c for c in place.concepts if only is None or c in only)
+            for item_id, place in self.places.items()
+            if place.topic != outside
+        }
+        kept = [(item_id, result) for item_id, result in self.results if concepts.get(item_id)]
+        estimates = concept_mastery(kept, concepts.__getitem__)
+        counts: Counter[str] = Counter(concept for item_id, _ in kept for concept in concepts[item_id])
         return {concept: (p, counts[concept]) for concept, p in estimates.items()}
 
     def failing_concepts(self, concepts: Sequence[Concept], outside: str) -> list[tuple[Concept, float, int]]:
         """Those of ``concepts`` whose estimate from other topics' items, on enough results, is below
         FAILING_P, each with its estimate and number of results."""
-        estimates = self.concept_estimates(outside)
+        estimates = self.concept_estimates(outside, only=set(concepts))
         failing = []
         for concept in dict.fromkeys(concepts):
             p, count = estimates.get(concept, (DEFAULT_PARAMETERS.prior, 0))

@@ -135,7 +135,7 @@ def _level_to_teach(state: StudentState, topic: str) -> tuple[Difficulty, str]:
         return level, f"{level} until a check on a later day confirms it ({evidence.describe()})"
     return level, (
         f"{level}: {evidence.describe()} at this level; moving on needs {MIN_CORRECT_TO_PASS} correct, "
-        f"P(known) {PASS_P} and a check on a later day"
+        f"an estimated {PASS_P:.0%} chance it is known, and a check on a later day"
     )
 
 
@@ -182,8 +182,8 @@ def _failing_prerequisite(
                     where,
                     at,
                     f"remediation of a prerequisite before anything else: '{subject.slug}' uses {concept}, "
-                    f"taught in '{where}' ({at}), and P(known) of {concept} is {p_known:.2f} on {results} "
-                    "results outside it",
+                    f"taught in '{where}' ({at}), and {results} answers on other topics give it only an "
+                    f"estimated {p_known:.0%} chance of being known",
                     remediation=True,
                 )
     return None
@@ -269,7 +269,7 @@ def _next_reason(state: StudentState, subject: Topic, now: datetime) -> str:
     first = evidence.first_success_at
     if evidence.ready_to_advance and due is not None and first is not None and now >= due:
         return (
-            f"delayed check of '{subject.slug}' ({level}): it went well from {first:%Y-%m-%d} "
+            f"delayed check of '{subject.slug}' ({level}): it went well on {first:%Y-%m-%d} "
             f"({evidence.describe()}); a success now, a day or more later, moves it on to the next level"
         )
     if not evidence.results and level != "beginner":

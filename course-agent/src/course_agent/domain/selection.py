@@ -98,7 +98,8 @@ class LevelEvidence:
         """The evidence in a teacher's words, for a rationale."""
         if not self.results:
             return "no results yet"
-        return f"{self.correct} of {len(self.results)} results correct, P(known) {self.p_known:.2f}"
+        chance = min(self.p_known, 0.99)  # an estimate is never a certainty
+        return f"{self.correct} of {len(self.results)} answers right, known with an estimated {chance:.0%} chance"
 
 
 @dataclass(frozen=True)

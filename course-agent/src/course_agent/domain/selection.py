@@ -6,8 +6,9 @@ concepts, so the same results give two estimates:
 
 - per **topic level**, P(known) of the level as one skill, traced over the results on its items
   only: the evidence *at that level*;
-- per **concept**, P(known) traced over every item that uses or teaches it: how a prerequisite
-  holds up when later topics lean on it.
+- per **concept**, P(known) traced over every item that uses or teaches it, leaving out the topic
+  being judged: how a prerequisite holds up when other topics lean on it, without blaming it for
+  the topic's own struggles.
 
 A level is judged from its evidence, most recent results weighing most:
 
@@ -136,8 +137,8 @@ class StudentState:
         return self.topic_mastery.get(topic, 0) >= PROFICIENT
 
     def ready_to_build_on(self, topic: str) -> bool:
-        """Whether later topics may build on it: its beginner level learned, or (no item results)
-        User Progress's mastery at PROFICIENT."""
+        """Whether later topics may build on it: a level of it learned (beginner, the first), or
+        (no item results) User Progress's mastery at PROFICIENT."""
         if self.has_evidence(topic):
             return self.complete(topic) or self.learned_level(topic) is not None
         return self.topic_mastery.get(topic, 0) >= PROFICIENT

@@ -65,8 +65,8 @@ def draft_lesson(
         learner_id=learner_id,
         lesson_id=lesson_id,
         created_at=now,
-        seed=zlib.crc32(lesson_id.encode()),
         previous_lessons_on_topic=meta.lessons_on(choice.topic),
+        seed=zlib.crc32(lesson_id.encode()),
         served=meta.served(),
         request_id=request_id,
     )

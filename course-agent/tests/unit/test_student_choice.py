@@ -360,6 +360,18 @@ def test_two_lessons_on_a_topic_and_level_share_no_exercise_while_unseen_ones_re
     assert set.union(*lessons) == {f"beta-b-{n}" for n in range(6)}
 
 
+def test_items_a_mixed_review_served_count_as_seen_on_their_own_topic() -> None:
+    knowledge = _learner(topics={"alpha": _due(days_ago=2), "beta": _due(days_ago=1)})
+    review = _lesson(choose(CURRICULUM, knowledge, NOW), knowledge)
+    meta = Meta().with_lesson(review.topic, NOW, tuple(item.id for item in (*review.exercises, *review.quiz)))
+
+    beta = _lesson(Choice("beta", "beginner", "r"), None, meta)
+
+    assert review.topic == "alpha"
+    assert any(item.id.startswith("beta-") for item in review.quiz)
+    assert not {item.id for item in (*review.exercises, *review.quiz)} & {i.id for i in (*beta.exercises, *beta.quiz)}
+
+
 def test_answered_items_come_after_unseen_ones_and_the_weakest_first() -> None:
     answered = _learner(
         _results("beta", "beginner", [True, False, True, True], NOW),

@@ -327,7 +327,11 @@ class _Picker:
         return self._fresh(topic, level.quiz, QUESTIONS_PER_LESSON)
 
     def _fresh(self, topic: str, bank: Sequence[ItemT], per_lesson: int) -> list[ItemT]:
-        served = self.served.get(topic, ())
+        # what lessons on other topics served (a review mixes topics) counts as seen, not as the latest
+        elsewhere = tuple(
+            i for other, lessons in self.served.items() if other != topic for lesson in lessons for i in lesson
+        )
+        served = (elsewhere, *self.served.get(topic, ()))
         return fresh_first(
             bank,
             served=served,

@@ -524,3 +524,10 @@ def test_the_choice_and_lesson_are_the_same_for_the_same_inputs_and_say_why(
         "mastered",
     )
     assert any(reason in choice.rationale for reason in reasons), choice.rationale
+    assert choice.rationale.startswith("requested") == (topic is not None)
+    if choice.review:
+        assert choice.rationale.startswith("review: ")
+        assert all(f"'{name}' at {level}" in choice.rationale for name, level in choice.review)
+    if choice.remediation and topic is None:
+        assert choice.rationale.startswith("remediation")
+        assert "failing" in choice.rationale or "come to" in choice.rationale

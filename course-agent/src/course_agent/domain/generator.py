@@ -182,8 +182,8 @@ def _failing_prerequisite(
                     where,
                     at,
                     f"remediation of a prerequisite before anything else: '{subject.slug}' uses {concept}, "
-                    f"taught in '{where}' ({at}), and {results} answers on other topics give it only an "
-                    f"estimated {p_known:.0%} chance of being known",
+                    f"taught in '{where}' ({at}), and it is failing: {results} answers on other topics give "
+                    f"it only an estimated {p_known:.0%} chance of being known",
                     remediation=True,
                 )
     return None

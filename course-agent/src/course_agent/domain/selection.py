@@ -44,7 +44,7 @@ DELAYED_CHECK = timedelta(days=1)
 #: How many of a level's latest results say whether it is failing.
 RECENT_RESULTS = 3
 #: A concept needs this many results before its estimate can call it failing.
-MIN_CONCEPT_RESULTS = 2
+MIN_CONCEPT_RESULTS = 3
 #: In a recency-weighted average of scores, each older score weighs this much of the next one.
 RECENCY_WEIGHT = 0.6
 

@@ -9,8 +9,9 @@ key              what                                                           
                  and the latest results of the items practised most recently         seqs + 128 x 5
                                                                                      item results
                                                                                      (< 80 KB)
-``meta``         layout version, lessons generated (the last lesson seq), and per    ~13 topics (<2 KB)
-                 topic: lessons generated and the newest one's ``created_at``
+``meta``         layout version, lessons generated (the last lesson seq), and per    ~13 topics (< 40 KB;
+                 topic: lessons generated, the newest one's ``created_at`` and the   ~6 KB for the
+                 item ids the latest RECENT_LESSONS_KEPT served (fresh items first)  built-in lessons)
 ``index-<k>``    the summaries of lesson seqs ``k*CHUNK .. k*CHUNK+CHUNK-1``, in     CHUNK summaries
                  seq order (a lesson's seq: 1, 2, ... in the order generated)        (< 200 KB)
 ``lesson:<id>``  one lesson document                                                 one lesson
@@ -57,6 +58,12 @@ SUMMARY_FIELDS = ("lesson_id", "learner_id", "topic", "difficulty", "title", "ra
 SUMMARY_CLIP = {"title": 200, "rationale": 500, "generator": 200}
 #: Index chunks written per conversion batch (each batch one state transaction).
 CONVERSION_CHUNKS_PER_BATCH = 8
+#: Per topic, the served item ids of this many latest lessons are kept, at most SERVED_ITEMS_KEPT a
+#: lesson and none longer than SERVED_ID_MAX (a model's lesson may name anything): what the learner
+#: has seen without answering yet, so the next lesson serves other items first.
+RECENT_LESSONS_KEPT = 3
+SERVED_ITEMS_KEPT = 12
+SERVED_ID_MAX = 64
 
 
 class Reader(Protocol):
@@ -89,6 +96,8 @@ def summary_of(document: Mapping[str, Any], seq: int) -> dict[str, Any]:
 class TopicLessons:
     count: int
     newest_at: datetime
+    #: item ids served by the latest lessons on the topic, oldest lesson first
+    recent: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,7 +110,11 @@ class Meta:
             "version": LAYOUT_VERSION,
             "lessons": self.lessons,
             "topics": {
-                name: {"count": topic.count, "newest_at": topic.newest_at.isoformat()}
+                name: {
+                    "count": topic.count,
+                    "newest_at": topic.newest_at.isoformat(),
+                    "recent": [list(lesson) for lesson in topic.recent],
+                }
                 for name, topic in sorted(self.topics.items())
             },
         }
@@ -111,17 +124,30 @@ class Meta:
         return cls(
             lessons=data["lessons"],
             topics={
-                name: TopicLessons(topic["count"], datetime.fromisoformat(topic["newest_at"]))
+                name: TopicLessons(
+                    topic["count"],
+                    datetime.fromisoformat(topic["newest_at"]),
+                    tuple(tuple(lesson) for lesson in topic.get("recent", ())),  # none before they were kept
+                )
                 for name, topic in data["topics"].items()
             },
         )
 
-    def with_lesson(self, topic: str, created_at: datetime) -> Meta:
+    def with_lesson(self, topic: str, created_at: datetime, served: tuple[str, ...] = ()) -> Meta:
+        """After one more lesson on ``topic`` that served the items ``served``."""
         known = self.topics.get(topic)
+        kept = tuple(item_id for item_id in served if len(item_id) <= SERVED_ID_MAX)[:SERVED_ITEMS_KEPT]
+        recent = (*known.recent, kept) if known else (kept,)
         counted = TopicLessons(
-            (known.count if known else 0) + 1, max(known.newest_at, created_at) if known else created_at
+            (known.count if known else 0) + 1,
+            max(known.newest_at, created_at) if known else created_at,
+            recent[-RECENT_LESSONS_KEPT:] if kept else (known.recent if known else ()),
         )
         return Meta(self.lessons + 1, {**self.topics, topic: counted})
+
+    def served(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """Per topic, the item ids of the latest lessons on it, oldest lesson first."""
+        return {name: topic.recent for name, topic in self.topics.items() if topic.recent}
 
     def lessons_on(self, topic: str) -> int:
         known = self.topics.get(topic)
@@ -197,7 +223,8 @@ async def add_lesson(reader: Reader, meta: Meta, document: Mapping[str, Any]) ->
     """A new lesson (not stored yet): the meta after it and the values to write."""
     seq = meta.lessons + 1
     chunk = list(await reader.get(index_key(seq)) or [])
-    after = meta.with_lesson(document["topic"], datetime.fromisoformat(document["created_at"]))
+    served = tuple(item["id"] for part in ("exercises", "quiz") for item in document.get(part, ()))
+    after = meta.with_lesson(document["topic"], datetime.fromisoformat(document["created_at"]), served)
     return after, {
         lesson_key(document["lesson_id"]): dict(document),
         index_key(seq): [*chunk, summary_of(document, seq)],

@@ -67,6 +67,7 @@ def draft_lesson(
         created_at=now,
         previous_lessons_on_topic=meta.lessons_on(choice.topic),
         seed=zlib.crc32(lesson_id.encode()),
+        served=meta.served(),
         request_id=request_id,
     )
     if source_note:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from course_agent import layout
 from course_agent.domain.knowledge import LearnerKnowledge, TopicKnowledge, apply_progress
 from course_agent.layout import CHUNK, MAX_SCAN_CHUNKS, Meta
+from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 from learnflow_common.events import ProgressUpdatedV1
 from learnflow_common.memory import MemoryStore, run_in_memory
 from learnflow_common.vocabulary import DIFFICULTIES
@@ -254,3 +255,34 @@ def test_no_value_passes_256_kb_after_20000_progress_events_and_5000_lessons_of_
     assert max(sizes.values()) < MAX_VALUE_BYTES, max(sizes.items(), key=lambda item: item[1])
     assert sizes["knowledge"] < 4_000
     assert sizes["meta"] < 2_000
+
+
+def test_the_meta_remembers_the_items_the_latest_lessons_on_a_topic_served() -> None:
+    documents = [
+        {
+            **_document(n, topic="loops"),
+            "exercises": [{"id": f"loops-b-{n}"}, {"id": "x" * 200}],  # an id no curriculum has is not kept
+            "quiz": [{"id": f"loops-b-q{n}"}],
+        }
+        for n in range(1, 6)
+    ]
+
+    meta = _generate(MemoryStore(), documents)
+
+    assert meta.served() == {"loops": tuple((f"loops-b-{n}", f"loops-b-q{n}") for n in range(3, 6))}
+    assert Meta.from_dict(meta.to_dict()) == meta
+
+
+def test_a_meta_stored_before_served_items_were_kept_reads_as_having_none() -> None:
+    stored = {"version": 2, "lessons": 1, "topics": {"loops": {"count": 1, "newest_at": T0.isoformat()}}}
+
+    assert Meta.from_dict(stored).served() == {}
+
+
+def test_the_meta_stays_small_whatever_a_model_puts_in_its_lessons() -> None:
+    lesson = {"exercises": [{"id": "e" * 62 + f"{n:02}"} for n in range(50)], "quiz": [{"id": "q" * 64}] * 50}
+    documents = [{**_document(n, topic=slug), **lesson} for n, slug in enumerate(PLATFORM_TOPIC_SLUGS * 4)]
+
+    meta = _generate(MemoryStore(), documents)
+
+    assert _size(meta.to_dict()) < 40_000

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from course_agent import planning
+from course_agent.content import curriculum
 from course_agent.domain.generator import BUILTIN
 from course_agent.domain.lesson import Lesson
 from course_agent.layout import Meta, known_cursor
@@ -27,12 +28,12 @@ STATUS = {
 }
 
 
-def _draft(source_note: str | None = None, topic: str | None = None) -> Lesson:
+def _draft(source_note: str | None = None, topic: str | None = None, meta: Meta | None = None) -> Lesson:
     return planning.draft_lesson(
         learner_id="ada",
         lesson_id=planning.lesson_id_for("ada", "r1"),
         knowledge=None,
-        meta=Meta(),
+        meta=meta or Meta(),
         now=NOW,
         topic=topic,
         difficulty=None,
@@ -79,6 +80,15 @@ def test_the_draft_says_where_the_learner_knowledge_came_from() -> None:
 
 def test_the_draft_teaches_the_topic_asked_for() -> None:
     assert _draft(topic="loops").topic == "loops"
+
+
+def test_the_draft_serves_first_what_the_learners_latest_lesson_on_the_topic_did_not() -> None:
+    bank = [exercise.id for exercise in curriculum().topic("loops").levels["beginner"].exercises]
+    after_one = Meta().with_lesson("loops", NOW, (bank[0],))
+    after_the_other = Meta().with_lesson("loops", NOW, (bank[-1],))
+
+    assert _draft(topic="loops", meta=after_one).exercises[0].id != bank[0]
+    assert _draft(topic="loops", meta=after_the_other).exercises[0].id != bank[-1]
 
 
 def test_a_model_failure_keeps_the_built_in_draft_and_says_why() -> None:

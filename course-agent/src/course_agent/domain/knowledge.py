@@ -107,6 +107,12 @@ class TopicKnowledge:
         )
 
 
+def _in_order(pair: tuple[str, ItemAttempt]) -> tuple[datetime, int, bool, int, int, str]:
+    """The order of ``ItemAttempt`` then the item id, as a plain tuple (sorting compares them fast)."""
+    item_id, attempt = pair
+    return (attempt.at, attempt.position, attempt.correct, attempt.attempts, attempt.hints_used, item_id)
+
+
 def _datetime(value: str | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -133,8 +139,8 @@ class LearnerKnowledge:
     def item_results(self) -> list[tuple[str, ItemAttempt]]:
         """Every kept result with its item, in the order the learner produced them (the student
         model's input)."""
-        results = [(attempt, item_id) for item_id, attempts in self.items.items() for attempt in attempts]
-        return [(item_id, attempt) for attempt, item_id in sorted(results)]
+        results = [(item_id, attempt) for item_id, attempts in self.items.items() for attempt in attempts]
+        return sorted(results, key=_in_order)
 
     def to_dict(self) -> dict[str, Any]:
         return {

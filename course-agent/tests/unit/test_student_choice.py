@@ -14,6 +14,7 @@ from course_agent.domain.curriculum import (
     Curriculum,
     Exercise,
     LevelContent,
+    Mutant,
     QuizQuestion,
     Section,
     Topic,
@@ -66,6 +67,7 @@ def _level(slug: str, difficulty: Difficulty, exercises: int, questions: int) ->
                 starter_code="x = None",
                 solution="x = " + "1" * (n + 1),
                 tests="assert x",
+                mutants=(Mutant(flaw="falsy", code="x = 0"), Mutant(flaw="empty", code="x = ''")),
                 concepts_taught=(),
                 **common,
             )

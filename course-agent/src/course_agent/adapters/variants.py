@@ -27,8 +27,10 @@ from pydantic import ValidationError
 from course_agent import sandbox
 from course_agent.adapters.actor_interface import LearnerPlan
 from course_agent.content import curriculum
+from course_agent.domain.curriculum import Curriculum
 from course_agent.domain.prompt import SYSTEM_PROMPT, focus_of, user_prompt
 from course_agent.domain.variants import (
+    Items,
     Rejected,
     VariantBank,
     checked_items,
@@ -77,6 +79,14 @@ async def load_banks(
     levels = list(dict.fromkeys(difficulties))
     banks = await asyncio.gather(*(load_bank(sidecar, store, topic, d) for d in levels))
     return {(topic, d): bank for d, bank in zip(levels, banks, strict=True)}
+
+
+async def verified(reply: str, bank: Curriculum, topic: str, difficulty: Difficulty) -> Items:
+    """The items a model's reply proposes for a topic level of ``bank``, once checked and run in the
+    sandbox; :class:`Rejected` (with the reason) otherwise."""
+    items = checked_items(parse_reply(reply), bank, topic, difficulty)
+    judge(items, await sandbox.run_each(snippets_of(items), SNIPPET_LIMITS))
+    return items
 
 
 @dataclass(frozen=True)
@@ -164,8 +174,7 @@ class VariantWorker:
         except (SidecarUnavailable, SidecarRefused) as error:
             return self._count("failed", "unavailable", job, str(error))
         try:
-            items = checked_items(parse_reply(reply), level, job.topic, job.difficulty)
-            judge(items, await sandbox.run_each(snippets_of(items), SNIPPET_LIMITS))
+            items = await verified(reply, level, job.topic, job.difficulty)
         except Rejected as rejected:
             return self._count("rejected", rejected.reason, job, rejected.detail)
         try:

@@ -12,10 +12,16 @@ import pytest
 
 from course_agent.adapters.variants import verified
 from course_agent.content import curriculum
+from course_agent.domain.curriculum import CodeExample, Exercise, Mutant, QuizQuestion
 from course_agent.domain.knowledge import ItemAttempt, LearnerKnowledge, TopicKnowledge
 from course_agent.domain.prompt import SYSTEM_PROMPT, focus_of, user_prompt
 from course_agent.domain.variants import (
+    EXAMPLES_KEPT,
     EXERCISES_KEPT,
+    MAX_CODE_CHARS,
+    MAX_LINE_CHARS,
+    MAX_TEXT_CHARS,
+    QUESTIONS_KEPT,
     Items,
     Rejected,
     VariantBank,
@@ -110,6 +116,46 @@ def test_the_bank_of_a_level_keeps_only_the_newest_variants() -> None:
 
     assert len(bank.exercises) == EXERCISES_KEPT
     assert VariantBank.model_validate(bank.model_dump(mode="json")) == bank
+
+
+def test_a_full_bank_of_the_longest_items_stays_under_256_kb() -> None:
+    code, line, text = '"' * MAX_CODE_CHARS, '"' * MAX_LINE_CHARS, '"' * MAX_TEXT_CHARS  # each escaped as two
+    exercise = Exercise(
+        id="loops-beginner-exercise-v000000000000",
+        difficulty=LEVEL,
+        concepts_used=(),
+        concepts_taught=(),
+        prompt=text,
+        hints=(line,) * 5,
+        starter_code=code,
+        solution=code,
+        tests=code,
+        mutants=(Mutant(flaw=line, code=code),) * 4,
+    )
+    question = QuizQuestion(
+        id="loops-beginner-quiz-v000000000000",
+        difficulty=LEVEL,
+        concepts_used=(),
+        concepts_taught=(),
+        question=text,
+        choices=tuple(line + str(i) for i in range(4)),
+        answer=0,
+        explanation=text,
+    )
+    example = CodeExample(
+        id="loops-beginner-example-v000000000000",
+        difficulty=LEVEL,
+        concepts_used=(),
+        concepts_taught=(),
+        title=text,
+        code=code,
+        expected_output=code,
+    )
+    full = VariantBank(
+        exercises=(exercise,) * EXERCISES_KEPT, quiz=(question,) * QUESTIONS_KEPT, examples=(example,) * EXAMPLES_KEPT
+    )
+
+    assert len(json.dumps(full.model_dump(mode="json")).encode()) < 256 * 1024
 
 
 def test_a_proposal_already_in_the_bank_is_a_duplicate() -> None:

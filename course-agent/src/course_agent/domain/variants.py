@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -51,8 +51,11 @@ QUESTIONS_KEPT = 8
 EXAMPLES_KEPT = 2
 #: A reply longer than this is not read.
 MAX_REPLY_CHARS = 64_000
-MAX_CODE_CHARS = 2_000
+#: Field sizes (the bank's longest code is under 900 characters): a level's bank stays under 256 KB
+#: stored, even all in characters JSON escapes.
+MAX_CODE_CHARS = 1_500
 MAX_TEXT_CHARS = 800
+MAX_LINE_CHARS = 300
 
 #: The standard library a lesson may import: what a Python course teaches, nothing that reaches the
 #: system (``os``, ``sys``, ``subprocess``, ``socket``, ``ctypes``, ``importlib``, ``gc`` ...).
@@ -118,16 +121,17 @@ class _Proposed(BaseModel):
 Code = str
 _code = Field(min_length=1, max_length=MAX_CODE_CHARS)
 _text = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+Line = Annotated[str, Field(min_length=1, max_length=MAX_LINE_CHARS)]
 
 
 class ProposedMutant(_Proposed):
-    flaw: str = _text
+    flaw: Line
     code: Code = _code
 
 
 class ProposedExercise(_Proposed):
     prompt: str = _text
-    hints: tuple[str, ...] = Field(min_length=3, max_length=5, description="nudge, strategy, near-solution")
+    hints: tuple[Line, ...] = Field(min_length=3, max_length=5, description="nudge, strategy, near-solution")
     starter_code: Code = Field(max_length=MAX_CODE_CHARS)
     solution: Code = _code
     tests: Code = _code
@@ -136,7 +140,7 @@ class ProposedExercise(_Proposed):
 
 class ProposedQuestion(_Proposed):
     question: str = _text
-    choices: tuple[str, ...] = Field(min_length=3, max_length=4)
+    choices: tuple[Line, ...] = Field(min_length=3, max_length=4)
     answer: int = Field(description="index of the correct choice, from 0")
     explanation: str = _text
 

@@ -28,7 +28,7 @@ class VariantRequest(BaseModel):
     difficulty: Difficulty
     learner_id: LearnerId | None = Field(default=None, description="Whose state (what they got wrong) to write for")
     guidance: str | None = Field(
-        default=None, max_length=20_000, description="A note to the model, sent as the last message"
+        default=None, max_length=4_000, description="A note to the model, sent as the last message"
     )
 
 

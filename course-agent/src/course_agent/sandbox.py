@@ -16,7 +16,9 @@ it confines itself, in the child:
 
 The network ban is the audit hook's, not a network namespace's (``unshare -n`` needs privileges the
 app's container does not have). Each snippet runs in a fresh ``__main__`` module with its own stdout
-capture, and the driver prints one JSON line of results per snippet at the end.
+capture, and the driver prints one JSON line of results at the end, with a nonce the caller gave it:
+a snippet that prints a report and leaves is not believed (the nonce is in a driver frame, which only
+code walking frames could read; ``domain/variants.py`` refuses such code before it runs).
 
 :func:`run_batch` runs many snippets in one interpreter (the test suite, over trusted content);
 :func:`run_each` gives every snippet an interpreter of its own (untrusted code: no snippet can
@@ -29,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -40,7 +43,6 @@ DRIVER = r"""
 import contextlib, io, json, os, resource, signal, sys, sysconfig, traceback, types
 
 limits = json.loads(sys.argv[1])
-snippets = json.loads(sys.stdin.read())
 WORKDIR = os.path.realpath(os.getcwd()) + os.sep
 READABLE = tuple(
     {os.path.realpath(sysconfig.get_paths()[name]) + os.sep for name in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -110,38 +112,48 @@ for name, value in (
     resource.setrlimit(getattr(resource, name), (value, value))
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit raises, it does not kill
 signal.signal(signal.SIGALRM, _alarm)
-out = sys.stdout
-sys.addaudithook(_hook)
-real_main = sys.modules["__main__"]
-results = {}
-for key, code in snippets.items():
-    module = types.ModuleType("__main__")
-    module.__dict__["__builtins__"] = __builtins__
-    captured = io.StringIO()
-    ok, error = True, ""
-    sys.modules["__main__"] = module
-    signal.alarm(limits["snippet_seconds"])
-    try:
-        with contextlib.redirect_stdout(captured):
-            exec(compile(code, f"<{key}>", "exec"), module.__dict__)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            ok, error = False, f"SystemExit({exc.code!r})"
-    except BaseException:
-        ok, error = False, traceback.format_exc(limit=-3)
-    finally:
-        signal.alarm(0)
-        sys.modules["__main__"] = real_main
-    results[key] = {"ok": ok, "stdout": captured.getvalue()[:20000], "error": error[-4000:]}
-out.write("\n" + json.dumps(results) + "\n")
-out.flush()
+
+
+# The report carries the nonce only this function holds, so a snippet printing a report of its own
+# is not taken for the driver's (reaching the nonce takes the frame walks variants may not name).
+def main(nonce, snippets):
+    out = sys.stdout
+    sys.addaudithook(_hook)
+    real_main = sys.modules["__main__"]
+    results = {}
+    for key, code in snippets.items():
+        module = types.ModuleType("__main__")
+        module.__dict__["__builtins__"] = __builtins__
+        captured = io.StringIO()
+        ok, error = True, ""
+        sys.modules["__main__"] = module
+        signal.alarm(limits["snippet_seconds"])
+        try:
+            with contextlib.redirect_stdout(captured):
+                exec(compile(code, f"<{key}>", "exec"), module.__dict__)
+        except SystemExit as exc:
+            if exc.code not in (None, 0):
+                ok, error = False, f"SystemExit({exc.code!r})"
+        except BaseException:
+            ok, error = False, traceback.format_exc(limit=-3)
+        finally:
+            signal.alarm(0)
+            sys.modules["__main__"] = real_main
+        results[key] = {"ok": ok, "stdout": captured.getvalue()[:20000], "error": error[-4000:]}
+    out.write("\n" + json.dumps({"nonce": nonce, "results": results}) + "\n")
+    out.flush()
+
+
+payload = json.loads(sys.stdin.read())
+main(payload.pop("nonce"), payload.pop("snippets"))
 """
 
 
 @dataclass(frozen=True)
 class Limits:
     """What one driver process may use. ``cpu_seconds`` and ``wall_seconds`` bound the whole process
-    (every snippet it runs); ``snippet_seconds`` each snippet."""
+    (every snippet it runs: the CPU limit kills it); ``snippet_seconds`` each snippet (an exception in
+    the snippet, so keep it below ``cpu_seconds`` to hear which snippet it was)."""
 
     snippet_seconds: int = 5
     cpu_seconds: int = 10
@@ -166,12 +178,14 @@ def command(limits: Limits) -> list[str]:
     return [sys.executable, "-I", "-B", "-c", DRIVER, json.dumps(asdict(limits))]
 
 
-def results_of(stdout: str, returncode: int | None, stderr: str, keys: list[str]) -> dict[str, Outcome]:
-    """The driver's report; every snippet failed when the process died before it (a limit, a kill)."""
+def results_of(stdout: str, returncode: int | None, stderr: str, keys: list[str], nonce: str) -> dict[str, Outcome]:
+    """The driver's report, the last line it printed and carrying the run's nonce; every snippet failed
+    when there is none (the process died before it: a limit, a kill; or a snippet printed its own)."""
     try:
-        report = json.loads(stdout.strip().splitlines()[-1]) if returncode == 0 else None
+        last = json.loads(stdout.strip().splitlines()[-1]) if returncode == 0 else None
     except (ValueError, IndexError):
-        report = None
+        last = None
+    report = last.get("results") if isinstance(last, dict) and last.get("nonce") == nonce else None
     if not isinstance(report, dict) or set(report) != set(keys):
         why = f"sandbox process ended without a report (exit {returncode}): {stderr.strip()[-500:]}"
         return {key: Outcome(ok=False, error=why) for key in keys}
@@ -182,13 +196,18 @@ def _environment(workdir: str) -> dict[str, str]:
     return {"TMPDIR": workdir}
 
 
+def _payload(snippets: Mapping[str, str], nonce: str) -> str:
+    return json.dumps({"nonce": nonce, "snippets": dict(snippets)})
+
+
 def run_batch(snippets: Mapping[str, str], limits: Limits) -> dict[str, Outcome]:
     """Every snippet in one confined interpreter (blocking): for many trusted snippets at once."""
+    nonce = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as workdir:
         try:
             proc = subprocess.run(
                 command(limits),
-                input=json.dumps(dict(snippets)),
+                input=_payload(snippets, nonce),
                 capture_output=True,
                 text=True,
                 cwd=workdir,
@@ -197,8 +216,8 @@ def run_batch(snippets: Mapping[str, str], limits: Limits) -> dict[str, Outcome]
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            return results_of("", None, f"killed after {limits.wall_seconds} s", list(snippets))
-    return results_of(proc.stdout, proc.returncode, proc.stderr, list(snippets))
+            return results_of("", None, f"killed after {limits.wall_seconds} s", list(snippets), nonce)
+    return results_of(proc.stdout, proc.returncode, proc.stderr, list(snippets), nonce)
 
 
 async def run_each(snippets: Mapping[str, str], limits: Limits) -> dict[str, Outcome]:
@@ -208,6 +227,7 @@ async def run_each(snippets: Mapping[str, str], limits: Limits) -> dict[str, Out
 
 
 async def _run_alone(key: str, code: str, limits: Limits) -> dict[str, Outcome]:
+    nonce = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as workdir:
         proc = await asyncio.create_subprocess_exec(
             *command(limits),
@@ -220,13 +240,13 @@ async def _run_alone(key: str, code: str, limits: Limits) -> dict[str, Outcome]:
         )
         try:
             stdout, stderr = await asyncio.wait_for(
-                proc.communicate(json.dumps({key: code}).encode()), limits.wall_seconds
+                proc.communicate(_payload({key: code}, nonce).encode()), limits.wall_seconds
             )
         except TimeoutError:
-            return results_of("", None, f"killed after {limits.wall_seconds} s", [key])
+            return results_of("", None, f"killed after {limits.wall_seconds} s", [key], nonce)
         finally:  # past its time, or the caller stopped waiting: nothing of it outlives the run
             if proc.returncode is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 await asyncio.shield(proc.wait())
-    return results_of(stdout.decode(errors="replace"), proc.returncode, stderr.decode(errors="replace"), [key])
+    return results_of(stdout.decode(errors="replace"), proc.returncode, stderr.decode(errors="replace"), [key], nonce)

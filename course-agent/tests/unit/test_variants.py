@@ -296,8 +296,21 @@ def test_a_hint_that_gives_a_line_of_the_solution_away_is_rejected() -> None:
         "warm = eval('3')\n",
         "warm = ().__class__.__base__.__subclasses__() and 3\n",
         "warm = __import__('os').getpid() and 3\n",
+        "import tempfile\nframe = tempfile._sys._getframe(1)\nwarm = 3\n",
+        "import tempfile\ntempfile._os._exit(0)\n",
     ],
-    ids=["socket", "os-system", "subprocess", "fork", "ctypes", "eval", "subclasses-escape", "dunder-import"],
+    ids=[
+        "socket",
+        "os-system",
+        "subprocess",
+        "fork",
+        "ctypes",
+        "eval",
+        "subclasses-escape",
+        "dunder-import",
+        "walks-frames",
+        "leaves-at-once",
+    ],
 )
 def test_code_that_reaches_the_system_is_rejected_before_it_runs(solution: str) -> None:
     assert _rejection(_reply(exercise={"solution": solution})).reason == "unsafe-code"

@@ -52,7 +52,7 @@ VARIANTS = Counter(
     ["outcome", "reason"],
 )
 #: What one snippet of a proposal may use (each runs in an interpreter of its own).
-SNIPPET_LIMITS = sandbox.Limits(snippet_seconds=5, cpu_seconds=5, wall_seconds=10.0)
+SNIPPET_LIMITS = sandbox.Limits(snippet_seconds=5, cpu_seconds=8, wall_seconds=10.0)
 
 
 def bank_key(topic: str, difficulty: str) -> str:

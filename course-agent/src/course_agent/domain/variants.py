@@ -75,6 +75,13 @@ FORBIDDEN_NAMES = frozenset(
     {"eval", "exec", "compile", "__import__", "globals", "locals", "vars", "getattr", "setattr", "delattr",
      "breakpoint", "input", "memoryview", "__builtins__", "__loader__", "__spec__"}
 )  # fmt: skip
+#: Attributes that walk frames or the heap (``sys._getframe`` through a module's ``_sys``, a traceback's
+#: frame, ``gc``'s object walks) or leave the interpreter at once: how code would reach the sandbox
+#: driver's own state.
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {"_getframe", "_current_frames", "f_back", "f_globals", "f_locals", "f_builtins", "tb_frame", "gi_frame",
+     "cr_frame", "ag_frame", "get_objects", "get_referrers", "get_referents", "_exit", "_sys", "_os", "modules"}
+)  # fmt: skip
 #: The dunders a lesson may name; any other (``__class__``, ``__subclasses__``, ``__globals__`` ...) is refused.
 ALLOWED_DUNDERS = frozenset(
     {"__name__", "__main__", "__doc__", "__init__", "__repr__", "__str__", "__eq__", "__lt__", "__le__", "__gt__",
@@ -331,8 +338,11 @@ def _refuse_unsafe(tree: ast.AST, what: str) -> None:
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if name is None and isinstance(node, ast.alias):
             name = node.asname or node.name
+        forbidden = FORBIDDEN_ATTRIBUTES if isinstance(node, ast.Attribute) else FORBIDDEN_NAMES
         if name is not None and (
-            name in FORBIDDEN_NAMES or (name.startswith("__") and name.endswith("__") and name not in ALLOWED_DUNDERS)
+            name in forbidden
+            or name in FORBIDDEN_NAMES
+            or (name.startswith("__") and name.endswith("__") and name not in ALLOWED_DUNDERS)
         ):
             raise Rejected("unsafe-code", f"{what} uses {name}")
 

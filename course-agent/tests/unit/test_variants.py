@@ -93,6 +93,7 @@ def test_a_good_proposal_is_accepted_as_the_banks_own_items_with_our_ids_and_con
     assert exercise.concepts_taught == ()
     assert len(exercise.mutants) == 2
     assert question.choices[question.answer] == "3"
+    assert set(question.concepts_used) == {"for", "list"}  # read from the code it quotes
 
 
 def test_accepted_items_are_served_from_the_curriculum_lessons_are_composed_from() -> None:
@@ -188,6 +189,11 @@ def test_a_prompt_of_the_built_in_bank_is_a_duplicate() -> None:
         (json.dumps({"exercises": [GOOD_EXERCISE], "lesson": "Rust lifetimes"}), "wrong-shape"),
         (json.dumps({"exercises": [{**GOOD_EXERCISE, "hints": ["just one"]}]}), "wrong-shape"),
         (json.dumps({"exercises": [{**GOOD_EXERCISE, "mutants": []}]}), "wrong-shape"),
+        (json.dumps({"exercises": [{**GOOD_EXERCISE, "hints": ["Count.", "Count.", "count. "]}]}), "wrong-shape"),
+        (
+            json.dumps({"exercises": [{**GOOD_EXERCISE, "mutants": [{"flaw": "none", "code": SOLUTION}] * 2}]}),
+            "wrong-shape",
+        ),
         (json.dumps({"quiz": [{**GOOD_QUESTION, "choices": ["3", "3", "1"]}]}), "wrong-shape"),
         (json.dumps({"quiz": [{**GOOD_QUESTION, "answer": 7}]}), "answer-out-of-range"),
         (json.dumps({"quiz": [{**GOOD_QUESTION, "answer": -1}]}), "answer-out-of-range"),
@@ -201,6 +207,8 @@ def test_a_prompt_of_the_built_in_bank_is_a_duplicate() -> None:
         "unknown-field",
         "one-hint",
         "no-mutants",
+        "repeated-hints",
+        "mutants-that-are-the-solution",
         "repeated-choices",
         "answer-7-of-4",
         "negative-answer",

@@ -29,9 +29,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from course_agent.domain.concepts import Concept, concepts_in
 from course_agent.domain.curriculum import (
@@ -143,6 +143,16 @@ class ProposedExercise(_Proposed):
     solution: Code = _code
     tests: Code = _code
     mutants: tuple[ProposedMutant, ...] = Field(min_length=2, max_length=4)
+
+    @model_validator(mode="after")
+    def _each_hint_and_mutant_is_its_own(self) -> Self:
+        """Graded hints say something new each; each mutant is another mistake, none the solution."""
+        if len(set(map(_normal, self.hints))) != len(self.hints):
+            raise ValueError("hints repeat each other")
+        codes = [_normal(m.code) for m in self.mutants]
+        if len(set(codes)) != len(codes) or _normal(self.solution) in codes:
+            raise ValueError("mutants repeat each other or the solution")
+        return self
 
 
 class ProposedQuestion(_Proposed):
@@ -415,17 +425,18 @@ def _question(
     proposed: ProposedQuestion, topic: str, difficulty: Difficulty, allowed: frozenset[Concept]
 ) -> QuizQuestion:
     texts = (proposed.question, *proposed.choices, proposed.explanation)
+    used: set[Concept] = set()
     for span in (span for text in texts for span in _code_spans(text)):
         try:
             ast.parse(span)
         except SyntaxError:
             continue  # a keyword or a fragment named in prose, not a program
-        _concepts(span, "quiz code", allowed)
+        used |= _concepts(span, "quiz code", allowed)
     try:
         return QuizQuestion(
             id=_item_id(topic, difficulty, "quiz", proposed.question),
             difficulty=difficulty,
-            concepts_used=(),
+            concepts_used=tuple(sorted(used)),
             concepts_taught=(),
             question=proposed.question,
             choices=proposed.choices,

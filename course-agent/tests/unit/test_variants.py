@@ -345,25 +345,29 @@ def test_code_the_sandbox_stops_never_passes(solution: str) -> None:
 
 
 def _struggling_learner() -> LearnerKnowledge:
-    missed = curriculum().topic(TOPIC).levels[LEVEL].exercises[0]
-    solved = curriculum().topic(TOPIC).levels[LEVEL].exercises[1]
+    level = curriculum().topic(TOPIC).levels[LEVEL]
+    missed, solved, helped = level.exercises[0], level.exercises[1], level.quiz[0]
     at = datetime(2026, 11, 20, tzinfo=UTC)
     return LearnerKnowledge(
         learner_id="ada",
         topics={TOPIC: TopicKnowledge(attempts=2, scores=(40, 50), mastery=30)},
-        items={missed.id: (ItemAttempt(at, 0, correct=False),), solved.id: (ItemAttempt(at, 1, correct=True),)},
+        items={
+            missed.id: (ItemAttempt(at, 0, correct=False),),
+            solved.id: (ItemAttempt(at, 1, correct=True),),
+            helped.id: (ItemAttempt(at, 2, correct=True, attempts=1, hints_used=2),),
+        },
     )
 
 
-def test_the_prompt_carries_the_learners_real_state_on_the_level() -> None:
+def test_the_prompt_carries_what_the_learner_missed_or_needed_help_with_on_the_level() -> None:
     level = curriculum().topic(TOPIC).levels[LEVEL]
     focus = focus_of(curriculum(), _struggling_learner(), TOPIC, LEVEL)
 
     prompt = user_prompt(curriculum(), focus)
 
-    assert focus.missed == (level.exercises[0].prompt,)
-    assert set(focus.weak_concepts) == set(level.exercises[0].concepts_used)
-    assert f"recently got these wrong:\n- {level.exercises[0].prompt}" in prompt
+    assert focus.missed == (level.quiz[0].question, level.exercises[0].prompt)  # most recent first
+    assert set(focus.weak_concepts) == {*level.exercises[0].concepts_used, *level.quiz[0].concepts_used}
+    assert f"right only with help:\n- {level.quiz[0].question}\n- {level.exercises[0].prompt}" in prompt
     assert "average 45" in prompt
     assert "for" in prompt.split("Concepts allowed")[1].splitlines()[0]
     assert "def" not in prompt.split("Concepts allowed")[1].splitlines()[0].split(", ")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from course_agent.domain.concepts import Concept
 from course_agent.domain.curriculum import Curriculum
-from course_agent.domain.knowledge import LearnerKnowledge
+from course_agent.domain.knowledge import ItemAttempt, LearnerKnowledge
 from course_agent.domain.variants import allowed_concepts
 from learnflow_common.vocabulary import Difficulty
 
@@ -37,8 +37,8 @@ SYSTEM_PROMPT = (
 
 @dataclass(frozen=True)
 class LearnerFocus:
-    """What the learner showed on one topic level: the items they last got wrong there (their text),
-    the concepts those use, and their recent scores on the topic."""
+    """What the learner showed on one topic level: the items they last struggled with there (their
+    text), the concepts those use, and their recent scores on the topic."""
 
     topic: str
     difficulty: Difficulty
@@ -49,23 +49,31 @@ class LearnerFocus:
 
 #: At most this many missed items are quoted to the model.
 MISSED_QUOTED = 5
+#: A right answer that took this many hints, or this many tries, was a struggle all the same.
+HELPED_HINTS = 2
+HELPED_ATTEMPTS = 3
+
+
+def _struggled(result: ItemAttempt) -> bool:
+    return not result.correct or result.hints_used >= HELPED_HINTS or result.attempts >= HELPED_ATTEMPTS
 
 
 def focus_of(
     curriculum: Curriculum, knowledge: LearnerKnowledge | None, topic: str, difficulty: Difficulty
 ) -> LearnerFocus:
     """The learner's state on this topic level, from the agent's projection of their progress: the
-    items of the level whose latest result is wrong, most recent first."""
+    items of the level they last struggled with (wrong, or right only after HELPED_HINTS hints or
+    HELPED_ATTEMPTS tries), most recent first."""
     if knowledge is None:
         return LearnerFocus(topic, difficulty)
     level = curriculum.topic(topic).levels[difficulty]
     texts = {e.id: (e.prompt, e.concepts_used) for e in level.exercises}
     texts |= {q.id: (q.question, q.concepts_used) for q in level.quiz}
     latest = sorted(
-        ((attempts[-1].at, item_id) for item_id, attempts in knowledge.items.items() if item_id in texts),
+        ((attempts[-1], item_id) for item_id, attempts in knowledge.items.items() if item_id in texts),
         reverse=True,
     )
-    missed = [item_id for _, item_id in latest if not knowledge.items[item_id][-1].correct][:MISSED_QUOTED]
+    missed = [item_id for _, item_id in latest if _struggled(knowledge.items[item_id][-1])][:MISSED_QUOTED]
     concepts = sorted({c for item_id in missed for c in texts[item_id][1]})
     state = knowledge.topics.get(topic)
     return LearnerFocus(
@@ -93,7 +101,7 @@ def user_prompt(curriculum: Curriculum, focus: LearnerFocus) -> str:
         *(f"- question: {question.question}" for question in level.quiz),
     ]
     if focus.missed:
-        lines += ["This learner recently got these wrong:", *(f"- {text}" for text in focus.missed)]
+        lines += ["This learner recently got these wrong, or right only with help:", *(f"- {t}" for t in focus.missed)]
     if focus.weak_concepts:
         lines.append(f"Concepts to practise again: {', '.join(focus.weak_concepts)}.")
     if focus.recent_average is not None:

@@ -27,7 +27,7 @@ import ast
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Self
 
@@ -318,9 +318,16 @@ def _normal(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _item_id(topic: str, difficulty: Difficulty, kind: str, content: str) -> str:
+def _ours(topic: str, difficulty: Difficulty, kind: str, content: str, used: Iterable[Concept]) -> dict[str, Any]:
+    """An item's fields that are ours, never the model's: its id (from its content), its difficulty
+    (the one asked for), its concepts (read from its code; a variant teaches none)."""
     digest = hashlib.sha256(content.encode()).hexdigest()[:12]
-    return f"{topic}-{difficulty}-{kind}-v{digest}"
+    return {
+        "id": f"{topic}-{difficulty}-{kind}-v{digest}",
+        "difficulty": difficulty,
+        "concepts_used": tuple(sorted(used)),
+        "concepts_taught": (),
+    }
 
 
 def _concepts(code: str, what: str, allowed: frozenset[Concept]) -> frozenset[Concept]:
@@ -371,11 +378,9 @@ def _exercise(
     ):
         _concepts(code, what, allowed)
     _refuse_trivial_tests(proposed.solution, proposed.tests)
+    code = "\n".join((proposed.starter_code, proposed.solution, proposed.tests))
     exercise = Exercise(
-        id=_item_id(topic, difficulty, "exercise", proposed.prompt + proposed.solution),
-        difficulty=difficulty,
-        concepts_used=tuple(sorted(concepts_in("\n".join((proposed.starter_code, proposed.solution, proposed.tests))))),
-        concepts_taught=(),
+        **_ours(topic, difficulty, "exercise", proposed.prompt + proposed.solution, concepts_in(code)),
         prompt=proposed.prompt,
         hints=proposed.hints,
         starter_code=proposed.starter_code,
@@ -434,10 +439,7 @@ def _question(
         used |= _concepts(span, "quiz code", allowed)
     try:
         return QuizQuestion(
-            id=_item_id(topic, difficulty, "quiz", proposed.question),
-            difficulty=difficulty,
-            concepts_used=tuple(sorted(used)),
-            concepts_taught=(),
+            **_ours(topic, difficulty, "quiz", proposed.question, used),
             question=proposed.question,
             choices=proposed.choices,
             answer=proposed.answer,
@@ -450,10 +452,7 @@ def _question(
 def _example(proposed: ProposedExample, topic: str, difficulty: Difficulty, allowed: frozenset[Concept]) -> CodeExample:
     used = _concepts(proposed.code, "example", allowed)
     return CodeExample(
-        id=_item_id(topic, difficulty, "example", proposed.code),
-        difficulty=difficulty,
-        concepts_used=tuple(sorted(used)),
-        concepts_taught=(),
+        **_ours(topic, difficulty, "example", proposed.code, used),
         title=proposed.title,
         code=proposed.code,
         expected_output=proposed.expected_output,

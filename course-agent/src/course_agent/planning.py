@@ -89,7 +89,10 @@ def draft_lesson(
 
 def variant_wanted(event: ProgressUpdatedV1) -> tuple[str, Difficulty] | None:
     """The topic level a learner struggles on, if the event shows it (a wrong item, or a score below
-    WEAK_SCORE): where new practice material helps; the level follows the topic's mastery."""
+    WEAK_SCORE) and the curriculum teaches the topic: where new practice material helps; the level
+    follows the topic's mastery."""
+    if event.topic not in curriculum().slugs:
+        return None
     struggled = any(not item.correct for item in event.items or ()) or (
         event.score is not None and event.score < WEAK_SCORE
     )

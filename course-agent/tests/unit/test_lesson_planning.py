@@ -44,12 +44,12 @@ def _draft(source_note: str | None = None, topic: str | None = None, bank: Curri
     )
 
 
-def _progress(score: int | None, *correct: bool) -> ProgressUpdatedV1:
+def _progress(score: int | None, *correct: bool, topic: str = "loops") -> ProgressUpdatedV1:
     return ProgressUpdatedV1(
         learner_id="ada",
         source_event_id="e",
         activity="quiz",
-        topic="loops",
+        topic=topic,
         score=score,
         items=[ItemResultV1(item_id=f"q{i}", correct=c, attempts=1, hints_used=0) for i, c in enumerate(correct)]
         or None,
@@ -133,6 +133,10 @@ def test_progress_with_a_wrong_item_or_a_weak_score_asks_for_variants_of_its_top
 def test_progress_that_went_well_asks_for_nothing() -> None:
     assert planning.variant_wanted(_progress(90, True, True)) is None
     assert planning.variant_wanted(_progress(None)) is None
+
+
+def test_progress_on_a_topic_the_curriculum_does_not_teach_asks_for_nothing() -> None:
+    assert planning.variant_wanted(_progress(10, topic="cobol")) is None
 
 
 def test_the_lesson_generated_event_has_one_id_per_lesson_and_carries_its_summary() -> None:

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from course_agent.api.lessons import GenerateLessonRequest
+from course_agent.api.variants import VariantRequest
 from course_agent.app import create_app as create_course_agent
 from course_agent.settings import Settings as CourseAgentSettings
 from devstack.testing import AppAuth
@@ -19,7 +20,7 @@ from user_progress.app import create_app as create_user_progress
 from user_progress.settings import Settings as UserProgressSettings
 
 #: Every request body model of both services: each must carry examples the app accepts.
-REQUEST_BODIES = (ProgressUpdate, GenerateLessonRequest)
+REQUEST_BODIES = (ProgressUpdate, GenerateLessonRequest, VariantRequest)
 SERVICES: dict[str, tuple[Callable[[Any], FastAPI], type]] = {
     "user-progress": (create_user_progress, UserProgressSettings),
     "course-agent": (create_course_agent, CourseAgentSettings),

@@ -6,8 +6,8 @@ types, so the wiring that must be identical in both lives here once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Annotated
 
 from dapr.actor import Actor
@@ -43,7 +43,10 @@ def create_dapr_app(
     actor_types: Sequence[type[Actor]],
     required_components: tuple[str, ...],
     actor_config: ActorRuntimeConfig | None = None,
+    background: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
+    """``background``: work the app runs beside its requests (e.g. a queue's workers), entered once the
+    sidecar client is up and left before it closes."""
     configure_logging(settings.app_id, settings.log_level)
     spans = (
         tracer_provider(settings.app_id, settings.otel_exporter_otlp_endpoint, settings.trace_sampling_rate)
@@ -69,7 +72,11 @@ def create_dapr_app(
                     actor_type, message_serializer=PLAIN_JSON, state_serializer=PLAIN_JSON, actor_client=actor_client
                 )
         try:
-            yield
+            if background is None:
+                yield
+            else:
+                async with background(app):
+                    yield
         finally:
             await app.state.sidecar.aclose()
             await actor_sidecar.aclose()

@@ -1,25 +1,30 @@
-"""What the learner's plan actor decides, as pure functions: the lesson id a request names, the draft
-lesson for a learner, what User Progress's status says when the agent knows nothing of the learner
-yet, the fallback when the language model fails, and the ``lesson.generated`` event of a lesson.
+"""What the learner's plan actor decides, as pure functions: the lesson id a request names, what the
+learner's next lesson is about, the lesson itself (composed from the bank: the built-in content and the
+accepted variants the actor loads for the chosen topic), what User Progress's status says when the
+agent knows nothing of the learner yet, which topic level a progress event asks new variants for, and
+the ``lesson.generated`` event of a lesson.
 
 ``LearnerPlanActor`` (``adapters/actors.py``) loads values, calls these, and saves what they return.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 import zlib
 from datetime import datetime
 from typing import Any
 
 from course_agent.content import curriculum
-from course_agent.domain.generator import BUILTIN, choose, compose
+from course_agent.domain.curriculum import Curriculum
+from course_agent.domain.generator import WEAK_SCORE, Choice, choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, from_status
 from course_agent.domain.lesson import Lesson
+from course_agent.domain.selection import ItemPlace, item_places
 from course_agent.layout import Meta, planned_topics
-from learnflow_common.events import CloudEvent, LessonGeneratedV1
+from learnflow_common.events import CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.validation import LESSON_ID_SEPARATOR
-from learnflow_common.vocabulary import Difficulty
+from learnflow_common.vocabulary import LEARNING, PROFICIENT, Difficulty
 
 NAMESPACE = uuid.UUID("0b7e3c0e-4a55-4f7a-9a3e-7d2f1c9e5b21")
 #: Why a lesson starts from the beginning when User Progress cannot be asked.
@@ -42,24 +47,34 @@ def knowledge_from_progress(status_code: int, body: Any) -> tuple[LearnerKnowled
     return from_status(body), "progress from user-progress"
 
 
-def draft_lesson(
+def choice_for(
     *,
-    learner_id: str,
-    lesson_id: str,
     knowledge: LearnerKnowledge | None,
     meta: Meta,
     now: datetime,
     topic: str | None,
     difficulty: Difficulty | None,
+) -> Choice:
+    """The topic and difficulty asked for, or what the learner's knowledge and plan call for next."""
+    return choose(curriculum(), knowledge, now, topic, difficulty, planned_topics(meta, knowledge))
+
+
+def draft_lesson(
+    *,
+    bank: Curriculum,
+    choice: Choice,
+    learner_id: str,
+    lesson_id: str,
+    knowledge: LearnerKnowledge | None,
+    meta: Meta,
+    now: datetime,
     request_id: str | None,
     source_note: str | None,
 ) -> Lesson:
-    """The built-in generator's lesson for the learner: the topic and difficulty asked for, or what
-    their knowledge and plan call for next; ``source_note`` (where the knowledge came from) is
-    added to the rationale."""
-    choice = choose(curriculum(), knowledge, now, topic, difficulty, planned_topics(meta, knowledge))
+    """The lesson on ``choice`` composed from ``bank`` (the curriculum with the chosen topic's accepted
+    variants); ``source_note`` (where the knowledge came from) is added to the rationale."""
     lesson = compose(
-        curriculum(),
+        bank,
         choice,
         knowledge,
         learner_id=learner_id,
@@ -75,16 +90,30 @@ def draft_lesson(
     return lesson
 
 
-def model_failure(error: Exception) -> str:
-    """Why the model's lesson was not used, short enough for the lesson's ``generator``."""
-    if isinstance(error, ValueError):
-        return f"model reply is not a valid lesson: {str(error).splitlines()[0][:120]}"
-    return f"model unavailable: {str(error)[:120]}"
+def variant_wanted(event: ProgressUpdatedV1) -> tuple[str, Difficulty] | None:
+    """The topic level a learner struggles on, if the event shows it (a wrong item, or a score below
+    WEAK_SCORE) and the curriculum teaches the topic: where new practice material helps. The level is
+    that of the first wrong item of the bank, else the one the topic's mastery suggests."""
+    if event.topic not in curriculum().slugs:
+        return None
+    wrong = [item.item_id for item in event.items or () if not item.correct]
+    if not wrong and (event.score is None or event.score >= WEAK_SCORE):
+        return None
+    places = _bank_places()
+    levels = [places[i].difficulty for i in wrong if i in places and places[i].topic == event.topic]
+    return event.topic, levels[0] if levels else _level_for_mastery(event.topic_mastery)
 
 
-def built_in_instead(draft: Lesson, reason: str) -> Lesson:
-    """The built-in draft, saying why the model's lesson is not used."""
-    return draft.model_copy(update={"generator": f"{BUILTIN} (fallback: {reason})"})
+@functools.cache
+def _bank_places() -> dict[str, ItemPlace]:
+    return item_places(curriculum())
+
+
+def _level_for_mastery(mastery: int) -> Difficulty:
+    """User Progress's mastery score read as a level, for events whose items do not name one."""
+    if mastery < LEARNING:
+        return "beginner"
+    return "intermediate" if mastery < PROFICIENT else "advanced"
 
 
 def lesson_generated(lesson: Lesson, source: str) -> CloudEvent:

@@ -1,21 +1,21 @@
 """The built-in Python curriculum: its data files and schema, its shape, its prerequisite graph, and that
 all of its code really runs.
 
-Every snippet is executed out of process. To keep the run short, the snippets of one topic share a single
-subprocess; a small driver runs each one in a fresh ``__main__`` module with its own stdout capture and a
-10 s alarm, and reports per snippet, so a failure always names the exact example or exercise.
+Every snippet is executed out of process, by the service's sandbox driver (``course_agent.sandbox``, the
+one that verifies a model's variants). To keep the run short, the snippets of one topic share a single
+confined subprocess; the driver runs each one in a fresh ``__main__`` module with its own stdout capture
+and a 10 s alarm, and reports per snippet, so a failure always names the exact example or exercise.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import re
 import subprocess
 import sys
-import tempfile
 import tomllib
 from collections import Counter
+from dataclasses import asdict
 from graphlib import CycleError, TopologicalSorter
 
 import jsonschema
@@ -38,6 +38,7 @@ from course_agent.domain.curriculum import (
     revealing_hints,
     teaching_positions,
 )
+from course_agent.sandbox import Limits, Outcome, run_batch
 from course_agent.schemas import TOPIC_SCHEMA_PATH, load_topic_schema, render_topic_schema
 from learnflow_common.curriculum import TOPIC_SLUGS as PLATFORM_TOPIC_SLUGS
 from learnflow_common.vocabulary import DIFFICULTIES
@@ -53,42 +54,6 @@ MIN_MUTANTS = 2
 CURRICULUM = curriculum().topics
 TOPIC_SLUGS = curriculum().slugs
 topic = curriculum().topic
-
-_DRIVER = r"""
-import contextlib, io, json, signal, sys, traceback, types
-
-class SnippetTimeout(Exception):
-    pass
-
-def _alarm(signum, frame):
-    raise SnippetTimeout(f"snippet took longer than {TIMEOUT} s")
-
-TIMEOUT = int(sys.argv[1])
-signal.signal(signal.SIGALRM, _alarm)
-snippets = json.loads(sys.stdin.read())
-real_main = sys.modules["__main__"]
-results = {}
-for key, code in snippets.items():
-    module = types.ModuleType("__main__")
-    module.__dict__["__builtins__"] = __builtins__
-    captured = io.StringIO()
-    ok, error = True, ""
-    sys.modules["__main__"] = module
-    signal.alarm(TIMEOUT)
-    try:
-        with contextlib.redirect_stdout(captured):
-            exec(compile(code, f"<{key}>", "exec"), module.__dict__)
-    except SystemExit as exc:
-        if exc.code not in (None, 0):
-            ok, error = False, f"SystemExit({exc.code!r})"
-    except BaseException:
-        ok, error = False, traceback.format_exc()
-    finally:
-        signal.alarm(0)
-        sys.modules["__main__"] = real_main
-    results[key] = {"ok": ok, "stdout": captured.getvalue(), "error": error}
-sys.__stdout__.write("\n" + json.dumps(results) + "\n")
-"""
 
 
 def _levels() -> list[tuple[Topic, str, LevelContent]]:
@@ -132,20 +97,16 @@ def _snippets_of(slug: str) -> dict[str, str]:
 
 @functools.cache
 def _run_topic(slug: str) -> dict[str, dict[str, object]]:
-    """Run every snippet of a topic in one fresh interpreter, in a throwaway working directory."""
+    """Run every snippet of a topic in one fresh, confined interpreter (the service's own sandbox
+    driver), in a throwaway working directory."""
     snippets = _snippets_of(slug)
-    with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-c", _DRIVER, str(SNIPPET_TIMEOUT_S)],
-            input=json.dumps(snippets),
-            capture_output=True,
-            text=True,
-            cwd=cwd,
-            timeout=SNIPPET_TIMEOUT_S * len(snippets) + 30,
-            check=False,
-        )
-    assert proc.returncode == 0, f"snippet driver for {slug!r} crashed:\n{proc.stderr}"
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    limits = Limits(
+        snippet_seconds=SNIPPET_TIMEOUT_S,
+        cpu_seconds=SNIPPET_TIMEOUT_S * len(snippets),
+        wall_seconds=SNIPPET_TIMEOUT_S * len(snippets) + 30,
+        memory_bytes=1024**3,
+    )
+    return {key: asdict(outcome) for key, outcome in run_batch(snippets, limits).items()}
 
 
 # --- shape ---------------------------------------------------------------------------------------------------------
@@ -423,19 +384,11 @@ def test_the_snippet_driver_reports_output_and_failures_per_snippet() -> None:
     )
     assert standalone.returncode == 0
     assert standalone.stdout.rstrip("\n") == ex.expected_output.rstrip("\n")
-    proc = subprocess.run(
-        [sys.executable, "-I", "-c", _DRIVER, str(SNIPPET_TIMEOUT_S)],
-        input=json.dumps({"a": "x = 1\nprint('hi')", "b": "print(x)", "c": "import sys\nsys.exit(3)"}),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert results["a"] == {"ok": True, "stdout": "hi\n", "error": ""}
-    assert not results["b"]["ok"]
-    assert "NameError" in results["b"]["error"]
-    assert not results["c"]["ok"]
+    results = run_batch({"a": "x = 1\nprint('hi')", "b": "print(x)", "c": "import sys\nsys.exit(3)"}, Limits())
+    assert results["a"] == Outcome(ok=True, stdout="hi\n", error="")
+    assert not results["b"].ok
+    assert "NameError" in results["b"].error
+    assert not results["c"].ok
 
 
 def test_the_topic_files_and_their_schema_ship_as_package_data() -> None:

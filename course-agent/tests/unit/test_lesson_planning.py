@@ -1,5 +1,6 @@
 """What the learner's plan actor decides, without the actor: lesson ids, where a new learner's
-knowledge comes from, the draft lesson, the model fallback and the lesson.generated event."""
+knowledge comes from, the draft lesson and the bank it is composed from, which progress asks for new
+variants, and the lesson.generated event."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from datetime import UTC, datetime
 
 from course_agent import planning
 from course_agent.content import curriculum
+from course_agent.domain.curriculum import Curriculum
 from course_agent.domain.generator import BUILTIN
 from course_agent.domain.lesson import Lesson
 from course_agent.layout import Meta, known_cursor
-from learnflow_common.events import LessonGeneratedV1
+from learnflow_common.events import ItemResultV1, LessonGeneratedV1, ProgressUpdatedV1
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 STATUS = {
@@ -28,17 +30,41 @@ STATUS = {
 }
 
 
-def _draft(source_note: str | None = None, topic: str | None = None, meta: Meta | None = None) -> Lesson:
+def _draft(
+    source_note: str | None = None, topic: str | None = None, meta: Meta | None = None, bank: Curriculum | None = None
+) -> Lesson:
     return planning.draft_lesson(
+        bank=bank or curriculum(),
+        choice=planning.choice_for(knowledge=None, meta=meta or Meta(), now=NOW, topic=topic, difficulty=None),
         learner_id="ada",
         lesson_id=planning.lesson_id_for("ada", "r1"),
         knowledge=None,
         meta=meta or Meta(),
         now=NOW,
-        topic=topic,
-        difficulty=None,
         request_id="r1",
         source_note=source_note,
+    )
+
+
+def _progress(score: int | None, *correct: bool, topic: str = "loops") -> ProgressUpdatedV1:
+    return ProgressUpdatedV1(
+        learner_id="ada",
+        source_event_id="e",
+        activity="quiz",
+        topic=topic,
+        score=score,
+        items=[ItemResultV1(item_id=f"q{i}", correct=c, attempts=1, hints_used=0) for i, c in enumerate(correct)]
+        or None,
+        completed_at=NOW,
+        events_recorded=1,
+        xp_earned=10,
+        xp_total=10,
+        level=1,
+        topic_mastery=55,
+        topic_level="Learning",
+        topic_next_review_at=None,
+        week="2026-W47",
+        week_xp=10,
     )
 
 
@@ -91,15 +117,46 @@ def test_the_draft_serves_first_what_the_learners_latest_lesson_on_the_topic_did
     assert _draft(topic="loops", meta=after_the_other).exercises[0].id != bank[-1]
 
 
-def test_a_model_failure_keeps_the_built_in_draft_and_says_why() -> None:
-    draft = _draft()
+def test_the_lesson_is_composed_from_the_bank_it_is_given() -> None:
+    """The actor passes the curriculum with the topic's accepted variants: what is in the bank is what
+    a lesson can serve."""
+    loops = curriculum().topic("loops")
+    only_two = loops.levels["beginner"].model_copy(update={"exercises": loops.levels["beginner"].exercises[:2]})
+    bank = curriculum().model_copy(
+        update={
+            "topics": tuple(
+                t.model_copy(update={"levels": {**t.levels, "beginner": only_two}}) if t.slug == "loops" else t
+                for t in curriculum().topics
+            )
+        }
+    )
 
-    invalid = planning.built_in_instead(draft, planning.model_failure(ValueError("quiz: too short\nmore")))
-    unreachable = planning.built_in_instead(draft, planning.model_failure(RuntimeError("x" * 500)))
+    lesson = _draft(topic="loops", bank=bank)
 
-    assert invalid.generator == f"{BUILTIN} (fallback: model reply is not a valid lesson: quiz: too short)"
-    assert unreachable.generator == f"{BUILTIN} (fallback: model unavailable: {'x' * 120})"
-    assert invalid.model_copy(update={"generator": draft.generator}) == draft
+    assert {e.id for e in lesson.exercises} <= {e.id for e in only_two.exercises}
+
+
+def test_progress_with_a_wrong_item_or_a_weak_score_asks_for_variants_of_its_topic_level() -> None:
+    assert planning.variant_wanted(_progress(90, True, False)) == ("loops", "intermediate")
+    assert planning.variant_wanted(_progress(40)) == ("loops", "intermediate")
+
+
+def test_a_wrong_bank_item_asks_for_variants_at_that_items_level() -> None:
+    advanced = curriculum().topic("loops").levels["advanced"].quiz[0].id
+    event = _progress(90).model_copy(
+        update={"items": [ItemResultV1(item_id=advanced, correct=False, attempts=1, hints_used=0)]}
+    )
+
+    assert planning.variant_wanted(event) == ("loops", "advanced")
+
+
+def test_progress_that_went_well_asks_for_nothing() -> None:
+    assert planning.variant_wanted(_progress(90, True, True)) is None
+    assert planning.variant_wanted(_progress(None)) is None
+
+
+def test_progress_on_a_topic_the_curriculum_does_not_teach_asks_for_nothing() -> None:
+    assert planning.variant_wanted(_progress(10, topic="cobol")) is None
 
 
 def test_the_lesson_generated_event_has_one_id_per_lesson_and_carries_its_summary() -> None:

@@ -12,7 +12,7 @@ invocation, the outbox publish), and httpx spent about twice the CPU per call th
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -168,19 +168,24 @@ class DaprSidecar:
         return response.json() if response.content else None
 
     # ------------------------------------------------------------------ conversation (LLM)
-    async def converse(self, component: str, system: str, user: str, timeout_seconds: float) -> str:
-        """One exchange with the language model behind a Dapr conversation component; its reply text."""
-        body = {
-            "inputs": [
-                {
-                    "messages": [
-                        {"ofSystem": {"content": [{"text": system}]}},
-                        {"ofUser": {"content": [{"text": user}]}},
-                    ]
-                }
-            ],
-            "temperature": 0.2,
-        }
+    async def converse(
+        self,
+        component: str,
+        system: str,
+        user: Sequence[str],
+        timeout_seconds: float,
+        response_format: Mapping[str, Any] | None = None,
+    ) -> str:
+        """One exchange with the language model behind a Dapr conversation component; its reply text.
+
+        ``user`` are the user's messages in order; ``response_format`` a JSON Schema the reply should
+        follow (structured output, alpha2's ``responseFormat``: used by the components that support it,
+        ignored by the others, so the caller validates the reply all the same)."""
+        messages = [{"ofSystem": {"content": [{"text": system}]}}]
+        messages += [{"ofUser": {"content": [{"text": text}]}} for text in user]
+        body: dict[str, Any] = {"inputs": [{"messages": messages}], "temperature": 0.2}
+        if response_format is not None:
+            body["responseFormat"] = dict(response_format)
         response = await self._request(
             "POST", f"/v1.0-alpha2/conversation/{component}/converse", json=body, timeout=timeout_seconds
         )

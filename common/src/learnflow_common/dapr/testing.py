@@ -17,6 +17,7 @@ from dapr.clients.base import DaprActorClientBase
 
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.errors import SidecarUnavailable
+from learnflow_common.dapr.sidecar import StateEntry
 from learnflow_common.events import CloudEvent
 from learnflow_common.settings import DaprAppSettings
 
@@ -83,7 +84,8 @@ class MemoryActorStore(DaprActorClientBase):
 
 
 class MemoryPublisher:
-    """This app's publishing client (``DaprSidecar.publish``) over a list.
+    """This app's publishing client (``DaprSidecar.publish``) over a list, and its reads of plain
+    (non-actor) state (``DaprSidecar.get_state``) over ``state``, a dict of key to value.
 
     ``failures`` are raised by the next publishes, in order: an exception instance, e.g.
     ``SidecarUnavailable`` (broker down), ``RuntimeError`` (a 4xx refusal) or ``ProcessDied``.
@@ -92,6 +94,10 @@ class MemoryPublisher:
     def __init__(self) -> None:
         self.published: list[tuple[str, CloudEvent, str]] = []
         self.failures: list[BaseException] = []
+        self.state: dict[str, Any] = {}
+
+    async def get_state(self, store: str, key: str) -> StateEntry | None:
+        return StateEntry(key, self.state[key]) if key in self.state else None
 
     async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
         if self.failures:
@@ -110,7 +116,7 @@ class ActorHost:
         self._actor_type = actor_type
         self._actors: dict[str, Actor] = {}
         if issubclass(actor_type, SidecarActor):
-            # the stand-in for the sidecar: the actors under test only publish through it
+            # the stand-in for the sidecar: the actors under test only publish and read plain state through it
             actor_type.bind(self.publisher, settings)  # type: ignore[arg-type]
             SidecarActor._publishing_paused_until = 0.0
 

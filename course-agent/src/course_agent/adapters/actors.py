@@ -4,8 +4,9 @@ It holds the agent's knowledge of the learner (folded from progress events), the
 and their index, and it serialises generation for that learner, so two concurrent requests cannot
 both claim the same "next" lesson. The actor is a thin shell: ``course_agent.layout`` says where
 values live and what a lesson changes, ``course_agent.planning`` decides the lesson and its event;
-the actor loads values, calls them, and saves the lesson, its index entry, the meta and its
-``lesson.generated`` event in one actor state transaction (outbox, see learnflow_common.dapr.actors).
+the actor loads values (the accepted variants of the chosen topic among them), calls them, and saves
+the lesson, its index entry, the meta and its ``lesson.generated`` event in one actor state
+transaction (outbox, see learnflow_common.dapr.actors).
 Its methods' requests and answers are declared in ``course_agent.adapters.actor_interface``.
 """
 
@@ -28,20 +29,19 @@ from course_agent.adapters.actor_interface import (
     GeneratedLesson,
     LessonList,
 )
+from course_agent.adapters.variants import load_banks
+from course_agent.content import curriculum
 from course_agent.domain.knowledge import LearnerKnowledge, apply_progress
-from course_agent.domain.lesson import Lesson
-from course_agent.domain.prompt import SYSTEM_PROMPT, parse_reply, user_prompt
+from course_agent.domain.variants import curriculum_with_variants
 from course_agent.layout import lesson_key
-from course_agent.schemas import load_schema
-from course_agent.settings import Settings
 from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, ProgressUpdatedV1
+from learnflow_common.vocabulary import DIFFICULTIES
 
 KNOWLEDGE_KEY = "knowledge"
 USER_PROGRESS_APP_ID = "user-progress"
 log = logging.getLogger(__name__)
-LESSON_SCHEMA = load_schema()
 
 
 class LearnerPlanActions(ActorInterface):
@@ -93,43 +93,28 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         if asked.request_id and (existing := await self.state_or_none(lesson_key(lesson_id))) is not None:
             return GENERATE_LESSON.answer(GeneratedLesson(lesson=existing, replayed=True))
         knowledge, source_note = await self._knowledge_or_fallback()
+        now = datetime.now(UTC)
+        choice = planning.choice_for(
+            knowledge=knowledge, meta=meta, now=now, topic=asked.topic, difficulty=asked.difficulty
+        )
+        variants = await load_banks(self.sidecar, self.settings.state_store, choice.topic, DIFFICULTIES)
         lesson = planning.draft_lesson(
+            bank=curriculum_with_variants(curriculum(), variants),
+            choice=choice,
             learner_id=self.id.id,
             lesson_id=lesson_id,
             knowledge=knowledge,
             meta=meta,
-            now=datetime.now(UTC),
-            topic=asked.topic,
-            difficulty=asked.difficulty,
+            now=now,
             request_id=asked.request_id,
             source_note=source_note,
         )
-        if getattr(self.settings, "lesson_generator", "builtin") == "llm":
-            lesson = await self._written_by_model(lesson)
         _, changes = await layout.add_lesson(self.reader, meta, lesson.model_dump(mode="json"))
         await self.stage_changes(changes)
         await self.stage_events(LESSON_EVENTS_TOPIC, [planning.lesson_generated(lesson, self.settings.app_id)])
         await self.commit_state()
         await self.flush_outbox()
         return GENERATE_LESSON.answer(GeneratedLesson(lesson=lesson, replayed=False))
-
-    async def _written_by_model(self, draft: Lesson) -> Lesson:
-        """The model's lesson if it answers in time with a valid one; else the built-in draft, saying why."""
-        settings = self.settings
-        assert isinstance(settings, Settings), "course_agent.app binds this app's settings"
-        component = settings.conversation_component
-        try:
-            reply = await self.sidecar.converse(
-                component,
-                SYSTEM_PROMPT,
-                user_prompt(draft, LESSON_SCHEMA),
-                timeout_seconds=settings.llm_timeout_seconds,
-            )
-            return parse_reply(reply, draft, generator=f"llm:{component}")
-        except (SidecarUnavailable, RuntimeError, ValueError) as error:
-            reason = planning.model_failure(error)
-        log.warning("lesson %s: %s; using the built-in generator", draft.lesson_id, reason)
-        return planning.built_in_instead(draft, reason)
 
     async def _knowledge_or_fallback(self) -> tuple[LearnerKnowledge | None, str | None]:
         """Our own projection; else User Progress's status (service invocation); else nothing."""

@@ -27,7 +27,7 @@ router = APIRouter(tags=["lessons"])
 Settings = Annotated[DaprAppSettings, Depends(get_settings)]
 
 
-def _unknown_topic(field: str, value: str) -> Problem:
+def unknown_topic(field: str, value: str) -> Problem:
     return invalid_field(
         field,
         f"unknown topic {value!r}",
@@ -109,7 +109,7 @@ async def generate_lesson(
     and that same lesson (a client retrying after a lost answer gets what it asked for once)."""
     caller.require_learner(body.learner_id)
     if body.topic is not None and body.topic not in TOPIC_SLUGS:
-        raise _unknown_topic("topic", body.topic)
+        raise unknown_topic("topic", body.topic)
     request = LessonRequest(topic=body.topic, difficulty=body.difficulty, request_id=body.request_id)
     answer = await LearnerPlan(sidecar, body.learner_id).generate_lesson(request)
     response.headers["Location"] = f"/lessons/{quote(answer.lesson.lesson_id, safe='')}"
@@ -138,7 +138,7 @@ async def list_lessons(
     else:
         caller.require_scope(ADMIN_SCOPE, "The lesson feed of every learner (GET /lessons without learner_id)")
     if topic is not None and topic not in TOPIC_SLUGS:
-        raise _unknown_topic("topic", topic)
+        raise unknown_topic("topic", topic)
     if learner_id is not None:
         if cursor is not None and LEARNER_CURSOR.fullmatch(cursor) is None:
             raise _bad_cursor()

@@ -82,6 +82,8 @@ class Lesson(BaseModel):
     quiz: list[QuizQuestion] = Field(min_length=1)
     prerequisites: list[str]
     rationale: str = Field(min_length=1, description="Why this topic and difficulty, for this learner")
-    generator: str = Field(description="builtin, or the model that wrote it (and a fallback note)")
+    generator: str = Field(
+        description="What composed the lesson: builtin (the bank; lessons of earlier releases may name a model)"
+    )
     request_id: str | None = None
     created_at: datetime

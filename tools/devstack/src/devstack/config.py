@@ -4,7 +4,7 @@ Every knob of the local stack is here. Ports have defaults and are overridden by
 variables of the same name (``KAFKA_PORT=19092 make up``); app ports come from ``dapr.yaml`` and
 are overridden by ``<APP_ID>_APP_PORT``, ``<APP_ID>_DAPR_HTTP_PORT`` and so on, where ``<APP_ID>``
 is the app id in upper case with ``-`` as ``_`` (``COURSE_AGENT_APP_PORT``). ``<APP_ID>_ENV_<NAME>``
-sets the variable ``NAME`` for that app (``COURSE_AGENT_ENV_LESSON_GENERATOR=llm make up``).
+sets the variable ``NAME`` for that app (``COURSE_AGENT_ENV_LESSON_GENERATOR=builtin make up``).
 """
 
 from __future__ import annotations

@@ -60,8 +60,8 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
         **os.environ,
         **_moved_ports(),
         "LEARNFLOW_STACK_DIR": str(stack_dir),
-        # this second stack also exercises the optional LLM generator against the local `echo` model
-        "COURSE_AGENT_ENV_LESSON_GENERATOR": "llm",
+        # this second stack runs without the variant generator: lessons come from the bank either way
+        "COURSE_AGENT_ENV_LESSON_GENERATOR": "builtin",
     }
     try:
         up = _devstack("up", env)
@@ -81,7 +81,7 @@ def test_stack_with_moved_ports_comes_up_ready_and_down_leaves_no_process(tmp_pa
             timeout=60,
         )
         assert lesson.status_code == 201
-        assert lesson.json()["generator"].startswith("builtin (fallback: model reply is not a valid lesson")
+        assert lesson.json()["generator"] == "builtin"
 
         down = _devstack("down", env)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course_agent.content import curriculum
 from course_agent.domain.concepts import Concept
 from course_agent.domain.curriculum import (
     CodeExample,
@@ -31,7 +32,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 TOPICS: dict[str, tuple[tuple[str, ...], tuple[Concept, Concept, Concept], tuple[Concept, ...]]] = {
     "alpha": ((), ("assert", "f-string", "indexing"), ()),
     "beta": (("alpha",), ("if", "match", "tuple"), ("assert",)),
-    "gamma": (("beta",), ("for", "while", "break-continue"), ("assert", "if")),
+    "gamma": (("beta",), ("for", "while", "break-continue"), ("if",)),
     "delta": (("alpha",), ("dict", "set", "list"), ("assert", "if")),  # uses beta's "if" without needing beta
 }
 
@@ -281,8 +282,9 @@ def test_a_concept_failing_in_other_topics_sends_the_learner_back_to_where_it_is
     knowledge = _learner(
         _results("alpha", "beginner", [True] * 3, NOW - timedelta(days=4)),
         _results("beta", "beginner", [True] * 3, NOW - timedelta(days=4)),
-        _results("gamma", "beginner", [False] * 4, NOW - timedelta(hours=3)),  # gamma's items use "if" too
-        _results("delta", "beginner", [True], NOW - timedelta(hours=1)),  # delta uses "if", taught in beta
+        # answers to questions on gamma, which reads "if"; delta uses "if" too, taught in beta
+        {f"gamma-b-q{n}": (ItemAttempt(NOW - timedelta(hours=3, minutes=-n), 0, False),) for n in range(4)},
+        _results("delta", "beginner", [True], NOW - timedelta(hours=1)),
     )
 
     choice = choose(CURRICULUM, knowledge, NOW)
@@ -533,3 +535,33 @@ def test_the_choice_and_lesson_are_the_same_for_the_same_inputs_and_say_why(
     if choice.remediation and topic is None:
         assert choice.rationale.startswith("remediation")
         assert "failing" in choice.rationale or "come to" in choice.rationale
+
+
+def test_an_exercise_is_evidence_on_what_its_solution_uses_not_on_its_tests_asserts() -> None:
+    exercise = curriculum().topic("control-flow").levels["beginner"].exercises[0]
+
+    assert "assert" in exercise.concepts_used
+    assert "assert" not in exercise.practised_concepts
+    assert "if" in exercise.practised_concepts
+
+
+def test_failing_a_topics_exercises_remediates_that_topic_not_the_one_that_taught_assert() -> None:
+    """Every exercise's tests use ``assert`` (taught in variables): failing control flow must not send
+    the learner back to variables, which they did well in."""
+    bank = curriculum()
+    day_one = NOW - timedelta(days=1)
+    done_well = {
+        item.id: (ItemAttempt(day_one, 0, True),)
+        for slug in ("variables", "strings")
+        for item in (*bank.topic(slug).levels["beginner"].exercises, *bank.topic(slug).levels["beginner"].quiz)
+    }
+    control_flow = bank.topic("control-flow").levels["beginner"]
+    failed = {
+        item.id: (ItemAttempt(NOW - timedelta(minutes=30), 0, False),)
+        for item in (*control_flow.exercises[:3], *control_flow.quiz[:3])
+    }
+
+    choice = choose(bank, _learner(done_well, failed), NOW)
+
+    assert (choice.topic, choice.difficulty) == ("control-flow", "beginner")
+    assert "remediation" in choice.rationale

@@ -8,12 +8,13 @@ teaches, so a test can check that nothing uses a concept before the curriculum h
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from course_agent.domain.concepts import Concept
+from course_agent.domain.concepts import Concept, concepts_in
 from learnflow_common.validation import TopicSlug
 from learnflow_common.vocabulary import DIFFICULTIES, Difficulty
 
@@ -29,6 +30,11 @@ class Item(BaseModel):
     difficulty: Difficulty
     concepts_used: tuple[Concept, ...] = Field(description="Concepts a learner must know to read it")
     concepts_taught: tuple[Concept, ...] = Field(description="Concepts it introduces (each is taught once)")
+
+    @property
+    def practised_concepts(self) -> tuple[Concept, ...]:
+        """The concepts a learner's answer to it shows evidence on: what it teaches and uses."""
+        return tuple(dict.fromkeys((*self.concepts_taught, *self.concepts_used)))
 
 
 class Section(Item):
@@ -71,6 +77,14 @@ class Exercise(Item):
     solution: str = Field(min_length=1)
     tests: str = Field(min_length=1)
     mutants: tuple[Mutant, ...] = Field(min_length=2, description="Plausible wrong solutions its tests reject")
+
+    @functools.cached_property
+    def practised_concepts(self) -> tuple[Concept, ...]:
+        """What the learner's code needs: the concepts of the solution, and what the exercise teaches.
+        The tests' own (``assert`` in the check of a loop exercise) are the harness's: failing the
+        exercise says nothing about them."""
+        written = concepts_in(self.solution)
+        return tuple(dict.fromkeys((*self.concepts_taught, *(c for c in self.concepts_used if c in written))))
 
 
 _ANSWER_PREFIX = re.compile(r"^(?:return |yield |[A-Za-z_][\w.\[\]\"']* [-+*/]?= )")

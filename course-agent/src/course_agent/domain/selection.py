@@ -194,7 +194,7 @@ class ItemPlace:
 
 def item_places(curriculum: Curriculum) -> dict[str, ItemPlace]:
     return {
-        item.id: ItemPlace(topic.slug, difficulty, tuple(dict.fromkeys((*item.concepts_taught, *item.concepts_used))))
+        item.id: ItemPlace(topic.slug, difficulty, item.practised_concepts)
         for topic in curriculum.topics
         for difficulty, level in topic.levels.items()
         for item in level.items()

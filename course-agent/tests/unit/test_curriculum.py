@@ -34,7 +34,9 @@ from course_agent.domain.curriculum import (
     Mutant,
     QuizQuestion,
     Topic,
+    allowed_concepts,
     forward_references,
+    prerequisite_closure,
     revealing_hints,
     teaching_positions,
 )
@@ -328,6 +330,28 @@ def test_an_item_using_a_concept_taught_later_is_found() -> None:
     changed = first.model_copy(update={"levels": {**first.levels, "beginner": beginner}})
 
     assert forward_references(Curriculum(topics=(changed, *CURRICULUM[1:])))[taught_late.id] == ("class",)
+
+
+def test_an_item_using_a_concept_of_an_earlier_topic_it_does_not_build_on_is_found() -> None:
+    """Curriculum order is not enough: control flow's items format with f-strings, index strings and
+    import, all taught in strings, so it must name strings among its prerequisites, though strings
+    comes first anyway."""
+    control_flow = topic("control-flow")
+    cut = control_flow.model_copy(update={"prerequisites": ("variables",)})
+    topics = tuple(cut if t.slug == "control-flow" else t for t in CURRICULUM)
+
+    found = forward_references(Curriculum(topics=topics))
+
+    assert found
+    assert {concept for concepts in found.values() for concept in concepts} <= {"f-string", "indexing", "import"}
+    assert any(item_id.startswith("control-flow-") for item_id in found)
+
+
+def test_a_topic_builds_on_its_prerequisites_and_theirs() -> None:
+    assert prerequisite_closure(curriculum(), "variables") == frozenset()
+    assert prerequisite_closure(curriculum(), "loops") == {"control-flow", "variables", "strings"}
+    assert "def" in allowed_concepts(curriculum(), "collections", "beginner")
+    assert "class" not in allowed_concepts(curriculum(), "errors", "advanced")
 
 
 def test_each_concept_is_taught_where_the_curriculum_says() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from course_agent.adapters.variants import verified
 from course_agent.content import curriculum
-from course_agent.domain.curriculum import CodeExample, Exercise, Mutant, QuizQuestion
+from course_agent.domain.curriculum import CodeExample, Exercise, Mutant, QuizQuestion, allowed_concepts
 from course_agent.domain.knowledge import ItemAttempt, LearnerKnowledge, TopicKnowledge
 from course_agent.domain.prompt import SYSTEM_PROMPT, focus_of, user_prompt
 from course_agent.domain.variants import (
@@ -25,7 +25,6 @@ from course_agent.domain.variants import (
     Items,
     Rejected,
     VariantBank,
-    allowed_concepts,
     curriculum_with_variants,
     proposal_schema,
 )

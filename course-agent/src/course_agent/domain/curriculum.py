@@ -207,20 +207,41 @@ def teaching_positions(curriculum: Curriculum) -> dict[Concept, tuple[str, Diffi
     return taught
 
 
-def forward_references(curriculum: Curriculum) -> dict[str, tuple[Concept, ...]]:
-    """Items that use a concept the curriculum has not taught by then, with those concepts.
+def prerequisite_closure(curriculum: Curriculum, slug: str) -> frozenset[str]:
+    """Every topic ``slug`` builds on: its prerequisites, theirs, and so on."""
+    found: set[str] = set()
+    waiting = list(curriculum.topic(slug).prerequisites)
+    while waiting:
+        topic = waiting.pop()
+        if topic not in found:
+            found.add(topic)
+            waiting.extend(curriculum.topic(topic).prerequisites)
+    return frozenset(found)
 
-    Position is curriculum order: a topic's levels in order, after every earlier topic (prerequisites
-    come first). An item may use what its own level teaches.
-    """
-    order = {(topic.slug, difficulty): i for i, (topic, difficulty, _) in enumerate(_levels(curriculum))}
-    taught = {concept: order[where] for concept, where in teaching_positions(curriculum).items()}
+
+def allowed_concepts(curriculum: Curriculum, topic: str, difficulty: Difficulty) -> frozenset[Concept]:
+    """What an item of this topic level may use: its position in the prerequisite graph. The concepts
+    taught by the topic up to this level, and every concept taught by a topic it builds on (directly
+    or through others); nothing from a topic outside its prerequisites, however early it comes."""
+    before = frozenset(DIFFICULTIES[: DIFFICULTIES.index(difficulty) + 1])
+    builds_on = prerequisite_closure(curriculum, topic)
+    return frozenset(
+        concept
+        for concept, (where, level) in teaching_positions(curriculum).items()
+        if where in builds_on or (where == topic and level in before)
+    )
+
+
+def forward_references(curriculum: Curriculum) -> dict[str, tuple[Concept, ...]]:
+    """Items that use a concept their position in the prerequisite graph does not give them
+    (:func:`allowed_concepts`), with those concepts. An item may use what its own level teaches."""
     found: dict[str, tuple[Concept, ...]] = {}
-    for topic, difficulty, item in _in_order(curriculum):
-        here = order[(topic.slug, difficulty)]
-        early = tuple(c for c in item.concepts_used if taught.get(c, len(order)) > here)
-        if early:
-            found[item.id] = early
+    for topic, difficulty, level in _levels(curriculum):
+        allowed = allowed_concepts(curriculum, topic.slug, difficulty)
+        for item in level.items():
+            early = tuple(c for c in item.concepts_used if c not in allowed)
+            if early:
+                found[item.id] = early
     return found
 
 

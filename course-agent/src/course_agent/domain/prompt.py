@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from course_agent.domain.concepts import Concept
-from course_agent.domain.curriculum import Curriculum
+from course_agent.domain.curriculum import Curriculum, allowed_concepts
 from course_agent.domain.knowledge import ItemAttempt, LearnerKnowledge
-from course_agent.domain.variants import allowed_concepts
 from learnflow_common.vocabulary import Difficulty
 
 SYSTEM_PROMPT = (

@@ -5,8 +5,8 @@ A proposal is accepted whole or not at all. In order, it must:
 
 1. be one JSON object ending the reply, of the proposal's shape (:class:`Proposal`), whose items become
    the bank's own models (``domain/curriculum.py``: a quiz answer outside its choices is refused there);
-2. be Python that parses, and use only concepts the curriculum has taught by this topic level
-   (``concepts_in`` against ``teaching_positions``: no forward reference, no ``class`` in a loops
+2. be Python that parses, and use only concepts its position in the prerequisite graph allows
+   (``concepts_in`` against ``curriculum.allowed_concepts``: no forward reference, no ``class`` in a loops
    lesson), and name no other language (a "Rust lifetimes" question is off topic);
 3. be safe to run and to show: imports only from :data:`ALLOWED_MODULES`, no ``eval``/``exec``/
    ``getattr`` and the like, no dunder escape hatches (``__subclasses__``, ``__globals__`` ...);
@@ -40,8 +40,8 @@ from course_agent.domain.curriculum import (
     Exercise,
     Mutant,
     QuizQuestion,
+    allowed_concepts,
     revealing_hints,
-    teaching_positions,
 )
 from learnflow_common.vocabulary import DIFFICULTIES, Difficulty
 
@@ -274,13 +274,6 @@ def _json_object_ending(reply: str) -> dict[str, Any]:
 
 
 # --- the checks before running -----------------------------------------------------------------------------------
-
-
-def allowed_concepts(curriculum: Curriculum, topic: str, difficulty: Difficulty) -> frozenset[Concept]:
-    """The concepts taught by this topic level in curriculum order (this level's own included)."""
-    order = [(t.slug, d) for t in curriculum.topics for d in t.levels]
-    here = order.index((topic, difficulty))
-    return frozenset(c for c, where in teaching_positions(curriculum).items() if order.index(where) <= here)
 
 
 def checked_items(proposal: Proposal, curriculum: Curriculum, topic: str, difficulty: Difficulty) -> Items:

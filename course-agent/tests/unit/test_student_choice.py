@@ -19,6 +19,7 @@ from course_agent.domain.curriculum import (
     QuizQuestion,
     Section,
     Topic,
+    level_needs,
 )
 from course_agent.domain.generator import Choice, choose, compose
 from course_agent.domain.knowledge import ItemAttempt, LearnerKnowledge, TopicKnowledge
@@ -565,3 +566,32 @@ def test_failing_a_topics_exercises_remediates_that_topic_not_the_one_that_taugh
 
     assert (choice.topic, choice.difficulty) == ("control-flow", "beginner")
     assert "remediation" in choice.rationale
+
+
+def _all_right(bank: Curriculum, slug: str, difficulty: Difficulty, at: datetime) -> dict[str, tuple[ItemAttempt, ...]]:
+    level = bank.topic(slug).levels[difficulty]
+    return {item.id: (ItemAttempt(at, 0, True),) for item in (*level.exercises, *level.quiz)}
+
+
+def test_control_flows_items_read_lists_so_it_needs_variables_at_intermediate() -> None:
+    assert level_needs(curriculum(), "control-flow", "beginner")["variables"] == "intermediate"
+    assert level_needs(curriculum(), "variables", "beginner") == {}
+
+
+def test_a_topic_waits_until_the_levels_its_items_read_are_learned() -> None:
+    bank = curriculum()
+    an_hour_ago = NOW - timedelta(hours=1)
+    beginners = _learner(  # both beginner levels learned, each waiting for its check on a later day
+        _all_right(bank, "variables", "beginner", an_hour_ago),
+        _all_right(bank, "strings", "beginner", an_hour_ago),
+    )
+    with_lists = _learner(
+        _all_right(bank, "variables", "beginner", NOW - timedelta(days=2)),
+        beginners.items,
+        _all_right(bank, "variables", "intermediate", an_hour_ago),
+    )
+
+    waiting = choose(bank, beginners, NOW)
+    assert (waiting.topic, waiting.difficulty) == ("variables", "beginner")
+    assert waiting.rationale.startswith("practice:")
+    assert choose(bank, with_lists, NOW).topic == "control-flow"

@@ -232,6 +232,20 @@ def allowed_concepts(curriculum: Curriculum, topic: str, difficulty: Difficulty)
     )
 
 
+def level_needs(curriculum: Curriculum, topic: str, difficulty: Difficulty) -> dict[str, Difficulty]:
+    """The other topics this level's items read concepts of, each with the highest level that teaches
+    one of them: what a learner must have learned to read the level (``list`` in a control-flow
+    exercise is variables at intermediate, though control flow only builds on variables)."""
+    taught_at = teaching_positions(curriculum)
+    needs: dict[str, Difficulty] = {}
+    for item in curriculum.topic(topic).levels[difficulty].items():
+        for concept in item.concepts_used:
+            where, level = taught_at.get(concept, (topic, difficulty))
+            if where != topic:
+                needs[where] = max(needs.get(where, level), level, key=DIFFICULTIES.index)
+    return needs
+
+
 def forward_references(curriculum: Curriculum) -> dict[str, tuple[Concept, ...]]:
     """Items that use a concept their position in the prerequisite graph does not give them
     (:func:`allowed_concepts`), with those concepts. An item may use what its own level teaches."""

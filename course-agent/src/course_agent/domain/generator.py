@@ -10,9 +10,10 @@ learner's item results), in a teacher's order, unless the learner asked for a to
 3. remediation of any other failing topic, weakest first, weighted to recent results (a recent
    recovery counts);
 4. the next step in curriculum order among topics whose prerequisites the learner can build on:
-   the first level of a topic not yet passed. A level is passed only on results at that level plus
-   a delayed check a day later, so one perfect lesson does not skip the next levels; while the
-   check is not due yet, the next topic comes first;
+   the first level of a topic not yet passed, once the learner has learned the levels of other
+   topics its items read (``curriculum.level_needs``: lists are variables at intermediate). A
+   level is passed only on results at that level plus a delayed check a day later, so one perfect
+   lesson does not skip the next levels; while the check is not due yet, the next topic comes first;
 5. only levels waiting for their check: practice at such a level;
 6. everything passed: the least-mastered topic, at advanced level.
 
@@ -36,7 +37,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
-from course_agent.domain.curriculum import CodeExample, Curriculum, LevelContent, Topic, teaching_positions
+from course_agent.domain.curriculum import (
+    CodeExample,
+    Curriculum,
+    LevelContent,
+    Topic,
+    level_needs,
+    teaching_positions,
+)
 from course_agent.domain.curriculum import Exercise as CurriculumExercise
 from course_agent.domain.curriculum import QuizQuestion as CurriculumQuestion
 from course_agent.domain.knowledge import LearnerKnowledge
@@ -230,6 +238,8 @@ def _next_step(curriculum: Curriculum, state: StudentState, now: datetime, plann
         if state.complete(subject.slug) or not all(state.ready_to_build_on(p) for p in subject.prerequisites):
             continue
         level = state.level_to_teach(subject.slug) or "advanced"
+        if not all(state.knows_level(t, at) for t, at in level_needs(curriculum, subject.slug, level).items()):
+            continue  # its items read what a prerequisite teaches at a level not learned yet
         evidence = state.level(subject.slug, level)
         due = evidence.check_due_at
         if evidence.ready_to_advance and not evidence.delayed_check_passed and due is not None and now < due:

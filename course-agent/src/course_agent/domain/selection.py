@@ -130,6 +130,16 @@ class StudentState:
         """The first level not yet passed (None: every level is)."""
         return next((d for d in DIFFICULTIES if not self.level(topic, d).passed), None)
 
+    def knows_level(self, topic: str, difficulty: Difficulty) -> bool:
+        """Whether later topics may use what this level teaches: it, or a level above it, learned or
+        passed; without item results on the topic, User Progress's mastery at PROFICIENT."""
+        if self.has_evidence(topic):
+            return self.complete(topic) or any(
+                self.level(topic, d).learned or self.level(topic, d).passed
+                for d in DIFFICULTIES[DIFFICULTIES.index(difficulty) :]
+            )
+        return self.topic_mastery.get(topic, 0) >= PROFICIENT
+
     def complete(self, topic: str) -> bool:
         """Every level passed; without item results, User Progress's mastery says (PROFICIENT)."""
         if self.has_evidence(topic):

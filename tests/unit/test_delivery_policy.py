@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+from learnflow_common.subscriptions import BROKER_MAX_MESSAGE_BYTES, BULK_MAX_MESSAGES, MAX_DELIVERY_BYTES
+
 COMPONENTS = Path(__file__).resolve().parents[2] / "components"
 #: Dapr's exponential policy: first wait 0.5 s, each next one 1.5 times longer, up to maxInterval.
 FIRST_WAIT_SECONDS, MULTIPLIER = 0.5, 1.5
@@ -42,3 +44,17 @@ def test_every_subscription_dead_letters_to_its_topic_dlq() -> None:
     assert subscriptions
     for subscription in subscriptions:
         assert subscription["spec"]["deadLetterTopic"] == f"{subscription['spec']['topic']}-dlq"
+
+
+def test_a_bulk_delivery_fits_what_the_apps_accept_and_waits_little_to_fill() -> None:
+    """The apps size their delivery limit from these figures (learnflow_common.subscriptions)."""
+    bulk = [doc["spec"]["bulkSubscribe"] for doc in _documents("subscriptions.yaml") if "bulkSubscribe" in doc["spec"]]
+    broker = {item["name"]: item.get("value") for item in _documents("pubsub.yaml")[0]["spec"]["metadata"]}
+
+    assert bulk  # the progress-events consumers: one actor call per actor and batch
+    for config in bulk:
+        assert config["enabled"] is True
+        assert config["maxMessagesCount"] == BULK_MAX_MESSAGES
+        assert 0 < config["maxAwaitDurationMs"] <= 50  # an idle event waits at most this long
+    assert int(broker["maxMessageBytes"]) == BROKER_MAX_MESSAGE_BYTES
+    assert MAX_DELIVERY_BYTES >= BULK_MAX_MESSAGES * BROKER_MAX_MESSAGE_BYTES

@@ -100,7 +100,7 @@ def create_dapr_app(
         app.include_router(router)
     dapr_actor = DaprActor(FastAPI())  # a scratch app: see _sidecar_router
     app.include_router(_sidecar_router(dapr_actor), include_in_schema=False)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_delivery_bytes=settings.max_delivery_bytes)
     app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
     if settings.cors_origins:  # outermost: preflights and error answers carry the CORS headers too
         app.add_middleware(
@@ -166,3 +166,5 @@ async def get_settings(request: Request) -> DaprAppSettings:
 
 #: A route parameter annotated ``Sidecar`` receives the app's sidecar client.
 Sidecar = Annotated[DaprSidecar, Depends(get_sidecar)]
+#: A route parameter annotated ``AppSettings`` receives the app's settings.
+AppSettings = Annotated[DaprAppSettings, Depends(get_settings)]

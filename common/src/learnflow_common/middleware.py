@@ -69,11 +69,16 @@ class AppTokenGuard:
 
 
 class BodySizeLimit:
-    """Refuses request bodies over ``max_bytes`` with 413, before any handler sees them."""
+    """Refuses request bodies over ``max_bytes`` with 413, before any handler sees them.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    A subscription delivery may be a bulk one of many messages: it is held to ``max_delivery_bytes``
+    (what the broker can deliver at once), and each event in it to ``max_bytes`` by the delivery
+    code (``learnflow_common.subscriptions``), which drops an oversized one alone."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, max_delivery_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_request_bytes = max_bytes
+        self.max_delivery_bytes = max_delivery_bytes
 
     async def _refuse(self, scope: Scope, send: Send, detail: str) -> None:
         if scope["path"].startswith(SUBSCRIPTION_PREFIX):
@@ -85,9 +90,10 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.max_delivery_bytes if scope["path"].startswith(SUBSCRIPTION_PREFIX) else self.max_request_bytes
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send, f"The body is {int(declared)} bytes; the limit is {self.max_bytes}.")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(scope, send, f"The body is {int(declared)} bytes; the limit is {max_bytes}.")
             return
         if declared is not None:
             await self.app(scope, receive, send)  # the server stops at the declared length
@@ -102,8 +108,8 @@ class BodySizeLimit:
                 return
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_bytes:
-                await self._refuse(scope, send, f"The body exceeds the limit of {self.max_bytes} bytes.")
+            if size > max_bytes:
+                await self._refuse(scope, send, f"The body exceeds the limit of {max_bytes} bytes.")
                 return
             if not message.get("more_body", False):
                 break

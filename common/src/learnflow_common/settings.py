@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from learnflow_common.subscriptions import MAX_DELIVERY_BYTES
+
 #: The shortest DAPR_API_TOKEN / APP_API_TOKEN an app accepts. What this repository generates is
 #: far longer (`make up`: 43 characters, token_urlsafe(32); `make secrets`: 64 hex characters).
 MIN_TOKEN_LENGTH = 16
@@ -40,6 +42,9 @@ class DaprAppSettings(BaseSettings):
     #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")
+    #: A subscription delivery may hold many messages (bulk subscriptions): it is held to this, and
+    #: each event in it to ``max_body_bytes`` (learnflow_common.subscriptions).
+    max_delivery_bytes: int = Field(default=MAX_DELIVERY_BYTES, ge=1, validation_alias="MAX_DELIVERY_BYTES")
     #: How long the app keeps an idle connection open. Longer than daprd's idle timeout for its
     #: connections to the app (90 s, Go's default transport), so the sidecar, not the app, closes
     #: idle ones: with uvicorn's default of 5 s, daprd could send an actor call on a connection the

@@ -13,14 +13,25 @@ decided in one place:
 
 Dapr never deduplicates: handlers dedupe on the event's business id or CloudEvent id, which is also
 what makes replaying a dead-letter topic safe (README, "Dead letters").
+
+Busy topics are bulk-subscribed (``bulkSubscribe`` in components/subscriptions.yaml): the sidecar
+hands over up to ``BULK_MAX_MESSAGES`` messages of one partition at once and reads one answer per
+message. :func:`deliver_in_batches` hands their events to the handler one batch per actor (one
+actor call and one state transaction for all of that actor's events, instead of one each), in the
+order of the partition, and answers each message as the single path would: a message that can never
+succeed is DROPped alone; an outage is RETRY for its actor's message and every later one of that
+actor, so the sidecar's retry keeps their order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,6 +43,16 @@ from learnflow_common.metrics import EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 Model = TypeVar("Model", bound=BaseModel)
+
+#: The ``type`` of the envelope the sidecar posts for a bulk subscription.
+BULK_EVENT_TYPE = "com.dapr.event.sent.bulk"
+#: ``bulkSubscribe.maxMessagesCount`` of every bulk subscription (components/subscriptions.yaml).
+BULK_MAX_MESSAGES = 32
+#: The broker refuses messages over this (``maxMessageBytes``, components/pubsub.yaml), so a bulk
+#: delivery is at most ``BULK_MAX_MESSAGES`` times it; each event in it is held to the app's own
+#: request limit by :func:`deliver_in_batches`.
+BROKER_MAX_MESSAGE_BYTES = 1024 * 1024
+MAX_DELIVERY_BYTES = BULK_MAX_MESSAGES * BROKER_MAX_MESSAGE_BYTES + 64 * 1024
 
 
 class DeliveryStatus(StrEnum):
@@ -84,13 +105,17 @@ def sidecar_answer(value: DeliveryStatus) -> dict[str, str]:
 
 
 async def deliver(
-    body: dict[str, Any], expected: type[Model], handle: Callable[[CloudEvent, Model], Awaitable[object]]
+    body: dict[str, Any],
+    expected: type[Model],
+    handle: Callable[[CloudEvent, Model], Awaitable[object]],
+    max_event_bytes: int,
 ) -> dict[str, str]:
     """Parses one delivery, hands events of the ``expected`` type to ``handle``, and answers the
     sidecar: SUCCESS when handled (or another type on the topic, ignored), RETRY when ``handle``
-    met an outage, DROP when the message can never succeed (see the module docstring)."""
+    met an outage, DROP when the message can never succeed, an event over ``max_event_bytes``
+    among them (see the module docstring)."""
     try:
-        envelope, data = parse_event(body)
+        envelope, data = _parse_entry(body, max_event_bytes)
     except UndeliverableEvent as error:
         log.error("dropping event %s to the dead letters: %s", body.get("id"), error)
         return _answer(DeliveryStatus.DROP, "unreadable")
@@ -111,8 +136,7 @@ async def deliver(
 def _answer(value: DeliveryStatus, event_type: str) -> dict[str, str]:
     """The answer to the sidecar, counted (``learnflow_events_consumed_total``; ``unreadable``: no
     known event type could be read from the delivery)."""
-    EVENTS_CONSUMED.labels(event_type, value.value).inc()
-    return sidecar_answer(value)
+    return sidecar_answer(_counted(value, event_type))
 
 
 async def deliver_to_actor(
@@ -121,6 +145,7 @@ async def deliver_to_actor(
     expected: type[Model],
     method: ActorMethod[ActorDelivery, Any],
     actor_id_field: str | Callable[[Model], str],
+    max_event_bytes: int,
 ) -> dict[str, str]:
     """:func:`deliver` to ``method`` of the actor named by a field of the event's data (or computed
     from the data by a function, e.g. a shard of a week).
@@ -132,4 +157,116 @@ async def deliver_to_actor(
         actor_id = actor_id_field(data) if callable(actor_id_field) else str(getattr(data, actor_id_field))
         await method.call(sidecar, actor_id, ActorDelivery(event_id=envelope.id, data=data.model_dump(mode="json")))
 
-    return await deliver(body, expected, invoke)
+    return await deliver(body, expected, invoke, max_event_bytes)
+
+
+@dataclass(frozen=True)
+class Received(Generic[Model]):
+    """One event of a delivery: the sidecar's entry id (``""`` for a single delivery), its envelope
+    and its validated data."""
+
+    entry_id: str
+    envelope: CloudEvent
+    data: Model
+
+    def delivery(self) -> ActorDelivery:
+        """What an actor method of a subscription receives for this event."""
+        return ActorDelivery(event_id=self.envelope.id, data=self.data.model_dump(mode="json"))
+
+
+#: Handles the events of one actor (the key), oldest first; raises as a single handler would.
+BatchHandler = Callable[[str, Sequence[Received[Model]]], Awaitable[object]]
+
+
+async def deliver_in_batches(
+    body: dict[str, Any],
+    expected: type[Model],
+    key_of: Callable[[Model], str],
+    handle: BatchHandler[Model],
+    max_event_bytes: int,
+) -> dict[str, Any]:
+    """Parses a delivery - one CloudEvent, or a bulk envelope of several - and hands the events of
+    the ``expected`` type to ``handle``, one call per key (actor id) with that key's events in the
+    order delivered; calls for different keys run concurrently. Answers the single form
+    (``{"status"}``) or the bulk form (``{"statuses": [{"entryId", "status"}]}``), every message
+    decided as :func:`deliver` decides one (see the module docstring)."""
+    bulk = body.get("type") == BULK_EVENT_TYPE and isinstance(body.get("entries"), list)
+    entries: list[tuple[str, Any]] = (
+        [
+            (str(entry.get("entryId", "")), entry.get("event")) if isinstance(entry, dict) else ("", None)
+            for entry in body["entries"]
+        ]
+        if bulk
+        else [("", body)]
+    )
+    statuses: dict[str, DeliveryStatus] = {}
+    batches: dict[str, list[Received[Model]]] = {}
+    for entry_id, event in entries:
+        try:
+            envelope, data = _parse_entry(event, max_event_bytes)
+        except UndeliverableEvent as error:
+            log.error("dropping event %s to the dead letters: %s", _event_id(event), error)
+            statuses[entry_id] = _counted(DeliveryStatus.DROP, "unreadable")
+            continue
+        if not isinstance(data, expected):
+            statuses[entry_id] = _counted(DeliveryStatus.SUCCESS, envelope.type)
+            continue
+        batches.setdefault(key_of(data), []).append(Received(entry_id, envelope, data))
+    await asyncio.gather(*(_deliver_batch(key, batch, handle, statuses) for key, batch in batches.items()))
+    if not bulk:
+        return sidecar_answer(statuses[""])
+    return {"statuses": [{"entryId": entry_id, "status": statuses[entry_id].value} for entry_id, _ in entries]}
+
+
+def _parse_entry(event: Any, max_event_bytes: int) -> tuple[CloudEvent, BaseModel]:
+    if not isinstance(event, dict):
+        raise UndeliverableEvent("not a CloudEvent: not a JSON object")
+    size = len(json.dumps(event, separators=(",", ":")).encode())
+    if size > max_event_bytes:
+        raise UndeliverableEvent(f"the event is {size} bytes; the limit is {max_event_bytes}")
+    return parse_event(event)
+
+
+def _event_id(event: Any) -> Any:
+    return event.get("id") if isinstance(event, dict) else None
+
+
+async def _deliver_batch(
+    key: str, batch: Sequence[Received[Model]], handle: BatchHandler[Model], statuses: dict[str, DeliveryStatus]
+) -> None:
+    """One key's events: all at once; if that fails for another reason than an outage, one at a
+    time, so only the message that cannot succeed is dropped."""
+    try:
+        await handle(key, batch)
+    except SidecarUnavailable as error:
+        log.warning("retrying %d event(s) from %s: %s", len(batch), batch[0].envelope.id, error)
+        for received in batch:
+            statuses[received.entry_id] = _counted(DeliveryStatus.RETRY, received.envelope.type)
+        return
+    except Exception:
+        if len(batch) == 1:
+            log.exception("dropping event %s to the dead letters", batch[0].envelope.id)
+            statuses[batch[0].entry_id] = _counted(DeliveryStatus.DROP, batch[0].envelope.type)
+            return
+        log.warning("a batch of %d event(s) of %s failed: delivering them one at a time", len(batch), key)
+        for position, received in enumerate(batch):
+            try:
+                await handle(key, [received])
+            except SidecarUnavailable as error:
+                log.warning("retrying %d event(s) from %s: %s", len(batch) - position, received.envelope.id, error)
+                for later in batch[position:]:
+                    statuses[later.entry_id] = _counted(DeliveryStatus.RETRY, later.envelope.type)
+                return
+            except Exception:
+                log.exception("dropping event %s to the dead letters", received.envelope.id)
+                statuses[received.entry_id] = _counted(DeliveryStatus.DROP, received.envelope.type)
+            else:
+                statuses[received.entry_id] = _counted(DeliveryStatus.SUCCESS, received.envelope.type)
+        return
+    for received in batch:
+        statuses[received.entry_id] = _counted(DeliveryStatus.SUCCESS, received.envelope.type)
+
+
+def _counted(value: DeliveryStatus, event_type: str) -> DeliveryStatus:
+    EVENTS_CONSUMED.labels(event_type, value.value).inc()
+    return value

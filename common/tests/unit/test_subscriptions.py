@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from learnflow_common.dapr.actor_methods import ActorDelivery, ActorMethod
 from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
 from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.subscriptions import UndeliverableEvent, deliver, deliver_to_actor, parse_event
+from learnflow_common.subscriptions import (
+    BULK_EVENT_TYPE,
+    Received,
+    UndeliverableEvent,
+    deliver,
+    deliver_in_batches,
+    deliver_to_actor,
+    parse_event,
+)
 
 VALID_DATA = {
     "learner_id": "ada",
@@ -63,6 +73,7 @@ def test_malformed_delivery_is_undeliverable(body: Any) -> None:
         parse_event(body)
 
 
+MAX_EVENT_BYTES = 64 * 1024
 APPLY: ActorMethod[ActorDelivery, None] = ActorMethod("Plan", "Apply", ActorDelivery, None)
 RECORD: ActorMethod[ActorDelivery, None] = ActorMethod("Board", "Record", ActorDelivery, None)
 
@@ -79,7 +90,7 @@ class _RecordingSidecar:
 async def test_delivery_goes_to_the_actor_named_by_a_field_of_its_data() -> None:
     sidecar = _RecordingSidecar()
 
-    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, APPLY, "learner_id")  # type: ignore[arg-type]
+    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, APPLY, "learner_id", MAX_EVENT_BYTES)  # type: ignore[arg-type]
 
     assert answer == {"status": "SUCCESS"}
     assert sidecar.calls[0][:3] == ("Plan", "ada", "Apply")
@@ -92,7 +103,7 @@ async def test_delivery_goes_to_the_actor_id_computed_from_its_data() -> None:
     def shard(data: ProgressUpdatedV1) -> str:
         return f"{data.week}.{len(data.learner_id):02d}"
 
-    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, RECORD, shard)  # type: ignore[arg-type]
+    answer = await deliver_to_actor(_envelope(), sidecar, ProgressUpdatedV1, RECORD, shard, MAX_EVENT_BYTES)  # type: ignore[arg-type]
 
     assert answer == {"status": "SUCCESS"}
     assert sidecar.calls[0][:3] == ("Board", "2026-W01.03", "Record")
@@ -107,7 +118,9 @@ async def test_an_event_whose_cloudevent_id_is_not_a_safe_id_is_dropped_before_a
 ) -> None:
     sidecar = _RecordingSidecar()
 
-    answer = await deliver_to_actor(_envelope(id=event_id), sidecar, ProgressUpdatedV1, APPLY, "learner_id")  # type: ignore[arg-type]
+    answer = await deliver_to_actor(
+        _envelope(id=event_id), sidecar, ProgressUpdatedV1, APPLY, "learner_id", MAX_EVENT_BYTES
+    )  # type: ignore[arg-type]
 
     assert answer == {"status": "DROP"}
     assert sidecar.calls == []
@@ -132,7 +145,7 @@ async def test_an_event_whose_data_carries_an_unsafe_id_is_dropped_before_any_ac
     sidecar = _RecordingSidecar()
     body = _envelope(data={**VALID_DATA, **change})
 
-    answer = await deliver_to_actor(body, sidecar, ProgressUpdatedV1, APPLY, "learner_id")  # type: ignore[arg-type]
+    answer = await deliver_to_actor(body, sidecar, ProgressUpdatedV1, APPLY, "learner_id", MAX_EVENT_BYTES)  # type: ignore[arg-type]
 
     assert answer == {"status": "DROP"}
     assert sidecar.calls == []
@@ -166,6 +179,7 @@ async def test_only_an_outage_is_retried_and_every_other_failure_goes_to_the_dea
         ProgressUpdatedV1,
         APPLY,
         "learner_id",
+        MAX_EVENT_BYTES,
     )
 
     assert delivered == {"status": answer}
@@ -177,7 +191,9 @@ async def test_malformed_delivery_is_dropped_without_calling_the_handler() -> No
     async def handle(envelope: CloudEvent, data: ProgressUpdatedV1) -> None:
         handled.append(envelope.id)
 
-    answer = await deliver(_envelope(data={**VALID_DATA, "xp_total": "lots"}), ProgressUpdatedV1, handle)
+    answer = await deliver(
+        _envelope(data={**VALID_DATA, "xp_total": "lots"}), ProgressUpdatedV1, handle, MAX_EVENT_BYTES
+    )
 
     assert answer == {"status": "DROP"}
     assert handled == []
@@ -189,7 +205,7 @@ async def test_an_event_of_another_type_on_the_topic_is_acknowledged_and_ignored
     async def handle(envelope: CloudEvent, data: LessonGeneratedV1) -> None:
         handled.append(envelope.id)
 
-    assert await deliver(_envelope(), LessonGeneratedV1, handle) == {"status": "SUCCESS"}
+    assert await deliver(_envelope(), LessonGeneratedV1, handle, MAX_EVENT_BYTES) == {"status": "SUCCESS"}
     assert handled == []
 
 
@@ -201,7 +217,7 @@ async def test_an_event_from_an_app_that_does_not_own_its_type_is_dropped_before
     async def handle(envelope: CloudEvent, data: ProgressUpdatedV1) -> None:
         handled.append(envelope.id)
 
-    answer = await deliver(_envelope(source=source), ProgressUpdatedV1, handle)
+    answer = await deliver(_envelope(source=source), ProgressUpdatedV1, handle, MAX_EVENT_BYTES)
 
     assert answer == {"status": "DROP"}
     assert handled == []
@@ -210,3 +226,170 @@ async def test_an_event_from_an_app_that_does_not_own_its_type_is_dropped_before
 def test_every_event_type_has_one_owning_app() -> None:
     assert set(EVENT_OWNERS) == set(EVENT_TYPES)
     assert set(EVENT_OWNERS.values()) == {"user-progress", "course-agent"}
+
+
+# ------------------------------------------------------------------ deliveries in batches (bulk)
+def _progress(event_id: str, learner: str) -> dict[str, object]:
+    return _envelope(id=event_id, data={**VALID_DATA, "learner_id": learner, "source_event_id": event_id})
+
+
+def _bulk(*events: object) -> dict[str, Any]:
+    """A bulk delivery as the sidecar posts it (bulkSubscribe)."""
+    return {
+        "id": "b1",
+        "type": BULK_EVENT_TYPE,
+        "topic": "progress-events",
+        "pubsubname": "pubsub",
+        "metadata": {},
+        "entries": [
+            {"entryId": str(number), "event": event, "contentType": "application/cloudevents+json", "metadata": {}}
+            for number, event in enumerate(events)
+        ],
+    }
+
+
+class _BatchRecorder:
+    """Handles batches per learner; raises ``failures[event id]`` for a batch that holds that event."""
+
+    def __init__(self, failures: dict[str, Exception] | None = None) -> None:
+        self.batches: list[tuple[str, list[str]]] = []
+        self.failures = failures or {}
+
+    async def __call__(self, key: str, batch: Sequence[Received[ProgressUpdatedV1]]) -> None:
+        ids = [received.envelope.id for received in batch]
+        for event_id in ids:
+            if event_id in self.failures:
+                raise self.failures[event_id]
+        self.batches.append((key, ids))
+
+
+def _statuses(answer: dict[str, Any]) -> list[str]:
+    return [status["status"] for status in answer["statuses"]]
+
+
+async def test_a_bulk_delivery_hands_each_actor_its_events_in_one_call_in_partition_order() -> None:
+    handle = _BatchRecorder()
+
+    answer = await deliver_in_batches(
+        _bulk(_progress("e1", "ada"), _progress("e2", "bob"), _progress("e3", "ada"), _progress("e4", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        handle,
+        MAX_EVENT_BYTES,
+    )
+
+    assert answer == {"statuses": [{"entryId": str(n), "status": "SUCCESS"} for n in range(4)]}
+    assert sorted(handle.batches) == [("ada", ["e1", "e3", "e4"]), ("bob", ["e2"])]
+
+
+async def test_a_single_delivery_is_a_batch_of_one_answered_in_the_single_form() -> None:
+    handle = _BatchRecorder()
+
+    answer = await deliver_in_batches(
+        _progress("e1", "ada"), ProgressUpdatedV1, lambda event: event.learner_id, handle, MAX_EVENT_BYTES
+    )
+
+    assert answer == {"status": "SUCCESS"}
+    assert handle.batches == [("ada", ["e1"])]
+
+
+async def test_in_a_bulk_delivery_only_the_unreadable_or_oversized_message_is_dropped() -> None:
+    handle = _BatchRecorder()
+    oversized = _progress("e3", "ada")
+    oversized["extension"] = "x" * MAX_EVENT_BYTES
+
+    answer = await deliver_in_batches(
+        _bulk(_progress("e1", "ada"), {"not": "a cloud event"}, oversized, "not an object", _progress("e5", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        handle,
+        MAX_EVENT_BYTES,
+    )
+
+    assert _statuses(answer) == ["SUCCESS", "DROP", "DROP", "DROP", "SUCCESS"]
+    assert handle.batches == [("ada", ["e1", "e5"])]
+
+
+async def test_an_event_over_the_limit_is_dropped_in_a_single_delivery_too() -> None:
+    oversized = _progress("e1", "ada")
+    oversized["extension"] = "x" * MAX_EVENT_BYTES
+
+    answer = await deliver(oversized, ProgressUpdatedV1, _ignore, MAX_EVENT_BYTES)
+
+    assert answer == {"status": "DROP"}
+
+
+async def _ignore(envelope: CloudEvent, data: BaseModel) -> None:
+    raise AssertionError("an undeliverable event reached the handler")
+
+
+async def test_an_outage_retries_that_actors_messages_and_the_other_actors_succeed() -> None:
+    handle = _BatchRecorder({"e2": SidecarUnavailable("ERR_ACTOR_STATE_TRANSACTION: store down", "state-store")})
+
+    answer = await deliver_in_batches(
+        _bulk(_progress("e1", "ada"), _progress("e2", "ada"), _progress("e3", "bob"), _progress("e4", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        handle,
+        MAX_EVENT_BYTES,
+    )
+
+    assert _statuses(answer) == ["RETRY", "RETRY", "SUCCESS", "RETRY"]
+    assert handle.batches == [("bob", ["e3"])]
+
+
+async def test_a_failing_batch_is_handled_one_event_at_a_time_so_only_the_poison_is_dropped() -> None:
+    handle = _BatchRecorder({"e2": ActorMethodFailed("error from actor service: (500) KeyError('week')")})
+
+    answer = await deliver_in_batches(
+        _bulk(_progress("e1", "ada"), _progress("e2", "ada"), _progress("e3", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        handle,
+        MAX_EVENT_BYTES,
+    )
+
+    assert _statuses(answer) == ["SUCCESS", "DROP", "SUCCESS"]
+    assert handle.batches == [("ada", ["e1"]), ("ada", ["e3"])]
+
+
+async def test_an_outage_while_isolating_a_poison_retries_the_rest_of_that_actors_messages_in_order() -> None:
+    """The sidecar retries RETRY messages later: none after them may be applied before them."""
+
+    class _PoisonThenOutage(_BatchRecorder):
+        async def __call__(self, key: str, batch: Sequence[Received[ProgressUpdatedV1]]) -> None:
+            ids = [received.envelope.id for received in batch]
+            if len(ids) > 1:
+                raise ActorMethodFailed("error from actor service: (500) KeyError('week')")
+            if ids == ["e2"]:
+                raise SidecarUnavailable("ERR_ACTOR_STATE_TRANSACTION: store down", "state-store")
+            self.batches.append((key, ids))
+
+    handle = _PoisonThenOutage()
+
+    answer = await deliver_in_batches(
+        _bulk(_progress("e1", "ada"), _progress("e2", "ada"), _progress("e3", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        handle,
+        MAX_EVENT_BYTES,
+    )
+
+    assert _statuses(answer) == ["SUCCESS", "RETRY", "RETRY"]
+    assert handle.batches == [("ada", ["e1"])]
+
+
+async def test_events_of_another_type_in_a_bulk_delivery_are_acknowledged_and_not_handled() -> None:
+    handle = _BatchRecorder()
+    streak = _envelope(id="s1", type="learnflow.streak.updated.v1", data={"learner_id": "ada"})
+
+    answer = await deliver_in_batches(
+        _bulk(streak, _progress("e1", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        handle,
+        MAX_EVENT_BYTES,
+    )
+
+    assert _statuses(answer)[1] == "SUCCESS"
+    assert handle.batches == [("ada", ["e1"])]

@@ -27,7 +27,7 @@ def host(app_auth: AppAuth) -> ActorHost:
     return ActorHost(LearnerPlanActor, settings)
 
 
-def _delivery(event_id: str, score: int = 40) -> dict[str, Any]:
+def _delivery(event_id: str, score: int = 40, seq: int = 1) -> dict[str, Any]:
     return {
         "event_id": event_id,
         "data": {
@@ -37,7 +37,7 @@ def _delivery(event_id: str, score: int = 40) -> dict[str, Any]:
             "topic": "variables",
             "score": score,
             "completed_at": "2026-11-20T10:00:00Z",
-            "events_recorded": 1,
+            "events_recorded": seq,
             "xp_earned": 14,
             "xp_total": 14,
             "level": 1,
@@ -54,15 +54,28 @@ async def test_a_progress_event_whose_save_failed_is_applied_when_redelivered(ho
     host.store.fail_saves = ["transport"]
 
     with pytest.raises(ConnectionResetError):
-        await host.actor(LEARNER).apply_progress(_delivery("p1"))
-    redelivered = await host.actor(LEARNER).apply_progress(_delivery("p1"))
+        await host.actor(LEARNER).apply_progress([_delivery("p1")])
+    redelivered = await host.actor(LEARNER).apply_progress([_delivery("p1")])
 
-    assert redelivered == {"applied": True}
+    assert redelivered == [{"applied": True}]
     assert KNOWLEDGE_KEY in host.store.stored(LEARNER)
 
 
+async def test_a_batch_of_a_learners_events_is_folded_in_order_and_saved_in_one_transaction(app_auth: AppAuth) -> None:
+    batched, one_by_one = (ActorHost(LearnerPlanActor, app_auth.settings(Settings, "course-agent")) for _ in range(2))
+    events = [_delivery("p1", 40, seq=1), _delivery("p2", 90, seq=2), _delivery("p1", 40, seq=1)]
+
+    answers = await batched.actor(LEARNER).apply_progress(events)
+    for event in events:
+        await one_by_one.actor(LEARNER).apply_progress([event])
+
+    assert answers == [{"applied": True}, {"applied": True}, {"applied": False}]  # the last: a redelivery
+    assert batched.store.transactions == 1
+    assert batched.store.stored(LEARNER)[KNOWLEDGE_KEY] == one_by_one.store.stored(LEARNER)[KNOWLEDGE_KEY]
+
+
 async def test_a_lesson_whose_save_failed_is_generated_and_stored_when_the_request_is_retried(host: ActorHost) -> None:
-    await host.actor(LEARNER).apply_progress(_delivery("p1"))
+    await host.actor(LEARNER).apply_progress([_delivery("p1")])
     host.store.fail_saves = ["transport"]
 
     with pytest.raises(ConnectionResetError):

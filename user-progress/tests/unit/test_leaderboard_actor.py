@@ -115,8 +115,13 @@ def _progress_event(learner: str, week_xp: int, event_id: str, week: str = WEEK)
 
 
 def _delivery(learner: str, week_xp: int, event_id: str) -> dict[str, Any]:
-    """What ``deliver_to_actor`` hands to RecordWeekXp."""
+    """One event as RecordWeekXp receives it in a batch."""
     return {"event_id": event_id, "data": _progress_event(learner, week_xp, event_id)["data"]}
+
+
+def _batch(learner: str, week_xp: int, event_id: str) -> list[dict[str, Any]]:
+    """What a single delivery hands to RecordWeekXp: a batch of one."""
+    return [_delivery(learner, week_xp, event_id)]
 
 
 @pytest.fixture
@@ -223,10 +228,10 @@ def test_the_leaderboard_asks_every_shard_once_and_the_learners_own_shard_first(
 async def test_a_write_stores_only_the_learners_bucket_the_histogram_and_the_top_list(host: ActorHost) -> None:
     shard = actor_id(WEEK, shard_of("ada"))
 
-    answer = await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", _delivery("ada", 40, "e1"))
+    answer = await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", _batch("ada", 40, "e1"))
 
     key = bucket_key(bucket_of("ada"))
-    assert answer == {"written": [key, HISTOGRAM_KEY, TOP_KEY]}
+    assert answer == [{"written": [key, HISTOGRAM_KEY, TOP_KEY]}]
     assert host.store.stored(shard) == {
         key: {"ada": 40},
         HISTOGRAM_KEY: {"40": 1},
@@ -234,15 +239,31 @@ async def test_a_write_stores_only_the_learners_bucket_the_histogram_and_the_top
     }
 
 
+async def test_a_batch_of_one_shards_events_is_saved_in_one_transaction_later_events_seeing_earlier_ones(
+    host: ActorHost,
+) -> None:
+    learners = [learner for learner in (f"l{n}" for n in range(200)) if shard_of(learner) == shard_of("ada")][:3]
+    shard = actor_id(WEEK, shard_of("ada"))
+    batch = [_delivery(learner, 10 * (n + 1), f"e{n}") for n, learner in enumerate(learners)]
+    batch.append(_delivery(learners[0], 5, "e-older"))  # lower than the learner's first: keeps the max
+
+    answers = await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", batch)
+
+    assert host.store.transactions == 1
+    assert [bool(answer["written"]) for answer in answers] == [True, True, True, False]
+    histogram = host.store.stored(shard)[HISTOGRAM_KEY]
+    assert histogram == {"10": 1, "20": 1, "30": 1}
+
+
 async def test_a_redelivery_writes_nothing(host: ActorHost) -> None:
-    shard, event = actor_id(WEEK, shard_of("ada")), _delivery("ada", 40, "e1")
+    shard, event = actor_id(WEEK, shard_of("ada")), _batch("ada", 40, "e1")
     await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", event)
 
-    assert await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", event) == {"written": []}
+    assert await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", event) == [{"written": []}]
 
 
 async def test_after_a_failed_save_nothing_unsaved_stays_cached_so_the_redelivery_is_applied(host: ActorHost) -> None:
-    shard, event = actor_id(WEEK, shard_of("ada")), _delivery("ada", 40, "e1")
+    shard, event = actor_id(WEEK, shard_of("ada")), _batch("ada", 40, "e1")
     host.store.fail_saves = ["outage"]
 
     with pytest.raises(SidecarUnavailable):
@@ -250,7 +271,7 @@ async def test_after_a_failed_save_nothing_unsaved_stays_cached_so_the_redeliver
     assert host.store.stored(shard) == {}
     answer = await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", event)  # the same, live instance
 
-    assert answer["written"]
+    assert answer[0]["written"]
     assert host.store.stored(shard)[bucket_key(bucket_of("ada"))] == {"ada": 40}
 
 
@@ -258,7 +279,7 @@ async def test_a_delivery_sent_to_another_shard_is_refused(host: ActorHost) -> N
     wrong = actor_id(WEEK, (shard_of("ada") + 1) % SHARDS)
 
     with pytest.raises(ActorMethodFailed, match="belongs to shard"):
-        await host.invoke_actor(LEADERBOARD_ACTOR, wrong, "RecordWeekXp", _delivery("ada", 40, "e1"))
+        await host.invoke_actor(LEADERBOARD_ACTOR, wrong, "RecordWeekXp", _batch("ada", 40, "e1"))
 
 
 LEARNERS = [f"learner-{i}" for i in range(12)]
@@ -270,7 +291,7 @@ LEARNERS = [f"learner-{i}" for i in range(12)]
     redeliveries=st.data(),
     limit=st.integers(1, 100),
 )
-def test_the_actors_answer_exactly_what_ranking_everyone_answers_whatever_the_delivery_order(
+def test_the_actors_answer_exactly_what_ranking_everyone_answers_whatever_the_delivery_order_and_batching(
     reports: list[tuple[str, int]], redeliveries: st.DataObject, limit: int
 ) -> None:
     again = redeliveries.draw(st.lists(st.sampled_from(reports), max_size=10)) if reports else []
@@ -279,12 +300,17 @@ def test_the_actors_answer_exactly_what_ranking_everyone_answers_whatever_the_de
     for learner, xp in deliveries:
         best[learner] = max(xp, best.get(learner, xp))
 
+    batch_size = redeliveries.draw(st.integers(1, 8))
+
     async def run() -> None:
         host = ActorHost()
-        for number, (learner, xp) in enumerate(deliveries):
-            event = _delivery(learner, xp, f"e{number}")
-            await host.invoke_actor(LEADERBOARD_ACTOR, actor_id(WEEK, shard_of(learner)), "RecordWeekXp", event)
-            if number % 7 == 0:
+        for start in range(0, len(deliveries), batch_size):  # bulk deliveries: each shard's events in one call
+            by_shard: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for number, (learner, xp) in enumerate(deliveries[start : start + batch_size], start):
+                by_shard[actor_id(WEEK, shard_of(learner))].append(_delivery(learner, xp, f"e{number}"))
+            for shard, batch in by_shard.items():
+                await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", batch)
+            if start % 3 == 0:
                 host.deactivate_all()
         assert await week_standings(host, WEEK, limit, None) == reference_standings(best, limit)  # type: ignore[arg-type]
         for learner in [*LEARNERS, "never-played"]:

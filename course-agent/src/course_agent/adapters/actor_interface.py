@@ -100,7 +100,10 @@ class DaysQuery(BaseModel):
     count: int
 
 
-APPLY_PROGRESS: ActorMethod[ActorDelivery, Applied] = ActorMethod(PLAN_ACTOR, "ApplyProgress", ActorDelivery, Applied)
+#: A batch of one learner's progress events (oldest first), answered per event.
+APPLY_PROGRESS: ActorMethod[list[ActorDelivery], list[Applied]] = ActorMethod(
+    PLAN_ACTOR, "ApplyProgress", list[ActorDelivery], list[Applied]
+)
 GET_KNOWLEDGE: ActorMethod[None, LearnerKnowledge | None] = ActorMethod(
     PLAN_ACTOR, "GetKnowledge", None, Knowledge | None
 )

@@ -48,7 +48,7 @@ class LearnerPlanActions(ActorInterface):
     """The methods Dapr dispatches; their requests and answers are declared in ``actor_interface``."""
 
     @actormethod(name="ApplyProgress")
-    async def apply_progress(self, delivery: Any) -> Any: ...
+    async def apply_progress(self, deliveries: Any) -> Any: ...
 
     @actormethod(name="GetKnowledge")
     async def get_knowledge(self) -> Any: ...
@@ -73,14 +73,19 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         raw = await self.state_or_none(KNOWLEDGE_KEY)
         return LearnerKnowledge.from_dict(raw) if raw is not None else None
 
-    async def apply_progress(self, delivery: Any) -> Any:
-        received = APPLY_PROGRESS.request_of(delivery)
-        current = await self._knowledge()
-        updated = apply_progress(current, received.event_id, ProgressUpdatedV1.model_validate(received.data))
-        if updated is not current:
-            self.stage(KNOWLEDGE_KEY, updated.to_dict())
+    async def apply_progress(self, deliveries: Any) -> Any:
+        """``deliveries``: the learner's progress events, oldest first (one, or a bulk delivery's
+        batch), folded in turn into the knowledge and saved in one transaction."""
+        stored = knowledge = await self._knowledge()
+        applied: list[Applied] = []
+        for received in APPLY_PROGRESS.request_of(deliveries):
+            updated = apply_progress(knowledge, received.event_id, ProgressUpdatedV1.model_validate(received.data))
+            applied.append(Applied(applied=updated is not knowledge))
+            knowledge = updated
+        if knowledge is not stored and knowledge is not None:
+            self.stage(KNOWLEDGE_KEY, knowledge.to_dict())
             await self.commit_state()
-        return APPLY_PROGRESS.answer(Applied(applied=updated is not current))
+        return APPLY_PROGRESS.answer(applied)
 
     async def get_knowledge(self) -> Any:
         return GET_KNOWLEDGE.answer(await self._knowledge())

@@ -115,8 +115,9 @@ READ_LESSONS: ActorMethod[LessonsQuery, LessonsPage] = ActorMethod(
 ASSIGN_LESSON: ActorMethod[ActorDelivery, Assigned] = ActorMethod(
     LEARNER_ACTOR, "AssignLesson", ActorDelivery, Assigned
 )
-RECORD_WEEK_XP: ActorMethod[ActorDelivery, Written] = ActorMethod(
-    LEADERBOARD_ACTOR, "RecordWeekXp", ActorDelivery, Written
+#: A batch of one shard's events (oldest first), answered per event.
+RECORD_WEEK_XP: ActorMethod[list[ActorDelivery], list[Written]] = ActorMethod(
+    LEADERBOARD_ACTOR, "RecordWeekXp", list[ActorDelivery], list[Written]
 )
 STANDINGS: ActorMethod[StandingsQuery, ShardStandings] = ActorMethod(
     LEADERBOARD_ACTOR, "Standings", StandingsQuery, Standings

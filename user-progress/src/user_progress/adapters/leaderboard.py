@@ -60,7 +60,7 @@ class LeaderboardActions(ActorInterface):
     """The methods Dapr dispatches; their requests and answers are declared in ``actor_interface``."""
 
     @actormethod(name="RecordWeekXp")
-    async def record_week_xp(self, delivery: Any) -> Any: ...
+    async def record_week_xp(self, deliveries: Any) -> Any: ...
 
     @actormethod(name="Standings")
     async def standings(self, query: Any) -> Any: ...
@@ -73,9 +73,17 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
     def _shard(self) -> int:
         return int(self.id.id.rsplit(".", 1)[1])
 
-    async def record_week_xp(self, delivery: Any) -> Any:
-        """``delivery``: a ``progress.updated.v1`` event; keeps the max week_xp."""
-        data = RECORD_WEEK_XP.request_of(delivery).data
+    async def record_week_xp(self, deliveries: Any) -> Any:
+        """``deliveries``: ``progress.updated.v1`` events of this shard, oldest first (one or a bulk
+        delivery's batch); keeps each learner's max week_xp. One transaction for all of them."""
+        written = [await self._record(delivery.data) for delivery in RECORD_WEEK_XP.request_of(deliveries)]
+        if any(written):
+            await self.commit_state()
+        return RECORD_WEEK_XP.answer([Written(written=keys) for keys in written])
+
+    async def _record(self, data: dict[str, Any]) -> list[str]:
+        """Stages one event's change (values read through what earlier events of the batch staged);
+        the keys it wrote."""
         learner, xp = str(data["learner_id"]), int(data["week_xp"])
         if shard_of(learner) != self._shard:  # a routing bug: refuse rather than store it where no read looks
             raise ValueError(f"learner {learner!r} belongs to shard {shard_of(learner)}, not to {self.id.id}")
@@ -95,9 +103,7 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
         written = {name: value.to_dict() for name, value in changed.items() if value is not None}
         for name, value in written.items():
             self.stage(name, value)
-        if written:
-            await self.commit_state()
-        return RECORD_WEEK_XP.answer(Written(written=list(written)))
+        return list(written)
 
     async def standings(self, query: Any) -> Any:
         """See :class:`StandingsQuery`."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from learnflow_common.app import Sidecar
+from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.subscriptions import deliver_to_actor
+from learnflow_common.subscriptions import Received, deliver_in_batches, deliver_to_actor
 from user_progress.adapters.actor_interface import ASSIGN_LESSON, RECORD_WEEK_XP
 from user_progress.adapters.leaderboard import actor_id_of
 
@@ -17,13 +18,19 @@ Delivery = Annotated[dict[str, Any], Body()]
 
 
 @router.post("/lesson-events")
-async def on_lesson_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
+async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSettings) -> dict[str, str]:
     """Tracks the lessons generated for a learner (idempotent on lesson_id)."""
-    return await deliver_to_actor(body, sidecar, LessonGeneratedV1, ASSIGN_LESSON, "learner_id")
+    return await deliver_to_actor(
+        body, sidecar, LessonGeneratedV1, ASSIGN_LESSON, "learner_id", settings.max_body_bytes
+    )
 
 
 @router.post("/progress-events")
-async def on_progress_event(body: Delivery, sidecar: Sidecar) -> dict[str, str]:
-    """Feeds the weekly leaderboard from this service's own progress events, each to the shard actor
-    of its week that holds its learner."""
-    return await deliver_to_actor(body, sidecar, ProgressUpdatedV1, RECORD_WEEK_XP, actor_id_of)
+async def on_progress_event(body: Delivery, sidecar: Sidecar, settings: AppSettings) -> dict[str, Any]:
+    """Feeds the weekly leaderboard from this service's own progress events (bulk-subscribed): each
+    shard actor of a week gets its events of the delivery in one call."""
+
+    async def record(shard: str, batch: Sequence[Received[ProgressUpdatedV1]]) -> None:
+        await RECORD_WEEK_XP.call(sidecar, shard, [received.delivery() for received in batch])
+
+    return await deliver_in_batches(body, ProgressUpdatedV1, actor_id_of, record, settings.max_body_bytes)

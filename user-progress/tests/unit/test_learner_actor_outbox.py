@@ -7,15 +7,21 @@ What the stack itself does for the same faults is proven in ``tests/integration/
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from dapr.actor import ActorId
+from dapr.actor.runtime.manager import ActorManager
 
 from devstack.testing import AppAuth
 from learnflow_common.dapr.actors import OUTBOX_KEY, OUTBOX_REMINDER, UNDELIVERABLE_KEY
 from learnflow_common.dapr.errors import SidecarUnavailable
-from learnflow_common.dapr.testing import ActorHost, ProcessDied
+from learnflow_common.dapr.testing import ActorHost, MemoryPublisher, ProcessDied
+from learnflow_common.dapr.turns import keep_turns
+from learnflow_common.events import CloudEvent
 from user_progress.adapters.actor_interface import Recorded
 from user_progress.adapters.actors import LearnerProgressActor
 from user_progress.ledger import Snapshot
@@ -194,3 +200,46 @@ async def test_published_events_still_stored_when_the_process_dies_go_out_again_
 
     assert _published_sources(host) == ["e1", "e1"]  # at least once: consumers dedupe on the id
     assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
+
+
+class _GatedPublisher(MemoryPublisher):
+    """Publishes only once ``gate`` is open, like a slow broker."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
+        await self.gate.wait()
+        await super().publish(pubsub, topic, event, partition_key)
+
+
+async def test_through_the_runtime_an_update_answers_before_its_events_are_published_and_the_next_waits(
+    host: ActorHost, app_auth: AppAuth
+) -> None:
+    """The SDK's dispatch (as daprd's calls arrive) with the app's turns: the publish leaves the
+    caller's latency, yet events go out in order and the next call reads what the publish left."""
+    keep_turns()
+    publisher = _GatedPublisher()
+    LearnerProgressActor.bind(publisher, app_auth.settings(Settings, "user-progress"))  # type: ignore[arg-type]
+    manager = ActorManager(host._context)
+
+    def record(event_id: str, minutes_ago: int) -> Any:
+        body = json.dumps(_event(event_id, minutes_ago)).encode()
+        return manager.dispatch(ActorId(LEARNER), "RecordEvent", body)
+
+    answered = json.loads(await asyncio.wait_for(record("e1", 5), timeout=5))
+    assert answered["outcome"] == "recorded"
+    assert publisher.published == []  # answered while the broker still holds its events
+    following = asyncio.create_task(record("e2", 4))
+    await asyncio.sleep(0.05)
+    assert not following.done()  # the next call on the learner waits for the publish
+    publisher.gate.set()
+    await asyncio.wait_for(following, timeout=5)
+    for _ in range(100):  # the second update's own publish, after its answer
+        if len(publisher.published) >= 2 and host.store.stored(LEARNER).get(OUTBOX_KEY) is not None:
+            break
+        await asyncio.sleep(0.01)
+
+    sources = [event.data["source_event_id"] for _, event, _ in publisher.published if event.type == PROGRESS]
+    assert sources == ["e1", "e2"]

@@ -4,7 +4,8 @@ The Python SDK constructs actors itself, so an actor cannot take the app's sidec
 constructor argument; :meth:`SidecarActor.bind` hands it over once, at start-up.
 
 The outbox: an actor stores the events a change produces in the same state transaction as the
-change (key ``outbox``), then publishes them and removes them; the removal is committed with the
+change (key ``outbox``), then publishes them - after the call has answered, still in the actor's
+turn (:meth:`SidecarActor.publish_after_answer`) - and removes them; the removal is committed with the
 actor's next change (or by the reminder), not in a transaction of its own. Events are never lost
 and never invented; a consumer may see one twice and deduplicates on the CloudEvent id.
 
@@ -38,6 +39,7 @@ from dapr.serializers import DefaultJSONSerializer
 
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
+from learnflow_common.dapr.turns import after_answer
 from learnflow_common.events import CloudEvent
 from learnflow_common.metrics import OUTBOX_BACKLOG, OUTBOX_EVENTS
 from learnflow_common.settings import DaprAppSettings
@@ -184,6 +186,14 @@ class SidecarActor(Actor, Remindable):
         OUTBOX_EVENTS.labels("staged").inc(len(staged))
         OUTBOX_BACKLOG.set(self._backlog_key, len(pending) + len(staged))
         await self._arm_outbox_reminder()
+
+    async def publish_after_answer(self) -> None:
+        """Publishes the committed outbox once the caller has its answer, still in this actor's turn
+        (``learnflow_common.dapr.turns``): the publish leaves the caller's latency, and the next call
+        on this actor waits for it, so events still go out in order. If the process dies first, the
+        reminder publishes them. Outside a dispatched call (tests calling a method directly), now."""
+        if not after_answer(self.flush_outbox):
+            await self.flush_outbox()
 
     async def flush_outbox(self, force: bool = False) -> int:
         """Publishes committed events in order; returns how many are still pending.

@@ -11,14 +11,20 @@ The Python SDK dispatches every call, reminder and timer through ``ActorManager.
 and keeps no turn of its own. :func:`keep_turns` wraps it once so each actor id runs one call at a
 time in this process too (a call waits for the one before it, then reads what that one saved). Like
 Dapr without reentrancy, an actor that calls itself would wait for itself.
+
+A call can also leave work for after its answer (:func:`after_answer`): the caller gets the answer
+at once, and the work runs still holding the actor's turn here, so the next call on the actor waits
+for it. The outbox uses it to publish what a call committed off the caller's latency, in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from dapr.actor.runtime.manager import ActorManager
@@ -35,24 +41,68 @@ if TYPE_CHECKING:
     Dispatch = Callable[[ActorManager, ActorId, ActorMethodContext, Action], Coroutine[Any, Any, object]]
 
 T = TypeVar("T")
+Work = Callable[[], Awaitable[object]]
+log = logging.getLogger(__name__)
+#: The work the running call leaves for after its answer; None outside a call run by :class:`Turns`.
+_AFTER_ANSWER: ContextVar[list[Work] | None] = ContextVar("learnflow_after_answer", default=None)
+
+
+def after_answer(work: Work) -> bool:
+    """Runs ``work`` once the running actor call has answered, still in the actor's turn. False when
+    no call runs in a turn (an actor method called directly, as tests do): the caller does it now."""
+    pending = _AFTER_ANSWER.get()
+    if pending is None:
+        return False
+    pending.append(work)
+    return True
 
 
 class Turns:
-    """An asyncio lock per actor id, kept only while a call holds or waits for it."""
+    """An asyncio lock per actor id, kept only while a call (or the work it left for after its
+    answer) holds or waits for it."""
 
     def __init__(self) -> None:
         self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}
+        self._finishing: set[asyncio.Task[None]] = set()
 
     async def run(self, actor_id: str, call: Callable[[], Awaitable[T]]) -> T:
         lock, users = self._locks.setdefault(actor_id, (asyncio.Lock(), [0]))
         users[0] += 1
+        handed_over = False
         try:
-            async with lock:
+            await lock.acquire()
+            later: list[Work] = []
+            token = _AFTER_ANSWER.set(later)
+            try:
                 return await call()
+            finally:
+                _AFTER_ANSWER.reset(token)
+                if later:  # the answer goes out now; the turn ends when the work is done
+                    task = asyncio.create_task(self._finish(actor_id, lock, users, later))
+                    self._finishing.add(task)
+                    task.add_done_callback(self._finishing.discard)
+                    handed_over = True
+                else:
+                    lock.release()
         finally:
-            users[0] -= 1
-            if users[0] == 0:
-                del self._locks[actor_id]
+            if not handed_over:
+                self._leave(actor_id, users)
+
+    async def _finish(self, actor_id: str, lock: asyncio.Lock, users: list[int], later: list[Work]) -> None:
+        try:
+            for work in later:
+                try:
+                    await work()
+                except Exception:  # the call has answered: nobody else would hear of it
+                    log.exception("work after the answer of actor %s failed", actor_id)
+        finally:
+            lock.release()
+            self._leave(actor_id, users)
+
+    def _leave(self, actor_id: str, users: list[int]) -> None:
+        users[0] -= 1
+        if users[0] == 0:
+            del self._locks[actor_id]
 
     def __len__(self) -> int:
         return len(self._locks)

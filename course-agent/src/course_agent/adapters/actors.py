@@ -118,7 +118,7 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         await self.stage_changes(changes)
         await self.stage_events(LESSON_EVENTS_TOPIC, [planning.lesson_generated(lesson, self.settings.app_id)])
         await self.commit_state()
-        await self.flush_outbox()
+        await self.publish_after_answer()
         return GENERATE_LESSON.answer(GeneratedLesson(lesson=lesson, replayed=False))
 
     async def _knowledge_or_fallback(self) -> tuple[LearnerKnowledge | None, str | None]:

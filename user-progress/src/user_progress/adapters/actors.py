@@ -78,7 +78,7 @@ class LearnerProgressActor(
                 ),
             )
             await self.save_changes({})
-        await self.flush_outbox()
+        await self.publish_after_answer()
         return RECORD_EVENT.answer(Recorded.of(result))
 
     async def get_snapshot(self) -> Any:

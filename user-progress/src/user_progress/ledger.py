@@ -27,6 +27,15 @@ them to it); the checkpoint path is the reference. An event more than LATE_HORIZ
 learner's newest one is refused (``too-late``) unless it is a redelivery. As the newest event moves
 on, the horizon follows it and the checkpoint folds the days it leaves behind.
 
+A late event a few positions behind the newest (the usual race) is cheaper still: the learner's actor
+keeps in memory, never stored, the folds after the newest day's last RECENT_FOLDS events
+(:class:`RecentFolds`, handed to :func:`record` and returned updated), and the events from the late
+one on are folded again onto the fold right before it: its cost grows with how far behind it is, not
+with the day. They are used only when they end at the stored snapshot and that fold's newest event
+and count are the log's at its place, else the day start is; a learner keeps them only once it has
+had a late event, an event in time order appends one, and a new UTC day starts them over. Same values
+again (property test: with and without them, stale ones after failed commits included).
+
 The functions here are pure apart from reading values through a :class:`Reader`; they return the
 values to write, which the actor saves in one state transaction together with its outbox.
 """
@@ -64,7 +73,7 @@ LOG_PAGE_BYTES = 1024 * 1024
 #: from the log on first touch (3: the rules of issue 9 - daily reviews, banked freezes, ungraded lessons).
 LAYOUT_VERSION = 3
 #: Folds a learner's actor keeps in memory after the newest UTC day's latest events (never stored):
-#: a late event up to this many positions behind the newest is folded again from the one before it.
+#: a late event fewer than this many events behind the newest is folded again from the one before it.
 #: 32 covers the requests one learner has in flight at once (the benchmark's hot learner runs 32
 #: clients). Consecutive folds share most of their parts: 32 of them hold ~140 KB for a learner of
 #: five topics (tracemalloc), ~9 KB more each whose event carries 50 item results.

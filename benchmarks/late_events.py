@@ -1,14 +1,17 @@
 """What a late event costs User Progress in-process: recording one event of a learner's newest UTC day
-that arrives after a later one (concurrent requests of one learner racing), folded again from the
-stored day start, against the reference re-fold from the checkpoint (the same store without its day
-start) and against an event in time order. Reports figures; asserts nothing. No stack needed.
+that arrives after later ones (concurrent requests of one learner racing), folded again from the
+recent folds the actor keeps in memory, from the stored day start, and by the reference re-fold from
+the checkpoint (the same store without its day start), against an event in time order. Reports
+figures; asserts nothing. No stack needed.
 
     .venv/bin/python benchmarks/late_events.py --days 30 --per-day 20 300 --repeat 30
 
 Each figure is the median wall time of ``ledger.record`` on an in-memory store (JSON values, as the
-sidecar stores them) of a learner with ``--days`` days of ``--per-day`` events, the late event half a
-day's events behind the newest one. The sidecar round trips the reference path adds (one state read
-per day of log from the horizon on) come on top of it in the service.
+sidecar stores them) of a learner with ``--days`` days of ``--per-day`` events, the late event
+``--behind`` events behind the newest one (where the recent folds reach) or half a day's events
+behind (where they do not: they are handed in, and the day start is used). The sidecar round trips
+the reference path adds (one state read per day of log from the horizon on) come on top of it in the
+service.
 """
 
 from __future__ import annotations
@@ -37,28 +40,34 @@ def _event(number: int, at: datetime) -> LearningEvent:
     )
 
 
-def _learner(days: int, per_day: int) -> tuple[MemoryStore, datetime, datetime]:
-    """The learner's store, an instant half a day's events behind the newest event, and one after it."""
+def _learner(days: int, per_day: int) -> tuple[MemoryStore, ledger.RecentFolds | None, list[datetime]]:
+    """The learner's store, the recent folds its actor holds (the newest day's last two events
+    arrived swapped: a late event), and the instants of the newest day's events."""
     store = MemoryStore()
+    recent: ledger.RecentFolds | None = None
     step = timedelta(hours=20) / per_day
-    number = 0
-    for day in range(days):
-        for i in range(per_day):
-            event = _event(number, START + timedelta(days=day, hours=2) + i * step)
-            store.apply(run_in_memory(ledger.record(store, "bench", event)).changes)
-            number += 1
-    newest_day = START + timedelta(days=days - 1, hours=2)
-    return store, newest_day + (per_day // 2) * step + step / 2, newest_day + per_day * step
+    events = [
+        _event(day * per_day + i, START + timedelta(days=day, hours=2) + i * step)
+        for day in range(days)
+        for i in range(per_day)
+    ]
+    for event in [*events[:-2], events[-1], events[-2]]:
+        result = run_in_memory(ledger.record(store, "bench", event, recent))
+        store.apply(result.changes)
+        recent = result.recent
+    return store, recent, [event.completed_at for event in events[-per_day:]]
 
 
-def _median_ms(store: MemoryStore, event: LearningEvent, repeat: int, forget_day_start: bool) -> float:
+def _median_ms(
+    store: MemoryStore, event: LearningEvent, repeat: int, recent: ledger.RecentFolds | None, forget_day_start: bool
+) -> float:
     times = []
     for _ in range(repeat):
         trial = MemoryStore(store.values)
         if forget_day_start:
             trial.apply({ledger.DAY_START_KEY: None})
         began = time.perf_counter()
-        outcome = run_in_memory(ledger.record(trial, "bench", event)).outcome
+        outcome = run_in_memory(ledger.record(trial, "bench", event, recent)).outcome
         times.append((time.perf_counter() - began) * 1000)
         assert outcome == "recorded", outcome
     return statistics.median(times)
@@ -68,17 +77,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--per-day", type=int, nargs="+", default=[20, 300])
+    parser.add_argument("--behind", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
-    print("| events a day | in time order ms | late, from the day start ms | late, from the checkpoint ms | ratio |")
-    print("|---|---|---|---|---|")
+    print(
+        f"| events a day | in time order ms | in time order, with recent folds ms "
+        f"| {args.behind} behind, from the recent folds ms | {args.behind} behind, from the day start ms "
+        "| half a day behind, recent folds handed in ms | half a day behind, from the checkpoint ms |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for per_day in args.per_day:
-        store, late_at, next_at = _learner(args.days, per_day)
-        in_order = _median_ms(store, _event(10**6, next_at), args.repeat, False)
-        late = _event(10**6 + 1, late_at)
-        fast = _median_ms(store, late, args.repeat, False)
-        reference = _median_ms(store, late, args.repeat, True)
-        print(f"| {per_day} | {in_order:.2f} | {fast:.2f} | {reference:.2f} | {reference / fast:.1f}x |")
+        store, recent, newest_day = _learner(args.days, per_day)
+        step = newest_day[1] - newest_day[0]
+        in_order = _event(10**6, newest_day[-1] + step)
+        near = _event(10**6 + 1, newest_day[-args.behind] - step / 2)
+        half = _event(10**6 + 2, newest_day[per_day // 2] + step / 2)
+        figures = [
+            _median_ms(store, in_order, args.repeat, None, False),
+            _median_ms(store, in_order, args.repeat, recent, False),
+            _median_ms(store, near, args.repeat, recent, False),
+            _median_ms(store, near, args.repeat, None, False),
+            _median_ms(store, half, args.repeat, recent, False),
+            _median_ms(store, half, args.repeat, None, True),
+        ]
+        print(f"| {per_day} | " + " | ".join(f"{figure:.2f}" for figure in figures) + " |")
 
 
 if __name__ == "__main__":

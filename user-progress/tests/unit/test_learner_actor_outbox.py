@@ -23,7 +23,7 @@ from learnflow_common.dapr.testing import ActorHost, MemoryPublisher, ProcessDie
 from learnflow_common.dapr.turns import keep_turns
 from learnflow_common.events import CloudEvent
 from user_progress.adapters.actor_interface import Recorded
-from user_progress.adapters.actors import LearnerProgressActor
+from user_progress.adapters.actors import LearnerProgressActor, RecentFoldHolders
 from user_progress.ledger import Snapshot
 from user_progress.settings import Settings
 from user_progress.views import status_of
@@ -243,3 +243,49 @@ async def test_through_the_runtime_an_update_answers_before_its_events_are_publi
 
     sources = [event.data["source_event_id"] for _, event, _ in publisher.published if event.type == PROGRESS]
     assert sources == ["e1", "e2"]
+
+
+def _at(event_id: str, learner: str, completed_at: datetime) -> dict[str, Any]:
+    return {**_event(event_id), "learner_id": learner, "completed_at": completed_at.isoformat()}
+
+
+async def _racing(host: ActorHost, learner: str) -> datetime:
+    """Three events of one learner a minute apart from yesterday noon, the second arriving last (a
+    late event); the instant of the first."""
+    noon = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    for event_id, minutes in (("r1", 0), ("r3", 2), ("r2", 1)):
+        await host.actor(learner).record_event(_at(event_id, learner, noon + timedelta(minutes=minutes)))
+    return noon
+
+
+async def test_the_actor_keeps_the_recent_folds_of_a_committed_recording_and_forgets_them_when_a_commit_fails(
+    host: ActorHost,
+) -> None:
+    noon = await _racing(host, LEARNER)
+    actor = host.actor(LEARNER)
+    assert actor.recent_folds is not None
+    assert actor.recent_folds.folds[-1] == Snapshot.from_dict(await actor.get_snapshot()).fold
+    host.store.fail_saves = ["transport"]
+
+    with pytest.raises(ConnectionResetError):
+        await actor.record_event(_at("r4", LEARNER, noon + timedelta(minutes=3)))
+
+    assert actor.recent_folds is None
+    retried = Recorded.model_validate(await actor.record_event(_at("r4", LEARNER, noon + timedelta(minutes=3))))
+    assert retried.outcome == "recorded"
+    assert actor.recent_folds is None  # until the learner's next late event
+    await actor.record_event(_at("r5", LEARNER, noon + timedelta(minutes=2, seconds=30)))
+    assert actor.recent_folds is not None
+    assert actor.recent_folds.folds[-1] == Snapshot.from_dict(await actor.get_snapshot()).fold
+
+
+async def test_at_most_a_set_number_of_learners_hold_recent_folds_at_once(
+    host: ActorHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LearnerProgressActor, "holders", RecentFoldHolders(capacity=1))
+
+    await _racing(host, "ada")
+    await _racing(host, "bob")
+
+    assert host.actor("ada").recent_folds is None
+    assert host.actor("bob").recent_folds is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 
 from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger
+from user_progress.domain import fold as fold_module
 from user_progress.domain.events import ItemResult, LearningEvent
-from user_progress.domain.fold import LearnerFold, fold_events
+from user_progress.domain.fold import Folded, LearnerFold, fold_event, fold_events
 from user_progress.domain.learner import LearnerRecord, record_event, replay
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -98,16 +100,16 @@ def test_achievements_are_announced_once_whatever_the_arrival_order(events: list
 
 
 @st.composite
-def racing_arrivals(draw: st.DrawFn) -> list[LearningEvent]:
+def racing_arrivals(draw: st.DrawFn, late_by: int = 4) -> list[LearningEvent]:
     """One learner's concurrent requests: events minutes apart over about two days, each arriving up
-    to a few events late (over midnight too), some redelivered."""
+    to ``late_by`` events late (over midnight too), some redelivered."""
     size = draw(st.integers(2, 40))
     minutes = sorted(draw(st.lists(st.integers(0, 2 * 24 * 60), min_size=size, max_size=size)))
     ordered = [
         _event(i, T0 + timedelta(hours=14, minutes=at), timezone=draw(st.sampled_from([None, "Asia/Tokyo"])))
         for i, at in enumerate(minutes)
     ]
-    jitter = [draw(st.integers(0, 4)) for _ in ordered]
+    jitter = [draw(st.integers(0, late_by)) for _ in ordered]
     arrival = sorted(range(size), key=lambda i: i + jitter[i])
     redelivered = draw(st.lists(st.sampled_from(range(size)), max_size=3))
     return [ordered[i] for i in arrival + redelivered]
@@ -176,6 +178,157 @@ def test_a_day_start_that_misses_an_event_is_not_used() -> None:
     store.record(_event(4, T0 + timedelta(days=1, hours=2)))
     assert store.snapshot().fold.state() == replay("ada", store.log())
     assert len(store.log()) == 4
+
+
+# ------------------------------------------------------------------------------------ recent folds
+class CarryingStore(DictStore):
+    """Records as the actor does: the recent folds each recording returns are handed to the next."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.recent: ledger.RecentFolds | None = None
+
+    def record(self, event: LearningEvent) -> ledger.Recording:
+        result = run_in_memory(ledger.record(self, event.learner_id, event, self.recent))
+        self.apply(result.changes)
+        self.recent = result.recent
+        return result
+
+
+@settings(max_examples=150, deadline=None)
+@given(events=st.one_of(racing_arrivals(late_by=10), arrivals()), data=st.data())
+def test_recording_with_recent_folds_carried_from_call_to_call_stores_and_answers_what_recording_without_them_does(
+    events: list[LearningEvent], data: st.DataObject
+) -> None:
+    """Some commits fail, with nothing stored ("lost") or after storing (the connection lost during
+    the save). The actor then forgets its recent folds (recording without them is the reference);
+    here the next recording is handed stale ones instead: the lost recording's, or the ones from
+    before a failed commit that did store."""
+    failed = data.draw(
+        st.dictionaries(st.integers(0, len(events) - 1), st.sampled_from(["lost", "stored"]), max_size=12)
+    )
+    carrying, reference = DictStore(), DictStore()
+    recent: ledger.RecentFolds | None = None
+    with mock.patch.object(ledger, "RECENT_FOLDS", data.draw(st.sampled_from([1, 3, ledger.RECENT_FOLDS]))):
+        for number, event in enumerate(events):
+            fast = run_in_memory(ledger.record(carrying, "ada", event, recent))
+            slow = run_in_memory(ledger.record(reference, "ada", event))
+
+            assert (fast.outcome, fast.before, fast.newly_unlocked) == (slow.outcome, slow.before, slow.newly_unlocked)
+            assert fast.snapshot == slow.snapshot
+            if failed.get(number) != "lost":
+                carrying.apply(fast.changes)
+                reference.apply(slow.changes)
+            assert carrying.values == reference.values
+            if failed.get(number) != "stored":
+                recent = fast.recent
+
+
+def _one_busy_day(store: DictStore, count: int) -> list[LearningEvent]:
+    """``count`` events a minute apart on the learner's newest day (after a few quieter days), the
+    second last delivered after the last: a late event, which starts the recent folds."""
+    events = [_event(number, T0 + timedelta(days=number)) for number in range(3)]
+    events += [_event(100 + number, T0 + timedelta(days=3, minutes=number)) for number in range(count)]
+    for event in [*events[:-2], events[-1], events[-2]]:
+        assert store.record(event).outcome == "recorded"
+    return events
+
+
+@pytest.fixture
+def folds_counted(monkeypatch: pytest.MonkeyPatch) -> list[LearningEvent]:
+    """The events ``fold_events`` folds (every re-fold goes through it), in order."""
+    folded: list[LearningEvent] = []
+
+    def counting(fold: LearnerFold, event: LearningEvent) -> Folded:
+        folded.append(event)
+        return fold_event(fold, event)
+
+    monkeypatch.setattr(fold_module, "fold_event", counting)
+    return folded
+
+
+def test_a_late_event_three_positions_back_folds_from_the_recent_fold_before_it(
+    folds_counted: list[LearningEvent],
+) -> None:
+    store, reference = CarryingStore(), DictStore()
+    events = _one_busy_day(store, 100)
+    _one_busy_day(reference, 100)
+    late = _event(999, events[-3].completed_at - timedelta(seconds=1))
+    folds_counted.clear()
+
+    store.record(late)
+    reference_folds = len(folds_counted)
+    reference.record(late)
+
+    assert folds_counted[:reference_folds] == [late, *events[-3:]]
+    assert len(folds_counted) - reference_folds == 101  # the whole day again, from the day start
+    assert store.values == reference.values
+    assert store.recent is not None
+    assert len(store.recent.folds) == ledger.RECENT_FOLDS
+    assert store.recent.folds[-1] == store.snapshot().fold
+
+
+def test_a_late_event_further_back_than_the_recent_folds_reach_folds_the_day_from_its_start(
+    folds_counted: list[LearningEvent],
+) -> None:
+    store = CarryingStore()
+    events = _one_busy_day(store, 100)
+    late = _event(999, events[-ledger.RECENT_FOLDS - 1].completed_at - timedelta(seconds=1))
+    folds_counted.clear()
+
+    store.record(late)
+
+    assert len(folds_counted) == 101
+    assert store.snapshot().fold.state() == replay("ada", store.log())
+
+
+def test_recent_folds_of_a_recording_never_committed_are_not_used(folds_counted: list[LearningEvent]) -> None:
+    store = CarryingStore()
+    events = _one_busy_day(store, 100)
+    lost = run_in_memory(ledger.record(store, "ada", _event(998, events[-1].completed_at + timedelta(minutes=1))))
+    store.recent = lost.recent  # its changes were never stored
+    folds_counted.clear()
+
+    store.record(_event(999, events[-2].completed_at - timedelta(seconds=1)))
+
+    assert len(folds_counted) == 101
+    assert store.snapshot().fold.state() == replay("ada", store.log())
+
+
+def test_recent_folds_missing_an_event_a_failed_commit_stored_are_not_used(folds_counted: list[LearningEvent]) -> None:
+    store = CarryingStore()
+    events = _one_busy_day(store, 100)
+    before_the_failure = store.recent
+    store.record(_event(998, events[-3].completed_at + timedelta(seconds=1)))  # stored, but the actor saw it fail
+    store.recent = before_the_failure
+    folds_counted.clear()
+
+    store.record(_event(999, events[-2].completed_at + timedelta(seconds=1)))
+
+    assert len(folds_counted) == 102
+    assert store.snapshot().fold.state() == replay("ada", store.log())
+
+
+def test_events_in_time_order_append_to_the_recent_folds_and_start_them_over_on_a_new_utc_day() -> None:
+    store = CarryingStore()
+    events = _one_busy_day(store, 10)
+    assert store.recent is not None
+    assert len(store.recent.folds) == 10
+
+    store.record(_event(200, events[-1].completed_at + timedelta(minutes=1)))
+    assert len(store.recent.folds) == 11
+    store.record(_event(201, events[-1].completed_at + timedelta(days=1)))
+
+    assert store.recent.day == ledger.day_start_of(events[-1].completed_at + timedelta(days=1))
+    assert store.recent.folds == (store.snapshot().fold,)
+
+
+def test_a_learner_without_late_events_keeps_no_recent_folds() -> None:
+    store = CarryingStore()
+    for number in range(5):
+        store.record(_event(number, T0 + timedelta(minutes=number)))
+
+    assert store.recent is None
 
 
 def test_an_event_older_than_the_horizon_is_too_late_but_its_redelivery_is_a_duplicate() -> None:

@@ -5,11 +5,17 @@ at most one instance per actor id and one call at a time on it, which is what ma
 updates for one learner add up exactly like 100 sequential ones. The actor loads values, lets the
 ledger (``user_progress.ledger``) decide, and saves the ledger's changes and the events they produce
 in one actor state transaction (the outbox, see ``learnflow_common.dapr.actors``).
+
+The actor also keeps, in memory only, the ledger's recent folds (``ledger.RecentFolds``: a racing
+request's late event is folded from the one before it, not from the day start), for at most
+``RECENT_FOLDS_LEARNERS`` learners per process.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from collections import OrderedDict
+from typing import Any, ClassVar
 
 from dapr.actor import ActorInterface, Remindable, actormethod
 
@@ -30,6 +36,11 @@ from user_progress.adapters.actor_interface import (
 )
 from user_progress.contracts import progress_events
 from user_progress.domain.events import as_datetime
+
+#: Learners whose actors hold recent folds at once, process-wide: ~140 KB each (up to ~450 KB when
+#: events carry many item results), so at most ~5-15 MB. A learner holds them only once it had a
+#: late event, and the one that recorded least recently forgets them first.
+RECENT_FOLDS_LEARNERS = 32
 
 
 class LearnerProgressActions(ActorInterface):
@@ -54,19 +65,53 @@ class LearnerProgressActions(ActorInterface):
     async def assign_lesson(self, delivery: Any) -> Any: ...
 
 
+class RecentFoldHolders:
+    """The actors holding recent folds, at most ``capacity`` at once: when one more keeps some, the
+    one that kept them least recently forgets its own. Forgetting is always safe (the ledger then
+    folds from the day start); a deactivated actor is not kept alive by being listed here."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._actors: OrderedDict[str, weakref.ref[LearnerProgressActor]] = OrderedDict()
+
+    def keep(self, actor: LearnerProgressActor, recent: ledger.RecentFolds | None) -> None:
+        actor.recent_folds = recent
+        self._actors.pop(actor.id.id, None)
+        if recent is None:
+            return
+        self._actors[actor.id.id] = weakref.ref(actor)
+        while len(self._actors) > self.capacity:
+            _, forgetting = self._actors.popitem(last=False)
+            if (evicted := forgetting()) is not None:
+                evicted.recent_folds = None
+
+
 class LearnerProgressActor(
     SidecarActor, LearnerProgressActions, Remindable
 ):  # Remindable must be a direct base for the SDK
+    holders: ClassVar[RecentFoldHolders] = RecentFoldHolders(RECENT_FOLDS_LEARNERS)
+    #: The folds after the newest day's latest events, as the last committed recording returned
+    #: them (this activation only; never stored).
+    recent_folds: ledger.RecentFolds | None = None
+
     async def _snapshot(self) -> ledger.Snapshot | None:
         """The learner's snapshot; a learner stored in an earlier form (the first release's one
-        value, or a snapshot folded under earlier rules) is converted first."""
-        await self.convert(await ledger.conversion(self.reader))
+        value, or a snapshot folded under earlier rules) is converted first (and recent folds of it
+        forgotten)."""
+        batches = await ledger.conversion(self.reader)
+        if batches:
+            self.holders.keep(self, None)
+        await self.convert(batches)
         return await ledger.load_snapshot(self.reader)
 
     async def record_event(self, event: Any) -> Any:
+        """The recent folds are taken for the call and kept again only once its changes are committed:
+        they must be folds of what is stored."""
         learning_event = RECORD_EVENT.request_of(event)
         await self._snapshot()
-        result = await ledger.record(self.reader, self.id.id, learning_event)
+        recent = self.recent_folds
+        self.holders.keep(self, None)
+        result = await ledger.record(self.reader, self.id.id, learning_event, recent)
         if result.outcome == "recorded":
             assert result.snapshot is not None
             assert result.before is not None
@@ -78,6 +123,7 @@ class LearnerProgressActor(
                 ),
             )
             await self.save_changes({})
+        self.holders.keep(self, result.recent)
         await self.publish_after_answer()
         return RECORD_EVENT.answer(Recorded.of(result))
 

@@ -20,6 +20,7 @@ again from a checkpoint (an earlier fold) and folding the events after it again.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -294,6 +295,8 @@ class Folded:
 
     fold: LearnerFold
     closed: tuple[ClosedDay, ...] = ()
+    #: the folds after each of the last events folded, oldest first (as many as ``fold_events`` was asked to keep)
+    recent: tuple[LearnerFold, ...] = ()
 
 
 def fold_event(fold: LearnerFold, event: LearningEvent) -> Folded:
@@ -335,14 +338,17 @@ def fold_event(fold: LearnerFold, event: LearningEvent) -> Folded:
     return _close_days(folded)
 
 
-def fold_events(fold: LearnerFold, events: Iterable[LearningEvent]) -> Folded:
-    """Folds events (any order given; folded in time order); all the days they closed."""
+def fold_events(fold: LearnerFold, events: Iterable[LearningEvent], keep: int = 0) -> Folded:
+    """Folds events (any order given; folded in time order); all the days they closed, and the
+    folds after each of the last ``keep`` events (consecutive folds share most of their parts)."""
     closed: list[ClosedDay] = []
+    recent: deque[LearnerFold] = deque(maxlen=keep)
     for event in sorted(events, key=lambda event: event.sort_key):
         step = fold_event(fold, event)
         fold = step.fold
         closed.extend(step.closed)
-    return Folded(fold, tuple(closed))
+        recent.append(fold)
+    return Folded(fold, tuple(closed), tuple(recent))
 
 
 def _close_days(fold: LearnerFold) -> Folded:

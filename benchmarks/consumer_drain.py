@@ -23,7 +23,9 @@ from confluent_kafka import Producer
 from harness import operator_headers, running_stack
 
 PROGRESS = "learnflow.progress.updated.v1"
-COUNTER = re.compile(r'^learnflow_events_consumed_total\{outcome="SUCCESS",type="' + re.escape(PROGRESS) + r'"\} (\S+)$')
+COUNTER = re.compile(
+    r'^learnflow_events_consumed_total\{outcome="SUCCESS",type="' + re.escape(PROGRESS) + r'"\} (\S+)$'
+)
 
 
 def _event(learner: str, number: int, week: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 import sys
 import uuid
@@ -227,76 +226,3 @@ def test_a_dead_letter_replayed_by_the_operator_tool_is_processed_once(
     assert eventually(lambda: _lessons_assigned(stack, http, learner) == 1)
     _, key = read_topic(stack.kafka_bootstrap, "lesson-events", lambda value, _: value.get("id") == lesson["id"])
     assert key == learner.encode()
-
-
-def _week_progress(learner: str, week: str, week_xp: int, source: str = "user-progress") -> dict[str, Any]:
-    """A learnflow.progress.updated.v1 CloudEvent of a week nobody else plays."""
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": source,
-        "type": "learnflow.progress.updated.v1",
-        "subject": learner,
-        "datacontenttype": "application/json",
-        "data": {
-            "learner_id": learner,
-            "source_event_id": f"evt-{uuid.uuid4()}",
-            "activity": "quiz",
-            "topic": "variables",
-            "score": 100,
-            "completed_at": "2026-11-18T10:00:00Z",
-            "events_recorded": 1,
-            "xp_earned": 20,
-            "xp_total": week_xp,
-            "level": 1,
-            "topic_mastery": 50,
-            "topic_level": "Learning",
-            "topic_next_review_at": "2026-11-19T10:00:00Z",
-            "week": week,
-            "week_xp": week_xp,
-        },
-    }
-
-
-def _progress_deliveries(stack: RunningStack, http: httpx.Client) -> float:
-    """How many deliveries the sidecar has made to user-progress's progress-events route (its HTTP metrics)."""
-    text = http.get(f"{stack.app_url('user-progress')}/metrics").text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("http_requests_total{") and 'handler="/events/progress-events"' in line
-    )
-
-
-def test_progress_events_arrive_in_bulk_and_a_poison_in_a_batch_is_dead_lettered_alone(
-    stack: RunningStack, http: httpx.Client
-) -> None:
-    """bulkSubscribe (components/subscriptions.yaml): fewer deliveries than messages, each shard's
-    events in one actor call; a message that can never succeed goes to progress-events-dlq alone and
-    the later ones of its partition are applied."""
-    week = f"{random.randint(2100, 2999)}-W{random.randint(1, 52):02d}"
-    ada, bob = f"ada-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
-    poison = _week_progress(ada, week, 50)
-    poison["data"]["week_xp"] = "lots"
-    forged = _week_progress(bob, week, 999, source="course-agent")  # only user-progress may publish XP
-    valid = [_week_progress(learner, week, xp) for learner, xp in ((ada, 10), (bob, 30), (ada, 25), (bob, 20))]
-    messages = [valid[0], poison, valid[1], forged, *valid[2:]] + [
-        _week_progress(f"extra-{n}-{uuid.uuid4().hex[:6]}", week, n) for n in range(1, 11)
-    ]
-    deliveries_before = _progress_deliveries(stack, http)
-
-    partitions = produce(stack.kafka_bootstrap, "progress-events", [json.dumps(m).encode() for m in messages], key=ada)
-
-    assert len(set(partitions)) == 1  # one partition: later messages queue behind the poison
-
-    def standings() -> dict[str, int]:
-        board = http.get(f"{stack.app_url('user-progress')}/leaderboard", params={"week": week, "limit": 100}).json()
-        return {entry["display_name"]: entry["xp"] for entry in board.get("entries", [])}
-
-    assert eventually(lambda: len(standings()) == 12, timeout=60)
-    assert sorted(standings().values(), reverse=True)[:2] == [30, 25]  # each learner's best; no 999, no "lots"
-    for dead in (poison, forged):
-        read_topic(
-            stack.kafka_bootstrap, "progress-events-dlq", lambda value, _, wanted=dead["id"]: value.get("id") == wanted
-        )
-    assert 0 < _progress_deliveries(stack, http) - deliveries_before < len(messages)

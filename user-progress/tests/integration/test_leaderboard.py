@@ -7,13 +7,14 @@ whatever else the stack has seen.
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from typing import Any
 
 import httpx
 
-from devstack.testing import RunningStack
+from devstack.testing import RunningStack, eventually, produce, read_topic
 from user_progress.domain.leaderboard import bucket_of, shard_of
 from user_progress.domain.pseudonyms import display_name
 
@@ -119,3 +120,47 @@ def test_a_learners_week_xp_is_stored_in_their_shards_bucket_histogram_and_top_l
         "histogram": {"50": 1},
         "top": {"entries": [[learner, 50]]},
     }
+
+
+def _progress_deliveries(stack: RunningStack, http: httpx.Client) -> float:
+    """How many deliveries the sidecar has made to user-progress's progress-events route (its HTTP metrics)."""
+    text = http.get(f"{stack.app_url('user-progress')}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("http_requests_total{") and 'handler="/events/progress-events"' in line
+    )
+
+
+def test_progress_events_arrive_in_bulk_and_a_poison_in_a_batch_is_dead_lettered_alone(
+    stack: RunningStack, http: httpx.Client
+) -> None:
+    """bulkSubscribe (components/subscriptions.yaml): fewer deliveries than messages, each shard's
+    events in one actor call; a message that can never succeed goes to progress-events-dlq alone and
+    the later ones of its partition are applied."""
+    week = _unplayed_week()
+    ada, bob = f"ada-{uuid.uuid4().hex[:8]}", f"bob-{uuid.uuid4().hex[:8]}"
+    poison = _progress_event(ada, week, 50)
+    poison["data"]["week_xp"] = "lots"
+    forged = {**_progress_event(bob, week, 999), "source": "course-agent"}  # only user-progress may publish XP
+    valid = [_progress_event(learner, week, xp) for learner, xp in ((ada, 10), (bob, 30), (ada, 25), (bob, 20))]
+    messages = [valid[0], poison, valid[1], forged, *valid[2:]] + [
+        _progress_event(f"extra-{n}-{uuid.uuid4().hex[:6]}", week, n) for n in range(1, 11)
+    ]
+    deliveries_before = _progress_deliveries(stack, http)
+
+    partitions = produce(stack.kafka_bootstrap, "progress-events", [json.dumps(m).encode() for m in messages], key=ada)
+
+    assert len(set(partitions)) == 1  # one partition: later messages queue behind the poison
+
+    def standings() -> dict[str, int]:
+        board = http.get(f"{stack.app_url('user-progress')}/leaderboard", params={"week": week, "limit": 100}).json()
+        return {entry["display_name"]: entry["xp"] for entry in board.get("entries", [])}
+
+    assert eventually(lambda: len(standings()) == 12, timeout=60)
+    assert sorted(standings().values(), reverse=True)[:2] == [30, 25]  # each learner's best; no 999, no "lots"
+    for dead in (poison, forged):
+        read_topic(
+            stack.kafka_bootstrap, "progress-events-dlq", lambda value, _, wanted=dead["id"]: value.get("id") == wanted
+        )
+    assert 0 < _progress_deliveries(stack, http) - deliveries_before < len(messages)

@@ -45,8 +45,13 @@ def test_an_update_is_counted_by_route_actor_outbox_and_consumer(
         _value(after, "learnflow_actor_call_seconds_count", **actor)
         >= _value(before, "learnflow_actor_call_seconds_count", **actor) + 1
     )
-    published = _value(after, "learnflow_outbox_events_total", outcome="published")
-    assert published >= _value(before, "learnflow_outbox_events_total", outcome="published") + 1
+    published_before = _value(before, "learnflow_outbox_events_total", outcome="published")
+    eventually(  # published once the update has answered (the outbox publishes after the answer)
+        lambda: (
+            _value(http.get(f"{user_progress}/metrics").text, "learnflow_outbox_events_total", outcome="published")
+            >= published_before + 1
+        )
+    )
     eventually(
         lambda: (
             _value(

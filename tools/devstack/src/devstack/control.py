@@ -88,8 +88,9 @@ def pid_file(stack_dir: Path, name: str) -> Path:
 
 def kill(stack_dir: Path, name: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> int:
     """Sends ``sig`` (kill -9 by default) to NAME and every process below it, after telling the
-    supervisor to keep the rest running; returns the pid it killed once that is gone. The tree is
-    frozen first, so no part of it acts on the death of another (a crash of the whole thing)."""
+    supervisor to keep the rest running; returns the pid it killed once it and every process below
+    it are gone. The tree is frozen first, so no part of it acts on the death of another (a crash of
+    the whole thing)."""
     directory = _served_directory(stack_dir)
     pid = read_live_pid(pid_file(stack_dir, name))
     if pid is None:
@@ -106,7 +107,7 @@ def kill(stack_dir: Path, name: str, sig: int = signal.SIGKILL, timeout: float =
             if sig != signal.SIGKILL:
                 os.kill(member, signal.SIGCONT)
     deadline = time.monotonic() + timeout
-    while pid_alive(pid):
+    while any(pid_alive(member) for member in tree):
         if time.monotonic() > deadline:
             raise ControlError(f"{name} (pid {pid}) still runs {timeout:.0f}s after signal {sig}")
         time.sleep(0.05)

@@ -1,6 +1,11 @@
 """LearnFlow against the direct path (FastAPI + asyncpg + aiokafka, benchmarks/baseline/), in ONE run
 against the running stack (issue 10). Reports figures; asserts nothing.
 
+A third system runs in the same points: the floor of a Dapr design (the baseline's update through a
+Dapr sidecar's state and pub/sub APIs, no actors: benchmarks/baseline/through_sidecar.py, its own
+daprd started by benchmarks/sidecar_floor.py), so the report splits the gap into what the sidecar
+costs any design and what this design adds.
+
     make bench                                   # starts the stack if needed, then this
     .venv/bin/python benchmarks/compare.py --seconds 3 --warmup 1 --concurrency 1 8   # a short run
 
@@ -34,6 +39,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,7 @@ from typing import Any
 import httpx
 from harness import operator_headers, running_stack
 from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, wrk
+from sidecar_floor import FLOOR_TOPIC, running_floor
 
 RESULTS = HERE / "results"
 BASELINE_TOPIC = "bench-baseline-progress"
@@ -50,6 +57,8 @@ SCENARIOS = ("update-spread", "update-hot", "status", "generate-lesson")
 #: CPU groups that belong to the systems measured; anything else is other load on the machine.
 MEASURED = (
     *MEMORY_OF,
+    "floor",
+    "floor-daprd",
     "kafka",
     "java",
     "postgres",
@@ -314,6 +323,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {ratio(ours['throughput_rps'], base['throughput_rps'])} | {ratio(ours['p50_ms'], base['p50_ms'])} "
                 f"| {ratio(ours['p99_ms'], base['p99_ms'])} | {other_load(ours):.2f} / {other_load(base):.2f} |"
             )
+    lines += floor_table(report)
     lines += ["", "Event propagation (single updates of one learner at idle; ms after the POST answered):", ""]
     lines += [
         "| system | samples | POST p50 | -> plain Kafka consumer p50 / max | -> Course Agent projection p50 / max |"
@@ -340,13 +350,49 @@ def markdown(report: dict[str, Any]) -> str:
             f"Other load on the machine (processes of neither system, e.g. other worktrees' tests): "
             f"{statistics.mean(background):.2f} cores on average over the points, at most {max(background):.2f}.",
         ]
-    for system in ("ours", "baseline"):
+    for system in ("ours", "baseline", "floor"):
         point = points.get(f"{system}/update-spread/32")
         if point:
             shares = ", ".join(f"{name} {share}" for name, share in point["cpu_cores"].items())
             title = f"CPU during {system} update-spread at 32 clients (cores busy; 2 = the whole machine)"
             lines += ["", f"{title}: {shares}"]
     return "\n".join(lines) + "\n"
+
+
+def floor_table(report: dict[str, Any]) -> list[str]:
+    """The floor of a Dapr design against the baseline, and ours against the floor (what of the gap
+    the sidecar and Dapr's state store cost whatever the design, and what is ours)."""
+    points = report["points"]
+    if not any(name.startswith("floor/") for name in points):
+        return []
+    lines = [
+        "",
+        "The floor of a Dapr design: the baseline's update through a Dapr sidecar's state and pub/sub APIs "
+        "(read with ETag, one state transaction of the event id and the aggregate, one publish; no actors, "
+        "consumers or outbox: `benchmarks/baseline/through_sidecar.py`). floor / baseline is what the sidecar "
+        "and Dapr's state store cost whatever the design; ours / floor is what this design adds on top.",
+        "",
+        "| scenario | clients | floor req/s | floor p50 | floor p99 | floor / baseline: throughput, p50, p99 "
+        "| ours / floor: throughput, p50, p99 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for scenario in SCENARIOS:
+        for clients in report["config"]["concurrency"]:
+            floor = points.get(f"floor/{scenario}/{clients}")
+            base = points.get(f"baseline/{scenario}/{clients}")
+            ours = points.get(f"ours/{scenario}/{clients}")
+            if floor is None or base is None or ours is None:
+                continue
+            errors = f" ({floor['errors']} errors)" if floor["errors"] else ""
+
+            def ratios(top: dict[str, Any], bottom: dict[str, Any]) -> str:
+                return ", ".join(ratio(top[key], bottom[key]) for key in ("throughput_rps", "p50_ms", "p99_ms"))
+
+            lines.append(
+                f"| {scenario} | {clients} | {floor['throughput_rps']}{errors} | {floor['p50_ms']} | {floor['p99_ms']} "
+                f"| {ratios(floor, base)} | {ratios(ours, floor)} |"
+            )
+    return lines
 
 
 def chart(report: dict[str, Any], path: Path) -> None:
@@ -357,10 +403,10 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     concurrency = report["config"]["concurrency"]
     figure, axes = plt.subplots(2, len(SCENARIOS), figsize=(4.2 * len(SCENARIOS), 7.5), squeeze=False)
-    colors = {"ours": "tab:red", "baseline": "tab:blue"}
+    colors = {"ours": "tab:red", "baseline": "tab:blue", "floor": "tab:green"}
     for column, scenario in enumerate(SCENARIOS):
         latency, throughput = axes[0][column], axes[1][column]
-        for system in ("ours", "baseline"):
+        for system in colors:
             rows = [report["points"].get(f"{system}/{scenario}/{c}") for c in concurrency]
             xs = [c for c, row in zip(concurrency, rows, strict=True) if row]
             rows = [row for row in rows if row]
@@ -380,7 +426,10 @@ def chart(report: dict[str, Any], path: Path) -> None:
             axis.set_xlabel("concurrent clients")
             axis.grid(True, alpha=0.3)
             axis.legend(fontsize=8)
-    figure.suptitle(f"LearnFlow (ours) vs direct FastAPI+asyncpg+aiokafka (baseline), {report['finished_at']}")
+    figure.suptitle(
+        f"LearnFlow (ours) vs direct FastAPI+asyncpg+aiokafka (baseline) and through a sidecar (floor), "
+        f"{report['finished_at']}"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
 
@@ -393,6 +442,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=64)
     parser.add_argument("--propagation-samples", type=int, default=20)
     parser.add_argument("--baseline-port", type=int, default=18090)
+    parser.add_argument("--floor-port", type=int, default=18091, help="the floor app (its daprd: 18591-18594)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, help="only write the table and chart again from this compare.json")
     args = parser.parse_args()
@@ -412,11 +462,15 @@ def main() -> None:
     ours_ca = info["apps"]["course-agent"]["app_url"]
     baseline_url = f"http://127.0.0.1:{args.baseline_port}"
     create_topic(info["kafka_bootstrap"], BASELINE_TOPIC)
+    create_topic(info["kafka_bootstrap"], FLOOR_TOPIC)
     baseline = start_baseline(info, args.baseline_port)
     points: dict[str, dict[str, Any]] = {}
-    try:
+    with ExitStack() as cleanup:
+        cleanup.callback(stop_baseline, baseline)
+        floor = cleanup.enter_context(running_floor(info, args.floor_port, args.floor_port + 500))
         named = {name: pid for name, pid in stack_pids(info).items() if name in MEMORY_OF}
         named["baseline"] = baseline.pid
+        named.update(floor.pids)
         time.sleep(3)
         idle = {name: rss_mb(pid) for name, pid in named.items()}
         for clients in args.concurrency:
@@ -425,7 +479,7 @@ def main() -> None:
                 ("update-hot", "update", 1),
                 ("status", "status", args.learners),
             ):
-                for system, url in (("ours", ours_up), ("baseline", baseline_url)):
+                for system, url in (("ours", ours_up), ("baseline", baseline_url), ("floor", floor.url)):
                     prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
                     if mode == "status":
                         ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
@@ -449,10 +503,9 @@ def main() -> None:
             "baseline": propagation(
                 info, baseline_url, BASELINE_TOPIC, args.propagation_samples, False, run_id, "baseline", auth
             ),
+            "floor": propagation(info, floor.url, FLOOR_TOPIC, args.propagation_samples, False, run_id, "floor", auth),
         }
         print("propagation:", json.dumps(prop), flush=True)
-    finally:
-        stop_baseline(baseline)
     peak: dict[str, float] = {}
     for point in points.values():
         for name, value in point["peak_rss_mb"].items():

@@ -9,7 +9,6 @@ the ``lesson.generated`` event of a lesson.
 
 from __future__ import annotations
 
-import functools
 import uuid
 import zlib
 from datetime import datetime
@@ -20,7 +19,7 @@ from course_agent.domain.curriculum import Curriculum
 from course_agent.domain.generator import WEAK_SCORE, Choice, choose, compose
 from course_agent.domain.knowledge import LearnerKnowledge, from_status
 from course_agent.domain.lesson import Lesson
-from course_agent.domain.selection import ItemPlace, item_places
+from course_agent.domain.selection import item_places
 from course_agent.layout import Meta, planned_topics
 from learnflow_common.events import CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.validation import LESSON_ID_SEPARATOR
@@ -99,14 +98,9 @@ def variant_wanted(event: ProgressUpdatedV1) -> tuple[str, Difficulty] | None:
     wrong = [item.item_id for item in event.items or () if not item.correct]
     if not wrong and (event.score is None or event.score >= WEAK_SCORE):
         return None
-    places = _bank_places()
+    places = item_places(curriculum())
     levels = [places[i].difficulty for i in wrong if i in places and places[i].topic == event.topic]
     return event.topic, levels[0] if levels else _level_for_mastery(event.topic_mastery)
-
-
-@functools.cache
-def _bank_places() -> dict[str, ItemPlace]:
-    return item_places(curriculum())
 
 
 def _level_for_mastery(mastery: int) -> Difficulty:

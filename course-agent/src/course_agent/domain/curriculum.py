@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Self
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -198,7 +201,40 @@ class Curriculum(BaseModel):
         raise KeyError(f"unknown topic {slug!r}; known: {', '.join(self.slugs)}")
 
 
-def teaching_positions(curriculum: Curriculum) -> dict[Concept, tuple[str, Difficulty]]:
+Key = TypeVar("Key")
+Value = TypeVar("Value")
+#: Curricula whose derived values are kept: the built-in one, and the few with a topic's variants
+#: that lessons being composed use at once. Each is held here (so its id stays its own while listed).
+DERIVED_CURRICULA = 8
+_derived: OrderedDict[int, tuple[Curriculum, dict[str, Any]]] = OrderedDict()
+
+
+def derived(compute: Callable[[Curriculum], Mapping[Key, Value]]) -> Callable[[Curriculum], Mapping[Key, Value]]:
+    """A value of a curriculum that only its content decides, computed once per curriculum object
+    (curricula are frozen) instead of on every lesson, and handed out read-only. ``compute`` stays
+    reachable as ``.compute``: the reference the tests hold the kept values to."""
+
+    @functools.wraps(compute)
+    def kept(curriculum: Curriculum) -> Mapping[Key, Value]:
+        entry = _derived.get(id(curriculum))
+        if entry is None or entry[0] is not curriculum:
+            entry = (curriculum, {})
+            _derived[id(curriculum)] = entry
+            while len(_derived) > DERIVED_CURRICULA:
+                _derived.popitem(last=False)
+        _derived.move_to_end(id(curriculum))
+        values = entry[1]
+        if compute.__name__ not in values:
+            values[compute.__name__] = MappingProxyType(dict(compute(curriculum)))
+        value: Mapping[Key, Value] = values[compute.__name__]
+        return value
+
+    kept.compute = compute  # type: ignore[attr-defined]
+    return kept
+
+
+@derived
+def teaching_positions(curriculum: Curriculum) -> Mapping[Concept, tuple[str, Difficulty]]:
     """Where each concept is taught: the topic and level of the first item that declares it taught."""
     taught: dict[Concept, tuple[str, Difficulty]] = {}
     for topic, difficulty, item in _in_order(curriculum):

@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from course_agent.domain.concepts import Concept
-from course_agent.domain.curriculum import Curriculum, Item
+from course_agent.domain.curriculum import Curriculum, Item, derived
 from course_agent.domain.knowledge import ItemAttempt, LearnerKnowledge
 from course_agent.domain.student_model import DEFAULT_PARAMETERS, concept_mastery
 from learnflow_common.vocabulary import DIFFICULTIES, PROFICIENT, Difficulty
@@ -171,12 +171,16 @@ class StudentState:
         """P(known) of each concept with evidence (of ``only`` these, if given), and on how many
         results, from the items of every topic but ``outside``: how a topic's own struggles are kept
         from blaming what it builds on."""
-        concepts = {
-            item_id: tuple(c for c in place.concepts if only is None or c in only)
-            for item_id, place in self.places.items()
-            if place.topic != outside
-        }
-        kept = [(item_id, result) for item_id, result in self.results if concepts.get(item_id)]
+        concepts: dict[str, tuple[Concept, ...]] = {}
+        kept: list[tuple[str, ItemAttempt]] = []
+        for item_id, result in self.results:  # the learner's results, not every item of the curriculum
+            place = self.places.get(item_id)
+            if place is None or place.topic == outside:
+                continue
+            if item_id not in concepts:
+                concepts[item_id] = tuple(c for c in place.concepts if only is None or c in only)
+            if concepts[item_id]:
+                kept.append((item_id, result))
         estimates = concept_mastery(kept, concepts.__getitem__)
         counts: Counter[str] = Counter(concept for item_id, _ in kept for concept in concepts[item_id])
         return {concept: (p, counts[concept]) for concept, p in estimates.items()}
@@ -202,7 +206,9 @@ class ItemPlace:
     concepts: tuple[Concept, ...]
 
 
-def item_places(curriculum: Curriculum) -> dict[str, ItemPlace]:
+@derived
+def item_places(curriculum: Curriculum) -> Mapping[str, ItemPlace]:
+    """Every item of the curriculum by id: where it sits and what it exercises."""
     return {
         item.id: ItemPlace(topic.slug, difficulty, item.practised_concepts)
         for topic in curriculum.topics

@@ -213,7 +213,10 @@ class Items:
 
 def curriculum_with_variants(curriculum: Curriculum, banks: Mapping[tuple[str, Difficulty], VariantBank]) -> Curriculum:
     """The curriculum whose levels also hold the accepted variants of ``banks`` (keyed by topic and
-    difficulty), after their built-in items: what lessons are composed from."""
+    difficulty), after their built-in items: what lessons are composed from. With no variant at all,
+    ``curriculum`` itself, whose derived values (``curriculum.derived``) are already computed."""
+    if not any(bank.exercises or bank.quiz or bank.examples for bank in banks.values()):
+        return curriculum
     topics = []
     for topic in curriculum.topics:
         levels = dict(topic.levels)

@@ -126,6 +126,20 @@ class DaprSidecar:
         self._raise_for_client_error(response)
         return StateEntry(key=key, value=response.json())
 
+    async def get_bulk_state(self, store: str, keys: Sequence[str]) -> dict[str, Any]:
+        """Several keys in one round trip: each key's value, or ``None`` for a key that has none. A
+        key the store could not read fails the whole read, as an outage."""
+        response = await self._request("POST", f"/v1.0/state/{store}/bulk", json={"keys": list(keys)})
+        self._raise_for_client_error(response)
+        found: dict[str, Any] = dict.fromkeys(keys)
+        for item in response.json():
+            if item.get("error"):
+                problem = f"state store could not read {item.get('key')!r}: {item['error']}"
+                raise SidecarUnavailable(problem, "state-store")
+            if "data" in item:
+                found[item["key"]] = item["data"]
+        return found
+
     async def save_state(self, store: str, key: str, value: Any) -> None:
         """Saves one key; the last write wins."""
         item = {"key": key, "value": value, "options": {"consistency": "strong"}}

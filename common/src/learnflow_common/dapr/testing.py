@@ -85,7 +85,8 @@ class MemoryActorStore(DaprActorClientBase):
 
 class MemoryPublisher:
     """This app's publishing client (``DaprSidecar.publish``) over a list, its reads of plain
-    (non-actor) state (``DaprSidecar.get_state``) over ``state``, a dict of key to value, and its
+    (non-actor) state (``DaprSidecar.get_state``, ``get_bulk_state``) over ``state``, a dict of key
+    to value, and its
     service invocations (``DaprSidecar.invoke``): each is listed in ``invocations`` and answered
     from ``answers`` by (app id, method), else 404.
 
@@ -106,6 +107,9 @@ class MemoryPublisher:
 
     async def get_state(self, store: str, key: str) -> StateEntry | None:
         return StateEntry(key, self.state[key]) if key in self.state else None
+
+    async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
+        return {key: self.state.get(key) for key in keys}
 
     async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
         if self.failures:

@@ -19,6 +19,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import Counter
@@ -59,26 +60,31 @@ def bank_key(topic: str, difficulty: str) -> str:
     return f"variants:{topic}:{difficulty}"
 
 
-async def load_bank(sidecar: DaprSidecar, store: str, topic: str, difficulty: Difficulty) -> VariantBank:
-    """The accepted variants of a topic level; none if there are none yet, or if what is stored no
-    longer reads as a bank (the content schema changed since: it is regenerated)."""
-    entry = await sidecar.get_state(store, bank_key(topic, difficulty))
-    if entry is None:
+def _bank_of(topic: str, difficulty: Difficulty, stored: Any) -> VariantBank:
+    """The accepted variants stored for a topic level; none if there are none yet, or if what is
+    stored no longer reads as a bank (the content schema changed since: it is regenerated)."""
+    if stored is None:
         return VariantBank()
     try:
-        return VariantBank.model_validate(entry.value)
+        return VariantBank.model_validate(stored)
     except ValidationError as error:
         log.warning("variants of %s %s do not read as a bank, ignored: %s", topic, difficulty, error)
         return VariantBank()
 
 
+async def load_bank(sidecar: DaprSidecar, store: str, topic: str, difficulty: Difficulty) -> VariantBank:
+    """The accepted variants of a topic level (see :func:`_bank_of`)."""
+    entry = await sidecar.get_state(store, bank_key(topic, difficulty))
+    return _bank_of(topic, difficulty, entry.value if entry is not None else None)
+
+
 async def load_banks(
     sidecar: DaprSidecar, store: str, topic: str, difficulties: Iterable[Difficulty]
 ) -> dict[tuple[str, Difficulty], VariantBank]:
-    """The banks of some levels of one topic, read concurrently."""
+    """The banks of some levels of one topic, in one read of the state store."""
     levels = list(dict.fromkeys(difficulties))
-    banks = await asyncio.gather(*(load_bank(sidecar, store, topic, d) for d in levels))
-    return {(topic, d): bank for d, bank in zip(levels, banks, strict=True)}
+    stored = await sidecar.get_bulk_state(store, [bank_key(topic, d) for d in levels])
+    return {(topic, d): _bank_of(topic, d, stored[bank_key(topic, d)]) for d in levels}
 
 
 async def verified(reply: str, bank: Curriculum, topic: str, difficulty: Difficulty) -> Items:

@@ -17,7 +17,7 @@ from dapr.clients.base import DaprActorClientBase
 
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.errors import SidecarUnavailable
-from learnflow_common.dapr.sidecar import SidecarResponse, StateEntry
+from learnflow_common.dapr.sidecar import StateEntry
 from learnflow_common.events import CloudEvent
 from learnflow_common.settings import DaprAppSettings
 
@@ -84,11 +84,9 @@ class MemoryActorStore(DaprActorClientBase):
 
 
 class MemoryPublisher:
-    """This app's publishing client (``DaprSidecar.publish``) over a list, its reads of plain
+    """This app's publishing client (``DaprSidecar.publish``) over a list, and its reads of plain
     (non-actor) state (``DaprSidecar.get_state``, ``get_bulk_state``) over ``state``, a dict of key
-    to value, and its
-    service invocations (``DaprSidecar.invoke``): each is listed in ``invocations`` and answered
-    from ``answers`` by (app id, method), else 404.
+    to value.
 
     ``failures`` are raised by the next publishes, in order: an exception instance, e.g.
     ``SidecarUnavailable`` (broker down), ``RuntimeError`` (a 4xx refusal) or ``ProcessDied``.
@@ -98,12 +96,6 @@ class MemoryPublisher:
         self.published: list[tuple[str, CloudEvent, str]] = []
         self.failures: list[BaseException] = []
         self.state: dict[str, Any] = {}
-        self.invocations: list[tuple[str, str]] = []
-        self.answers: dict[tuple[str, str], SidecarResponse] = {}
-
-    async def invoke(self, app_id: str, method: str, *_: Any, **__: Any) -> SidecarResponse:
-        self.invocations.append((app_id, method))
-        return self.answers.get((app_id, method), SidecarResponse(404, b"", {}))
 
     async def get_state(self, store: str, key: str) -> StateEntry | None:
         return StateEntry(key, self.state[key]) if key in self.state else None

@@ -13,7 +13,6 @@ Its methods' requests and answers are declared in ``course_agent.adapters.actor_
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,10 +41,6 @@ from learnflow_common.vocabulary import DIFFICULTIES
 
 KNOWLEDGE_KEY = "knowledge"
 USER_PROGRESS_APP_ID = "user-progress"
-#: How long this actor takes User Progress's "no such learner" (404) as still true without asking
-#: again. Progress of the learner reaches the agent through this actor's ApplyProgress, so once any
-#: arrives the projection answers instead; the bound covers progress that never reached it.
-NO_PROGRESS_REMEMBERED_SECONDS = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -69,10 +64,6 @@ class LearnerPlanActions(ActorInterface):
 
 
 class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Remindable must be a direct base for the SDK
-    #: Until when (``time.monotonic``) User Progress's last 404 for this learner stands (this
-    #: activation only): a new learner's lessons asked it on every lesson, ~15 ms each.
-    no_progress_until: float = 0.0
-
     async def _meta(self) -> layout.Meta:
         """The learner's meta; a learner stored by the first release is converted first."""
         await self.convert(await layout.conversion(self.reader))
@@ -131,13 +122,10 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         return GENERATE_LESSON.answer(GeneratedLesson(lesson=lesson, replayed=False))
 
     async def _knowledge_or_fallback(self) -> tuple[LearnerKnowledge | None, str | None]:
-        """Our own projection; else User Progress's status (service invocation), unless it said
-        lately that it knows nothing of the learner; else nothing."""
+        """Our own projection; else User Progress's status (service invocation); else nothing."""
         knowledge = await self._knowledge()
         if knowledge is not None:
             return knowledge, None
-        if time.monotonic() < self.no_progress_until:
-            return planning.knowledge_from_progress(404, None)
         try:
             response = await self.sidecar.invoke(
                 USER_PROGRESS_APP_ID,
@@ -148,8 +136,6 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         except (SidecarUnavailable, SidecarRefused) as error:  # a lesson from the beginning beats no lesson
             log.warning("no knowledge of %s and user-progress unreachable: %s", self.id.id, error)
             return None, planning.PROGRESS_UNREACHABLE
-        if response.status_code == 404:
-            self.no_progress_until = time.monotonic() + NO_PROGRESS_REMEMBERED_SECONDS
         return planning.knowledge_from_progress(
             response.status_code, response.json() if response.status_code == 200 else None
         )

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import signal
 import socket
@@ -46,7 +45,7 @@ from typing import Any
 
 import httpx
 from harness import operator_headers, running_stack
-from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, wrk
+from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, stop_process_group, wrk
 from sidecar_floor import FLOOR_TOPIC, running_floor
 
 RESULTS = HERE / "results"
@@ -115,15 +114,6 @@ def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
         time.sleep(0.2)
     process.kill()
     raise SystemExit("the baseline did not answer /healthz within 60 s")
-
-
-def stop_baseline(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def measure(
@@ -466,7 +456,7 @@ def main() -> None:
     baseline = start_baseline(info, args.baseline_port)
     points: dict[str, dict[str, Any]] = {}
     with ExitStack() as cleanup:
-        cleanup.callback(stop_baseline, baseline)
+        cleanup.callback(stop_process_group, baseline)
         floor = cleanup.enter_context(running_floor(info, args.floor_port, args.floor_port + 500))
         named = {name: pid for name, pid in stack_pids(info).items() if name in MEMORY_OF}
         named["baseline"] = baseline.pid

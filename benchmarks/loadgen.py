@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -157,6 +158,17 @@ class Sampler:
     def cpu_share(self) -> dict[str, float]:
         """CPU used per group as a share of one core over the sampled time (2.0 = both cores)."""
         return {name: round(value / self.elapsed, 2) for name, value in self.cpu_seconds.items() if value > 0.05}
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Stops a process started with ``start_new_session`` and everything it started: SIGTERM, then
+    SIGKILL after 15 s."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def machine() -> dict[str, Any]:

@@ -10,7 +10,6 @@ HTTP to the sidecar, as a team without actors would run it.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from loadgen import HERE
+from loadgen import HERE, stop_process_group
 
 FLOOR_TOPIC = "bench-floor-progress"
 COMPONENTS = """\
@@ -82,15 +81,6 @@ def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> N
             pass
         time.sleep(0.2)
     raise SystemExit(f"{what} did not answer {url} within 60 s: see {log}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @contextmanager
@@ -165,4 +155,4 @@ def running_floor(info: dict[str, Any], app_port: int, dapr_port: int) -> Iterat
             yield Floor(f"http://127.0.0.1:{app_port}", {"floor": processes[0].pid, "floor-daprd": processes[1].pid})
         finally:
             for process in reversed(processes):
-                _stop(process)
+                stop_process_group(process)

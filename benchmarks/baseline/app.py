@@ -85,6 +85,25 @@ def fold(aggregate: dict[str, Any], event: ProgressIn) -> dict[str, Any]:
     return aggregate
 
 
+def progress_event(source: str, event: ProgressIn, aggregate: dict[str, Any]) -> dict[str, Any]:
+    """The CloudEvent published after an update, keyed by the learner."""
+    return {
+        "specversion": "1.0",
+        "id": uuid.uuid4().hex,
+        "source": source,
+        "type": "learnflow.progress.updated.v1",
+        "subject": event.learner_id,
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "data": {
+            "learner_id": event.learner_id,
+            "source_event_id": event.event_id,
+            "topic": event.topic,
+            "xp": aggregate["xp"],
+        },
+    }
+
+
 def connect_arguments(dsn: str) -> dict[str, Any]:
     """asyncpg's arguments for a URL or a libpq key=value DSN (the stack's ``postgres_dsn``)."""
     if "://" in dsn:
@@ -146,21 +165,7 @@ def create_app(dsn: str, kafka: str, topic: str) -> FastAPI:
             await connection.execute(
                 "UPDATE bench_baseline_learners SET aggregate = $2 WHERE learner_id = $1", learner, aggregate
             )
-        cloud_event = {
-            "specversion": "1.0",
-            "id": uuid.uuid4().hex,
-            "source": "bench-baseline",
-            "type": "learnflow.progress.updated.v1",
-            "subject": learner,
-            "time": datetime.now(UTC).isoformat(),
-            "datacontenttype": "application/json",
-            "data": {
-                "learner_id": learner,
-                "source_event_id": event.event_id,
-                "topic": event.topic,
-                "xp": aggregate["xp"],
-            },
-        }
+        cloud_event = progress_event("bench-baseline", event, aggregate)
         await state["producer"].send_and_wait(topic, json.dumps(cloud_event).encode(), key=learner.encode())
         return {"outcome": "recorded", "status": aggregate}
 

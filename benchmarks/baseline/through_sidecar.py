@@ -30,10 +30,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import uuid
 from collections import defaultdict
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +40,7 @@ import uvicorn
 from fastapi import FastAPI, HTTPException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app import ProgressIn, fold, new_aggregate  # the baseline's body and rules, shared
+from app import ProgressIn, fold, new_aggregate, progress_event  # the baseline's body, rules and event
 
 STATE_STORE = "floorstore"
 PUBSUB = "floorpubsub"
@@ -109,21 +107,7 @@ def create_app(dapr_http_port: int, topic: str) -> FastAPI:
             aggregate = await commit(event)
         if aggregate is None:
             return {"outcome": "duplicate", "status": (await read(learner))[0]}
-        cloud_event = {
-            "specversion": "1.0",
-            "id": uuid.uuid4().hex,
-            "source": "bench-floor",
-            "type": "learnflow.progress.updated.v1",
-            "subject": learner,
-            "time": datetime.now(UTC).isoformat(),
-            "datacontenttype": "application/json",
-            "data": {
-                "learner_id": learner,
-                "source_event_id": event.event_id,
-                "topic": event.topic,
-                "xp": aggregate["xp"],
-            },
-        }
+        cloud_event = progress_event("bench-floor", event, aggregate)
         async with clients["sidecar"].post(
             f"{dapr}/publish/{PUBSUB}/{topic}",
             params={"metadata.partitionKey": learner},

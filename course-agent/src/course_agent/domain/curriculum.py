@@ -214,6 +214,8 @@ def derived(compute: Callable[[Curriculum], Mapping[Key, Value]]) -> Callable[[C
     (curricula are frozen) instead of on every lesson, and handed out read-only. ``compute`` stays
     reachable as ``.compute``: the reference the tests hold the kept values to."""
 
+    name = f"{compute.__module__}.{compute.__qualname__}"
+
     @functools.wraps(compute)
     def kept(curriculum: Curriculum) -> Mapping[Key, Value]:
         entry = _derived.get(id(curriculum))
@@ -224,9 +226,9 @@ def derived(compute: Callable[[Curriculum], Mapping[Key, Value]]) -> Callable[[C
                 _derived.popitem(last=False)
         _derived.move_to_end(id(curriculum))
         values = entry[1]
-        if compute.__name__ not in values:
-            values[compute.__name__] = MappingProxyType(dict(compute(curriculum)))
-        value: Mapping[Key, Value] = values[compute.__name__]
+        if name not in values:
+            values[name] = MappingProxyType(dict(compute(curriculum)))
+        value: Mapping[Key, Value] = values[name]
         return value
 
     kept.compute = compute  # type: ignore[attr-defined]

@@ -19,6 +19,8 @@ import hmac
 import json
 import logging
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -37,6 +39,12 @@ SERVICE_SCOPE = "service"
 ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"})
 #: An unknown ``kid`` reloads the key set (a rotation), at most this often.
 RELOAD_INTERVAL_SECONDS = 30.0
+#: A token that passed its checks is taken again without checking its signature for at most this
+#: long (and never past its expiry, nor once its key has left the key set): the signature check is
+#: most of what authentication costs a request (PROFILE.md, Phase 7). Only tokens that passed are
+#: remembered, the most recently used REMEMBERED_TOKENS of them (~1 KB each).
+REMEMBER_TOKEN_SECONDS = 60.0
+REMEMBERED_TOKENS = 4096
 log = logging.getLogger(__name__)
 
 
@@ -99,6 +107,10 @@ class KeySet:
             raise unauthorized("The token is signed by a key this service does not know.")
         return key
 
+    def holds(self, key: jwt.PyJWK) -> bool:
+        """Whether ``key`` is still one of the set's (a reload makes new key objects)."""
+        return any(known is key for known in self._keys.values())
+
     def _only_key(self) -> jwt.PyJWK | None:
         return next(iter(self._keys.values())) if len(self._keys) == 1 else None
 
@@ -135,13 +147,44 @@ def parse_jwks(text: str) -> dict[str | None, jwt.PyJWK]:
     return keys
 
 
-class TokenVerifier:
-    """Checks a bearer token's signature, issuer, audience, expiry and subject."""
+@dataclass(frozen=True)
+class _Remembered:
+    principal: Principal
+    key: jwt.PyJWK
+    until: float  # wall-clock seconds
 
-    def __init__(self, keys: KeySet, issuer: str, audience: str, leeway_seconds: int = 30) -> None:
+
+class TokenVerifier:
+    """Checks a bearer token's signature, issuer, audience, expiry and subject; remembers the
+    tokens that passed for a while (``REMEMBER_TOKEN_SECONDS``)."""
+
+    def __init__(
+        self,
+        keys: KeySet,
+        issuer: str,
+        audience: str,
+        leeway_seconds: int = 30,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.keys, self.issuer, self.audience, self.leeway = keys, issuer, audience, leeway_seconds
+        self._clock = clock
+        self._remembered: OrderedDict[str, _Remembered] = OrderedDict()
 
     async def principal(self, token: str) -> Principal:
+        remembered = self._remembered.get(token)
+        if remembered is not None and self._clock() < remembered.until and self.keys.holds(remembered.key):
+            self._remembered.move_to_end(token)
+            return remembered.principal
+        self._remembered.pop(token, None)
+        principal, key, expires = await self._verify(token)
+        until = min(expires + self.leeway, self._clock() + REMEMBER_TOKEN_SECONDS)
+        self._remembered[token] = _Remembered(principal, key, until)
+        if len(self._remembered) > REMEMBERED_TOKENS:
+            self._remembered.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, jwt.PyJWK, float]:
+        """The token's principal, the key that signed it and its expiry; 401 for any failed check."""
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
@@ -164,7 +207,7 @@ class TokenVerifier:
         subject = claims["sub"]
         if not isinstance(subject, str) or not is_safe_id(subject):
             raise unauthorized("The token's sub is not a valid learner id.")
-        return Principal(subject, _scopes(claims))
+        return Principal(subject, _scopes(claims)), key, float(claims["exp"])
 
 
 def _scopes(claims: dict[str, Any]) -> frozenset[str]:

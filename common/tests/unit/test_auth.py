@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from devstack.auth import DevIssuer
-from learnflow_common.auth import ADMIN_SCOPE, KeySet, Principal, TokenVerifier, parse_jwks
+from learnflow_common.auth import ADMIN_SCOPE, REMEMBER_TOKEN_SECONDS, KeySet, Principal, TokenVerifier, parse_jwks
 from learnflow_common.problems import Problem
 
 
@@ -104,6 +104,93 @@ def test_a_rotated_key_is_found_by_reloading_the_jwks_file(
     monkeypatch.setattr("learnflow_common.auth.RELOAD_INTERVAL_SECONDS", 0.0)
 
     assert principal(verifier, rotated.token("ada")).subject == "ada"
+
+
+class Checks:
+    """Counts the signature checks (``jwt.decode``) a verifier makes."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        real = jwt.decode
+
+        def counted(*args: object, **kwargs: object) -> object:
+            self.count += 1
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr("learnflow_common.auth.jwt.decode", counted)
+
+
+def test_a_token_that_passed_is_not_checked_again_within_a_minute(
+    issuer: DevIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [time.time()]
+    verifier = TokenVerifier(KeySet(file=issuer.jwks_file), issuer.issuer, issuer.audience, clock=lambda: now[0])
+    checks = Checks(monkeypatch)
+    token = issuer.token("ada")
+
+    first = principal(verifier, token)
+    now[0] += REMEMBER_TOKEN_SECONDS - 1
+    again = principal(verifier, token)
+    now[0] += 2
+    after_a_minute = principal(verifier, token)
+
+    assert first == again == after_a_minute == Principal("ada", frozenset())
+    assert checks.count == 2
+
+
+def test_a_remembered_token_is_checked_again_once_it_expires(
+    issuer: DevIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [time.time()]
+    verifier = TokenVerifier(
+        KeySet(file=issuer.jwks_file), issuer.issuer, issuer.audience, leeway_seconds=0, clock=lambda: now[0]
+    )
+    token = issuer.token("ada", ttl_seconds=20)
+    principal(verifier, token)
+    checks = Checks(monkeypatch)
+
+    now[0] += 21
+    principal(verifier, token)  # PyJWT's own clock says it is still valid; ours says it expired
+
+    assert checks.count == 1
+
+
+def test_a_refused_token_is_checked_every_time(
+    issuer: DevIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks = Checks(monkeypatch)
+    token = issuer.token("ada", aud="another-api")
+
+    assert refusal(verifier, token).status == refusal(verifier, token).status == 401
+    assert checks.count == 2
+
+
+def test_a_remembered_token_whose_key_left_the_key_set_is_refused(
+    tmp_path: Path, issuer: DevIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_token = issuer.token("ada")
+    principal(verifier, old_token)
+    rotated = DevIssuer(tmp_path / "rotated").ensure()
+    issuer.jwks_file.write_text(rotated.jwks_file.read_text())
+    monkeypatch.setattr("learnflow_common.auth.RELOAD_INTERVAL_SECONDS", 0.0)
+    principal(verifier, rotated.token("bob"))  # names the new key: the set is reloaded without the old one
+
+    assert refusal(verifier, old_token).status == 401
+
+
+def test_at_most_so_many_tokens_are_remembered(
+    issuer: DevIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("learnflow_common.auth.REMEMBERED_TOKENS", 3)
+    tokens = [issuer.token(f"learner-{n}") for n in range(5)]
+    for token in tokens:
+        principal(verifier, token)
+    checks = Checks(monkeypatch)
+
+    principal(verifier, tokens[0])  # forgotten: the least recently used
+    principal(verifier, tokens[4])
+
+    assert checks.count == 1
 
 
 def test_a_jwks_without_an_asymmetric_signing_key_is_refused_at_start() -> None:

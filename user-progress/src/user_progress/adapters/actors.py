@@ -94,21 +94,24 @@ class LearnerProgressActor(
     #: them (this activation only; never stored).
     recent_folds: ledger.RecentFolds | None = None
 
-    async def _snapshot(self) -> ledger.Snapshot | None:
-        """The learner's snapshot; a learner stored in an earlier form (the first release's one
-        value, or a snapshot folded under earlier rules) is converted first (and recent folds of it
-        forgotten)."""
+    async def _convert(self) -> None:
+        """Converts a learner stored in an earlier form (the first release's one value, or a
+        snapshot folded under earlier rules), and forgets recent folds of it."""
         batches = await ledger.conversion(self.reader)
         if batches:
             self.holders.keep(self, None)
         await self.convert(batches)
+
+    async def _snapshot(self) -> ledger.Snapshot | None:
+        """The learner's snapshot, converted first if stored in an earlier form."""
+        await self._convert()
         return await ledger.load_snapshot(self.reader)
 
     async def record_event(self, event: Any) -> Any:
         """The recent folds are taken for the call and kept again only once its changes are committed:
         they must be folds of what is stored."""
         learning_event = RECORD_EVENT.request_of(event)
-        await self._snapshot()
+        await self._convert()  # ledger.record reads the snapshot itself
         recent = self.recent_folds
         self.holders.keep(self, None)
         result = await ledger.record(self.reader, self.id.id, learning_event, recent)
@@ -153,7 +156,7 @@ class LearnerProgressActor(
     async def assign_lesson(self, delivery: Any) -> Any:
         """``delivery``: a ``lesson.generated.v1`` event."""
         lesson = ASSIGN_LESSON.request_of(delivery).data
-        await self._snapshot()
+        await self._convert()  # ledger.assign_lesson reads the snapshot itself
         snapshot, changes = await ledger.assign_lesson(
             self.reader, self.id.id, lesson["lesson_id"], lesson["topic"], as_datetime(lesson["created_at"])
         )

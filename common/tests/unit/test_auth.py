@@ -139,7 +139,7 @@ def test_a_token_that_passed_is_not_checked_again_within_a_minute(
 
 
 def test_a_remembered_token_is_checked_again_once_it_expires(
-    issuer: DevIssuer, verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+    issuer: DevIssuer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [time.time()]
     verifier = TokenVerifier(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import jsonschema
 
-from devstack.testing import RunningStack, eventually, produce, read_raw, read_topic
+from devstack.testing import RunningStack, deliveries, eventually, produce, read_raw, read_topic
 from learnflow_common.schemas import load_schema
 
 
@@ -118,6 +118,30 @@ def test_lesson_generated_event_is_tracked_for_the_learner_once(
         return int(status["lessons_assigned"])
 
     assert eventually(assigned) == 1
+
+
+def test_lesson_events_arrive_in_bulk_each_lesson_counted_once_and_a_poison_dead_lettered_alone(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    """bulkSubscribe (components/subscriptions.yaml): fewer deliveries than messages, the learner's
+    lessons of a delivery in one actor call; a redelivery in the same batch counts nothing, and a
+    message that can never succeed goes to lesson-events-dlq alone while the later ones are applied."""
+    http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
+    lessons = [_lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}") for _ in range(12)]
+    poison = _lesson_cloud_event(learner, "", data={"lesson_id": 7, "learner_id": learner})
+    redelivered = {**lessons[0], "id": str(uuid.uuid4())}
+    messages = [*lessons[:3], poison, *lessons[3:], redelivered]
+    before = deliveries(http, stack.app_url("user-progress"), "/events/lesson-events")
+
+    partitions = produce(
+        stack.kafka_bootstrap, "lesson-events", [json.dumps(m).encode() for m in messages], key=learner
+    )
+
+    assert len(set(partitions)) == 1  # one partition: the later lessons queue behind the poison
+    assert eventually(lambda: _lessons_assigned(stack, http, learner) == 12, timeout=60)
+    read_topic(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value.get("id") == poison["id"])
+    assert _lessons_assigned(stack, http, learner) == 12
+    assert 0 < deliveries(http, stack.app_url("user-progress"), "/events/lesson-events") - before < len(messages)
 
 
 def test_malformed_lesson_event_goes_to_the_dead_letter_topic(

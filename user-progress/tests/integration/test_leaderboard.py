@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from devstack.testing import RunningStack, eventually, produce, read_topic
+from devstack.testing import RunningStack, deliveries, eventually, produce, read_topic
 from user_progress.domain.leaderboard import bucket_of, shard_of
 from user_progress.domain.pseudonyms import display_name
 
@@ -122,16 +122,6 @@ def test_a_learners_week_xp_is_stored_in_their_shards_bucket_histogram_and_top_l
     }
 
 
-def _progress_deliveries(stack: RunningStack, http: httpx.Client) -> float:
-    """How many deliveries the sidecar has made to user-progress's progress-events route (its HTTP metrics)."""
-    text = http.get(f"{stack.app_url('user-progress')}/metrics").text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("http_requests_total{") and 'handler="/events/progress-events"' in line
-    )
-
-
 def test_progress_events_arrive_in_bulk_and_a_poison_in_a_batch_is_dead_lettered_alone(
     stack: RunningStack, http: httpx.Client
 ) -> None:
@@ -147,7 +137,7 @@ def test_progress_events_arrive_in_bulk_and_a_poison_in_a_batch_is_dead_lettered
     messages = [valid[0], poison, valid[1], forged, *valid[2:]] + [
         _progress_event(f"extra-{n}-{uuid.uuid4().hex[:6]}", week, n) for n in range(1, 11)
     ]
-    deliveries_before = _progress_deliveries(stack, http)
+    deliveries_before = deliveries(http, stack.app_url("user-progress"), "/events/progress-events")
 
     partitions = produce(stack.kafka_bootstrap, "progress-events", [json.dumps(m).encode() for m in messages], key=ada)
 
@@ -163,4 +153,5 @@ def test_progress_events_arrive_in_bulk_and_a_poison_in_a_batch_is_dead_lettered
         read_topic(
             stack.kafka_bootstrap, "progress-events-dlq", lambda value, _, wanted=dead["id"]: value.get("id") == wanted
         )
-    assert 0 < _progress_deliveries(stack, http) - deliveries_before < len(messages)
+    delivered = deliveries(http, stack.app_url("user-progress"), "/events/progress-events") - deliveries_before
+    assert 0 < delivered < len(messages)

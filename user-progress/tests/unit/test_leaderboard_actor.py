@@ -282,6 +282,22 @@ async def test_a_delivery_sent_to_another_shard_is_refused(host: ActorHost) -> N
         await host.invoke_actor(LEADERBOARD_ACTOR, wrong, "RecordWeekXp", _batch("ada", 40, "e1"))
 
 
+async def test_a_batch_refused_part_way_leaves_nothing_staged_so_its_events_are_applied_when_redelivered(
+    host: ActorHost,
+) -> None:
+    shard = actor_id(WEEK, shard_of("ada"))
+    stranger = next(learner for learner in (f"l{n}" for n in range(200)) if shard_of(learner) != shard_of("ada"))
+
+    with pytest.raises(ActorMethodFailed, match="belongs to shard"):
+        await host.invoke_actor(
+            LEADERBOARD_ACTOR, shard, "RecordWeekXp", [_delivery("ada", 40, "e1"), _delivery(stranger, 9, "e2")]
+        )
+    answer = await host.invoke_actor(LEADERBOARD_ACTOR, shard, "RecordWeekXp", _batch("ada", 40, "e1"))
+
+    assert answer[0]["written"]  # not taken for a redelivery of a value never stored
+    assert host.store.stored(shard)[bucket_key(bucket_of("ada"))] == {"ada": 40}
+
+
 LEARNERS = [f"learner-{i}" for i in range(12)]
 
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -150,6 +151,17 @@ class SidecarActor(Actor, Remindable):
         metadata.value = value
         if metadata.change_kind in (StateChangeKind.none, StateChangeKind.remove):
             metadata.change_kind = StateChangeKind.update
+
+    @asynccontextmanager
+    async def staging(self) -> AsyncIterator[None]:
+        """Stages a batch's values one after another (each read through the ones before): if anything
+        inside raises, all that is staged or cached is forgotten, so no value of a half-staged batch is
+        read or committed by a later call (it reloads what is stored)."""
+        try:
+            yield
+        except BaseException:
+            await self._state_manager.clear_cache()
+            raise
 
     async def save_changes(self, changes: Mapping[str, Any]) -> None:
         """Stages ``changes`` and commits everything staged in one transaction."""

@@ -1,7 +1,7 @@
 """The actors of the Course Agent as typed calls: every method, its request and its answer, declared once.
 
 The routers and consumers call :class:`LearnerPlan`, :class:`LessonFeedDay` and
-:class:`LessonFeedCatalog` (or hand a method to ``deliver_to_actor``); the actors in
+:class:`LessonFeedCatalog` (or call a method from ``deliver_in_batches``); the actors in
 ``adapters/actors.py`` and ``adapters/feed.py`` read their requests and write their answers through
 the same :class:`ActorMethod` values.
 """
@@ -113,7 +113,10 @@ GENERATE_LESSON: ActorMethod[LessonRequest, GeneratedLesson] = ActorMethod(
 #: The stored document as it is (GET /lessons/{lesson_id} answers it unchanged).
 GET_LESSON: ActorMethod[str, dict[str, Any] | None] = ActorMethod(PLAN_ACTOR, "GetLesson", str, dict[str, Any] | None)
 LIST_LESSONS: ActorMethod[LessonQuery, LessonList] = ActorMethod(PLAN_ACTOR, "ListLessons", LessonQuery, LessonList)
-FEED_ADD: ActorMethod[ActorDelivery, Added] = ActorMethod(FEED_ACTOR, "Add", ActorDelivery, Added)
+#: A batch of one day's lessons (in the order delivered), answered per lesson.
+FEED_ADD: ActorMethod[list[ActorDelivery], list[Added]] = ActorMethod(
+    FEED_ACTOR, "Add", list[ActorDelivery], list[Added]
+)
 FEED_PAGE: ActorMethod[FeedQuery, FeedDayPage] = ActorMethod(FEED_ACTOR, "Page", FeedQuery, FeedDayPage)
 CATALOG_ADD_DAY: ActorMethod[str, None] = ActorMethod(CATALOG_ACTOR, "AddDay", str, None)
 CATALOG_DAYS: ActorMethod[DaysQuery, list[str]] = ActorMethod(CATALOG_ACTOR, "Days", DaysQuery, list[str])
@@ -146,7 +149,7 @@ class LessonFeedDay:
 
     async def add(self, summary: Summary) -> bool:
         """Adds a lesson generated that day (idempotent on lesson_id); whether it was new."""
-        answer = await FEED_ADD.call(self.sidecar, self.day, ActorDelivery(event_id="", data=summary))
+        [answer] = await FEED_ADD.call(self.sidecar, self.day, [ActorDelivery(event_id="", data=summary)])
         return answer.added
 
     async def page(self, query: FeedQuery) -> FeedDayPage:

@@ -63,16 +63,21 @@ class LessonFeedActions(ActorInterface):
 
 
 class LessonFeedActor(SidecarActor, LessonFeedActions, Remindable):  # Remindable must be a direct base for the SDK
-    async def add(self, delivery: Any) -> Any:
-        """``delivery``: a ``lesson.generated.v1`` event of a lesson of this day."""
-        summary = clipped(FEED_ADD.request_of(delivery).data)
-        changes = await feed_index.add(self.reader, summary)
-        if not changes:
-            return FEED_ADD.answer(Added(added=False))
-        if await self.state_or_none(feed_index.MINUTES_KEY) is None:  # the day's first lesson
+    async def add(self, deliveries: Any) -> Any:
+        """``deliveries``: ``lesson.generated.v1`` events of lessons of this day (one, or a bulk
+        delivery's batch), each added through what the earlier ones staged; one transaction for all."""
+        batch = FEED_ADD.request_of(deliveries)
+        if await self.state_or_none(feed_index.MINUTES_KEY) is None:  # the day's first lessons
             await LessonFeedCatalog(self.sidecar).add_day(self.id.id)
-        await self.save_changes(changes)
-        return FEED_ADD.answer(Added(added=True))
+        added: list[Added] = []
+        async with self.staging():
+            for delivery in batch:
+                changes = await feed_index.add(self.reader, clipped(delivery.data))
+                await self.stage_changes(changes)
+                added.append(Added(added=bool(changes)))
+            if any(answer.added for answer in added):
+                await self.commit_state()
+        return FEED_ADD.answer(added)
 
     async def page(self, query: Any) -> Any:
         asked = FEED_PAGE.request_of(query)

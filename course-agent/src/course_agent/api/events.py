@@ -13,7 +13,7 @@ from course_agent.adapters.variants import VariantJob, VariantWorker
 from course_agent.feed_index import day_of
 from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.subscriptions import Received, deliver_in_batches, deliver_to_actor
+from learnflow_common.subscriptions import Received, deliver_in_batches
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
 Delivery = Annotated[dict[str, Any], Body()]
@@ -40,13 +40,13 @@ async def on_progress_event(
 
 
 @router.post("/lesson-events")
-async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSettings) -> dict[str, str]:
-    """Adds a generated lesson to the feed behind GET /lessons: its UTC day's actor (idempotent on lesson_id)."""
-    return await deliver_to_actor(
-        body,
-        sidecar,
-        LessonGeneratedV1,
-        FEED_ADD,
-        lambda lesson: day_of(lesson.created_at),
-        settings.max_body_bytes,
+async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSettings) -> dict[str, Any]:
+    """Adds generated lessons to the feed behind GET /lessons (bulk-subscribed): each UTC day's actor
+    gets its lessons of the delivery in one call (idempotent on lesson_id)."""
+
+    async def add(day: str, batch: Sequence[Received[LessonGeneratedV1]]) -> None:
+        await FEED_ADD.call(sidecar, day, [received.delivery() for received in batch])
+
+    return await deliver_in_batches(
+        body, LessonGeneratedV1, lambda lesson: day_of(lesson.created_at), add, settings.max_body_bytes
     )

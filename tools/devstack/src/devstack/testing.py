@@ -235,6 +235,17 @@ def read_raw(
     raise AssertionError(f"no matching message on {topic} within {timeout}s")
 
 
+def deliveries(http: Any, app_url: str, route: str) -> float:
+    """How many deliveries an app's sidecar has made to its subscription ``route`` (e.g.
+    ``/events/lesson-events``), from the app's HTTP metrics: a bulk delivery counts once."""
+    text = http.get(f"{app_url}/metrics").text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("http_requests_total{") and f'handler="{route}"' in line
+    )
+
+
 def produce(bootstrap: str, topic: str, values: list[bytes], key: str) -> list[int]:
     """Publishes raw messages with a plain Kafka producer, in order, all with ``key``; returns the
     partition each landed on (the same for one key)."""

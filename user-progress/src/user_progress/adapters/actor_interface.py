@@ -1,7 +1,7 @@
 """The actors of User Progress as typed calls: every method, its request and its answer, declared once.
 
-The routers and consumers call :class:`LearnerProgress` and :class:`LeaderboardShard` (or hand a
-method to ``deliver_to_actor``); the actors in ``adapters/actors.py`` and ``adapters/leaderboard.py``
+The routers and consumers call :class:`LearnerProgress` and :class:`LeaderboardShard` (or call a
+method from ``deliver_in_batches``); the actors in ``adapters/actors.py`` and ``adapters/leaderboard.py``
 read their requests and write their answers through the same :class:`ActorMethod` values. Domain
 values travel in their stored ``to_dict`` form (:class:`DictForm`).
 """
@@ -112,8 +112,9 @@ READ_LOG: ActorMethod[LogQuery, LogPage] = ActorMethod(LEARNER_ACTOR, "ReadLog",
 READ_LESSONS: ActorMethod[LessonsQuery, LessonsPage] = ActorMethod(
     LEARNER_ACTOR, "ReadLessons", LessonsQuery, LessonsPage
 )
-ASSIGN_LESSON: ActorMethod[ActorDelivery, Assigned] = ActorMethod(
-    LEARNER_ACTOR, "AssignLesson", ActorDelivery, Assigned
+#: A batch of one learner's lesson events (in the order delivered), answered per event.
+ASSIGN_LESSON: ActorMethod[list[ActorDelivery], list[Assigned]] = ActorMethod(
+    LEARNER_ACTOR, "AssignLesson", list[ActorDelivery], list[Assigned]
 )
 #: A batch of one shard's events (oldest first), answered per event.
 RECORD_WEEK_XP: ActorMethod[list[ActorDelivery], list[Written]] = ActorMethod(

@@ -62,7 +62,7 @@ class LearnerProgressActions(ActorInterface):
     async def read_lessons(self, query: Any) -> Any: ...
 
     @actormethod(name="AssignLesson")
-    async def assign_lesson(self, delivery: Any) -> Any: ...
+    async def assign_lesson(self, deliveries: Any) -> Any: ...
 
 
 class RecentFoldHolders:
@@ -153,13 +153,22 @@ class LearnerProgressActor(
         lessons, next_cursor = await ledger.lessons_page(self.reader, await self._snapshot(), cursor)
         return READ_LESSONS.answer(LessonsPage(lessons=lessons, next_cursor=next_cursor))
 
-    async def assign_lesson(self, delivery: Any) -> Any:
-        """``delivery``: a ``lesson.generated.v1`` event."""
-        lesson = ASSIGN_LESSON.request_of(delivery).data
+    async def assign_lesson(self, deliveries: Any) -> Any:
+        """``deliveries``: the learner's ``lesson.generated.v1`` events (one, or a bulk delivery's
+        batch), each remembered through what the earlier ones staged; one transaction for all."""
+        batch = ASSIGN_LESSON.request_of(deliveries)
         await self._convert()  # ledger.assign_lesson reads the snapshot itself
-        snapshot, changes = await ledger.assign_lesson(
-            self.reader, self.id.id, lesson["lesson_id"], lesson["topic"], as_datetime(lesson["created_at"])
-        )
-        if changes:
-            await self.save_changes(changes)
-        return ASSIGN_LESSON.answer(Assigned(assigned=snapshot.lessons_assigned if snapshot else 0))
+        assigned: list[Assigned] = []
+        changed = False
+        async with self.staging():
+            for delivery in batch:
+                lesson = delivery.data
+                snapshot, changes = await ledger.assign_lesson(
+                    self.reader, self.id.id, lesson["lesson_id"], lesson["topic"], as_datetime(lesson["created_at"])
+                )
+                await self.stage_changes(changes)
+                changed = changed or bool(changes)
+                assigned.append(Assigned(assigned=snapshot.lessons_assigned if snapshot else 0))
+            if changed:
+                await self.commit_state()
+        return ASSIGN_LESSON.answer(assigned)

@@ -76,9 +76,10 @@ class LeaderboardActor(SidecarActor, LeaderboardActions, Remindable):  # Reminda
     async def record_week_xp(self, deliveries: Any) -> Any:
         """``deliveries``: ``progress.updated.v1`` events of this shard, oldest first (one or a bulk
         delivery's batch); keeps each learner's max week_xp. One transaction for all of them."""
-        written = [await self._record(delivery.data) for delivery in RECORD_WEEK_XP.request_of(deliveries)]
-        if any(written):
-            await self.commit_state()
+        async with self.staging():
+            written = [await self._record(delivery.data) for delivery in RECORD_WEEK_XP.request_of(deliveries)]
+            if any(written):
+                await self.commit_state()
         return RECORD_WEEK_XP.answer([Written(written=keys) for keys in written])
 
     async def _record(self, data: dict[str, Any]) -> list[str]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body
 
 from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.subscriptions import Received, deliver_in_batches, deliver_to_actor
+from learnflow_common.subscriptions import Received, deliver_in_batches
 from user_progress.adapters.actor_interface import ASSIGN_LESSON, RECORD_WEEK_XP
 from user_progress.adapters.leaderboard import actor_id_of
 
@@ -18,10 +18,15 @@ Delivery = Annotated[dict[str, Any], Body()]
 
 
 @router.post("/lesson-events")
-async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSettings) -> dict[str, str]:
-    """Tracks the lessons generated for a learner (idempotent on lesson_id)."""
-    return await deliver_to_actor(
-        body, sidecar, LessonGeneratedV1, ASSIGN_LESSON, "learner_id", settings.max_body_bytes
+async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSettings) -> dict[str, Any]:
+    """Tracks the lessons generated for a learner (bulk-subscribed: each learner's lessons of a
+    delivery in one call; idempotent on lesson_id)."""
+
+    async def assign(learner_id: str, batch: Sequence[Received[LessonGeneratedV1]]) -> None:
+        await ASSIGN_LESSON.call(sidecar, learner_id, [received.delivery() for received in batch])
+
+    return await deliver_in_batches(
+        body, LessonGeneratedV1, lambda lesson: lesson.learner_id, assign, settings.max_body_bytes
     )
 
 

@@ -18,7 +18,7 @@ from course_agent.content import curriculum
 from course_agent.domain.generator import choose, compose
 from course_agent.layout import SUMMARY_FIELDS
 from course_agent.planning import lesson_id_for
-from devstack.testing import RunningStack, deliveries, eventually, produce
+from devstack.testing import RunningStack, deliveries, eventually, lesson_generated, produce
 from learnflow_common.dapr import DaprSidecar
 
 ACTOR_KEY = "course-agent||LearnerPlanActor||{learner}||{key}"
@@ -225,7 +225,7 @@ def test_a_days_lesson_events_arrive_in_bulk_and_each_lesson_is_listed_once_in_t
     """bulkSubscribe (components/subscriptions.yaml): fewer deliveries than messages, a day's lessons
     of a delivery in one call of that day's feed actor; a redelivery in the batch is listed once."""
     day = datetime(2001, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 3000)  # a day no other test fills
-    lessons = [_lesson_event(learner, f"bulk-{n}", day + timedelta(minutes=n)) for n in range(12)]
+    lessons = [lesson_generated(learner, created_at=day + timedelta(minutes=n)) for n in range(12)]
     redelivered = {**lessons[0], "id": str(uuid.uuid4())}
     before = deliveries(http, stack.app_url("course-agent"), "/events/lesson-events")
 
@@ -240,28 +240,6 @@ def test_a_days_lesson_events_arrive_in_bulk_and_each_lesson_is_listed_once_in_t
     assert eventually(lambda: len(listed()) == len(lessons))
     assert listed() == [lesson["data"]["lesson_id"] for lesson in reversed(lessons)]  # newest first, each once
     assert 0 < deliveries(http, stack.app_url("course-agent"), "/events/lesson-events") - before <= len(lessons)
-
-
-def _lesson_event(learner: str, request_id: str, created_at: datetime) -> dict[str, Any]:
-    """A ``lesson.generated.v1`` CloudEvent as the Course Agent publishes it."""
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "course-agent",
-        "type": "learnflow.lesson.generated.v1",
-        "subject": learner,
-        "datacontenttype": "application/json",
-        "data": {
-            "lesson_id": lesson_id_for(learner, request_id),
-            "learner_id": learner,
-            "topic": "loops",
-            "difficulty": "beginner",
-            "title": "Loops for beginners",
-            "rationale": "next topic: its prerequisites are mastered",
-            "generator": "builtin",
-            "created_at": created_at.isoformat(),
-        },
-    }
 
 
 def test_feed_documents_of_the_first_release_move_into_the_index(

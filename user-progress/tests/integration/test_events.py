@@ -6,14 +6,13 @@ import json
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 
-from devstack.testing import RunningStack, deliveries, eventually, produce, read_raw, read_topic
+from devstack.testing import RunningStack, deliveries, eventually, lesson_generated, produce, read_raw, read_topic
 from learnflow_common.schemas import load_schema
 
 
@@ -72,28 +71,6 @@ def test_item_results_are_published_with_progress_updated_in_the_order_answered(
     assert http.post(url, json=event).status_code == 200  # the same items: a duplicate
 
 
-def _lesson_cloud_event(learner: str, lesson_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "course-agent",
-        "type": "learnflow.lesson.generated.v1",
-        "subject": learner,
-        "datacontenttype": "application/json",
-        "data": data
-        or {
-            "lesson_id": lesson_id,
-            "learner_id": learner,
-            "topic": "loops",
-            "difficulty": "beginner",
-            "title": "Loops for beginners",
-            "rationale": "next topic: its prerequisites are mastered",
-            "generator": "builtin",
-            "created_at": datetime.now(UTC).isoformat(),
-        },
-    }
-
-
 def _publish(stack: RunningStack, http: httpx.Client, topic: str, cloud_event: dict[str, Any], key: str) -> None:
     response = http.post(
         f"{stack.dapr_url('course-agent')}/v1.0/publish/pubsub/{topic}",
@@ -108,7 +85,7 @@ def test_lesson_generated_event_is_tracked_for_the_learner_once(
     stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
 ) -> None:
     http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
-    lesson = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}")
+    lesson = lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}")
 
     _publish(stack, http, "lesson-events", lesson, learner)
     _publish(stack, http, "lesson-events", {**lesson, "id": str(uuid.uuid4())}, learner)  # a redelivery
@@ -127,8 +104,8 @@ def test_lesson_events_arrive_in_bulk_each_lesson_counted_once_and_a_poison_dead
     lessons of a delivery in one actor call; a redelivery in the same batch counts nothing, and a
     message that can never succeed goes to lesson-events-dlq alone while the later ones are applied."""
     http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
-    lessons = [_lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}") for _ in range(12)]
-    poison = _lesson_cloud_event(learner, "", data={"lesson_id": 7, "learner_id": learner})
+    lessons = [lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}") for _ in range(12)]
+    poison = lesson_generated(learner, "", data={"lesson_id": 7, "learner_id": learner})
     redelivered = {**lessons[0], "id": str(uuid.uuid4())}
     messages = [*lessons[:3], poison, *lessons[3:], redelivered]
     before = deliveries(http, stack.app_url("user-progress"), "/events/lesson-events")
@@ -147,7 +124,7 @@ def test_lesson_events_arrive_in_bulk_each_lesson_counted_once_and_a_poison_dead
 def test_malformed_lesson_event_goes_to_the_dead_letter_topic(
     stack: RunningStack, http: httpx.Client, learner: str
 ) -> None:
-    broken = _lesson_cloud_event(learner, "x", data={"lesson_id": "x", "learner_id": learner})
+    broken = lesson_generated(learner, "x", data={"lesson_id": "x", "learner_id": learner})
 
     _publish(stack, http, "lesson-events", broken, learner)
 
@@ -160,7 +137,7 @@ def test_a_lesson_event_from_an_app_that_does_not_own_the_type_goes_to_the_dead_
 ) -> None:
     """Written to Kafka by the owner's sidecar, so only the source check stands between it and the count."""
     http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner))
-    forged = {**_lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}"), "source": "exercise-agent"}
+    forged = {**lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}"), "source": "exercise-agent"}
 
     _publish(stack, http, "lesson-events", forged, learner)
 
@@ -173,7 +150,7 @@ def test_an_app_may_publish_only_the_topics_it_owns_and_its_dead_letters(
     stack: RunningStack, http: httpx.Client
 ) -> None:
     """Topic scoping (components/pubsub.yaml): progress events are User Progress's to publish."""
-    forged = {**_lesson_cloud_event("ada", f"ada~{uuid.uuid4().hex}"), "type": "learnflow.progress.updated.v1"}
+    forged = {**lesson_generated("ada", f"ada~{uuid.uuid4().hex}"), "type": "learnflow.progress.updated.v1"}
 
     response = http.post(
         f"{stack.dapr_url('course-agent')}/v1.0/publish/pubsub/progress-events",
@@ -196,12 +173,12 @@ def test_poison_messages_reach_the_dead_letter_topic_and_later_messages_on_their
     assert (
         http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
     )
-    invalid = _lesson_cloud_event(learner, "x", data={"lesson_id": "x", "learner_id": learner})
-    nul = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}\u0000")  # JSONB cannot store it
-    oversized = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}")
+    invalid = lesson_generated(learner, "x", data={"lesson_id": "x", "learner_id": learner})
+    nul = lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}\u0000")  # JSONB cannot store it
+    oversized = lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}")
     oversized["data"]["title"] = "x" * 100_000  # over the app's 64 KB request limit
     not_json = f"not json at all {uuid.uuid4()}".encode()
-    later = [_lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}") for _ in range(2)]
+    later = [lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}") for _ in range(2)]
 
     partitions = produce(
         stack.kafka_bootstrap,
@@ -229,7 +206,7 @@ def test_a_dead_letter_replayed_by_the_operator_tool_is_processed_once(
     assert (
         http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
     )
-    lesson = _lesson_cloud_event(learner, f"{learner}~{uuid.uuid4().hex}")
+    lesson = lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}")
     produce(stack.kafka_bootstrap, "lesson-events-dlq", [json.dumps(lesson).encode()], key=learner)
 
     for _ in range(2):  # replayed twice by mistake: consumers dedupe

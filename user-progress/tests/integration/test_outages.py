@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from devstack.testing import RunningStack, eventually, produce, read_topic
+from devstack.testing import RunningStack, eventually, lesson_generated, produce, read_topic
 
 OUTAGE_TIMEOUT = 90.0
 
@@ -100,25 +98,7 @@ def test_a_lesson_event_delivered_during_a_state_store_outage_is_retried_not_dea
     assert (
         http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
     )
-    lesson_id = f"{learner}~{uuid.uuid4().hex}"
-    lesson = {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "course-agent",
-        "type": "learnflow.lesson.generated.v1",
-        "subject": learner,
-        "datacontenttype": "application/json",
-        "data": {
-            "lesson_id": lesson_id,
-            "learner_id": learner,
-            "topic": "loops",
-            "difficulty": "beginner",
-            "title": "Loops for beginners",
-            "rationale": "next topic",
-            "generator": "builtin",
-            "created_at": datetime.now(UTC).isoformat(),
-        },
-    }
+    lesson = lesson_generated(learner)
 
     with stack.frozen("postgres"):
         produce(stack.kafka_bootstrap, "lesson-events", [json.dumps(lesson).encode()], key=learner)

@@ -10,9 +10,11 @@ import json
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -233,6 +235,36 @@ def read_raw(
     finally:
         consumer.close()
     raise AssertionError(f"no matching message on {topic} within {timeout}s")
+
+
+def lesson_generated(
+    learner: str,
+    lesson_id: str | None = None,
+    *,
+    created_at: datetime | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A ``lesson.generated.v1`` CloudEvent as the Course Agent publishes it (a new id each time; a
+    new lesson id unless given; ``data`` replaces the event's data whole, e.g. for a poison message)."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "course-agent",
+        "type": "learnflow.lesson.generated.v1",
+        "subject": learner,
+        "datacontenttype": "application/json",
+        "data": data
+        or {
+            "lesson_id": lesson_id or f"{learner}~{uuid.uuid4().hex}",
+            "learner_id": learner,
+            "topic": "loops",
+            "difficulty": "beginner",
+            "title": "Loops for beginners",
+            "rationale": "next topic: its prerequisites are mastered",
+            "generator": "builtin",
+            "created_at": (created_at or datetime.now(UTC)).isoformat(),
+        },
+    }
 
 
 def deliveries(http: Any, app_url: str, route: str) -> float:

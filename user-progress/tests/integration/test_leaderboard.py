@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from devstack.testing import RunningStack, deliveries, eventually, produce, read_topic
+from devstack.testing import RunningStack, cloud_event, deliveries, eventually, produce, read_topic
 from user_progress.domain.leaderboard import bucket_of, shard_of
 from user_progress.domain.pseudonyms import display_name
 
@@ -31,14 +31,11 @@ def _shown(stack: RunningStack, rank: int, learner: str, xp: int, you: bool = Fa
 
 def _progress_event(learner: str, week: str, week_xp: int) -> dict[str, Any]:
     """A learnflow.progress.updated.v1 CloudEvent as the sidecar hands it to the app."""
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "user-progress",
-        "type": "learnflow.progress.updated.v1",
-        "subject": learner,
-        "datacontenttype": "application/json",
-        "data": {
+    return cloud_event(
+        "learnflow.progress.updated.v1",
+        "user-progress",
+        learner,
+        {
             "learner_id": learner,
             "source_event_id": f"evt-{uuid.uuid4()}",
             "activity": "quiz",
@@ -55,7 +52,7 @@ def _progress_event(learner: str, week: str, week_xp: int) -> dict[str, Any]:
             "week": week,
             "week_xp": week_xp,
         },
-    }
+    )
 
 
 def _deliver(stack: RunningStack, http: httpx.Client, event: dict[str, Any]) -> None:

@@ -237,6 +237,19 @@ def read_raw(
     raise AssertionError(f"no matching message on {topic} within {timeout}s")
 
 
+def cloud_event(event_type: str, source: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A CloudEvent envelope as an app's sidecar publishes it, with a new id."""
+    return {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": source,
+        "type": event_type,
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
 def lesson_generated(
     learner: str,
     lesson_id: str | None = None,
@@ -246,14 +259,11 @@ def lesson_generated(
 ) -> dict[str, Any]:
     """A ``lesson.generated.v1`` CloudEvent as the Course Agent publishes it (a new id each time; a
     new lesson id unless given; ``data`` replaces the event's data whole, e.g. for a poison message)."""
-    return {
-        "specversion": "1.0",
-        "id": str(uuid.uuid4()),
-        "source": "course-agent",
-        "type": "learnflow.lesson.generated.v1",
-        "subject": learner,
-        "datacontenttype": "application/json",
-        "data": data
+    return cloud_event(
+        "learnflow.lesson.generated.v1",
+        "course-agent",
+        learner,
+        data
         or {
             "lesson_id": lesson_id or f"{learner}~{uuid.uuid4().hex}",
             "learner_id": learner,
@@ -264,7 +274,7 @@ def lesson_generated(
             "generator": "builtin",
             "created_at": (created_at or datetime.now(UTC)).isoformat(),
         },
-    }
+    )
 
 
 def deliveries(http: Any, app_url: str, route: str) -> float:

@@ -111,7 +111,6 @@ REFUSED = {
         "/v1.0-alpha1/jobs/x",
         "/v1.0/invoke/course-agent/method/healthz",
         "/v1.0-alpha1/state/statestore/query",
-        "/v1.0/state/statestore/any-key",
     ],
 }
 

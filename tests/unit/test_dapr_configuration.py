@@ -28,7 +28,7 @@ EXPECTED_HTTP_APIS = {
         ("invoke", "v1.0"),
         ("conversation", "v1.0-alpha2"),
     },
-    "user-progress": {("actors", "v1.0"), ("publish", "v1.0"), ("metadata", "v1.0")},
+    "user-progress": {("actors", "v1.0"), ("state", "v1.0"), ("publish", "v1.0"), ("metadata", "v1.0")},
 }
 #: A scaffolded service (the template's app calls user-progress through service invocation).
 SCAFFOLDED_HTTP_APIS = {

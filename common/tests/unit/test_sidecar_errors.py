@@ -186,6 +186,16 @@ def test_an_actor_method_that_raised_is_a_bug_not_an_outage() -> None:
         classify_sidecar_error(500, "ERR_ACTOR_INVOKE_METHOD", message)
 
 
+def test_an_outage_an_actor_method_met_on_its_own_sidecar_call_is_an_outage_of_that_dependency() -> None:
+    met = SidecarUnavailable("ERR_STATE_GET: context deadline exceeded", "state-store")
+    message = _inside_actor("UNKNOWN", repr(met))  # what the SDK's actor route answers for it
+
+    classified = classify_sidecar_error(500, "ERR_ACTOR_INVOKE_METHOD", message)
+
+    assert isinstance(classified, SidecarUnavailable)
+    assert classified.dependency == "state-store"
+
+
 def test_refusals_name_the_dependency_they_came_from() -> None:
     assert classify_sidecar_error(500, "ERR_STATE_SAVE", NUL_IN_JSONB).dependency == "state-store"
     assert classify_sidecar_error(400, "ERR_PUBSUB_CLOUD_EVENTS_SER", "bad event").dependency == "pubsub"

@@ -112,7 +112,10 @@ def test_recent_results_weigh_more_than_the_same_results_earlier(p: float, right
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.booleans(), max_size=10), beliefs)
 def test_the_last_answer_decides_the_direction_of_a_swap(history: list[bool], p: float) -> None:
-    assert _trace([*history, False, True], p) >= _trace([*history, True, False], p)
+    last_right, last_wrong = _trace([*history, False, True], p), _trace([*history, True, False], p)
+
+    # where both saturate near 1 they are equal but for the last bit of rounding
+    assert last_right >= last_wrong or last_right == pytest.approx(last_wrong, abs=1e-12)
 
 
 def test_concept_mastery_traces_each_concept_from_the_items_that_exercise_it() -> None:

@@ -1,6 +1,7 @@
-"""How a learner's progress is laid out in actor state, and the change each request makes to it.
+"""How a learner's progress is laid out in the state store, and the change each request makes to it.
 
-Every value is bounded, whatever the learner's history (each key is per learner actor):
+Every value is bounded, whatever the learner's history (each key is per learner: the learner's actor
+keeps them as plain keys ``learner~<id>~<key>``, see ``adapters/learner_keys.py``):
 
 ==========================  ============================================================  ==========
 key                         what                                                          bound
@@ -565,6 +566,54 @@ def _derived(learner_id: str, events: list[LearningEvent], base: Snapshot) -> li
             SNAPSHOT_KEY: snapshot.to_dict(),
         }
     )
+    return [batch for batch in batches if batch]
+
+
+#: A relocation batch holds at most this many values, or this many bytes of them (one more value
+#: may pass the bytes: a log day is at most MAX_LOG_DAY_BYTES).
+RELOCATION_BATCH_KEYS = 400
+RELOCATION_BATCH_BYTES = 1024 * 1024
+
+
+async def relocation(source: Reader) -> list[dict[str, Any]]:
+    """Every value of a learner read from ``source`` (where an earlier release kept it: the actor's
+    own state), as writes in batches, the snapshot last (a move cut short is redone). The ``id-``
+    keys cannot be listed; they are named again from the log, each as :func:`record` wrote it. A
+    first-release learner is its one value, converted afterwards (:func:`conversion`). Nothing for
+    a learner ``source`` does not know. Values of any layout version are moved as stored."""
+    raw = await source.get(SNAPSHOT_KEY)
+    if raw is None:
+        legacy = await source.get(LEGACY_RECORD_KEY)
+        return [{LEGACY_RECORD_KEY: legacy}] if legacy is not None else []
+    batches: list[dict[str, Any]] = [{}]
+    size = 0
+
+    def put(key: str, value: Any) -> None:
+        nonlocal size
+        if value is None:
+            return
+        if len(batches[-1]) >= RELOCATION_BATCH_KEYS or size >= RELOCATION_BATCH_BYTES:
+            batches.append({})
+            size = 0
+        batches[-1][key] = value
+        size += logged_size(value)
+
+    learner_id = raw["fold"]["learner_id"]
+    for key in (CHECKPOINT_KEY, DAY_START_KEY):
+        put(key, await source.get(key))
+    for month in raw["log_months"]:
+        days = await source.get(log_index_key(month))
+        put(log_index_key(month), days)
+        for day in days or []:
+            logged = await source.get(log_key(date.fromisoformat(day)))
+            put(log_key(date.fromisoformat(day)), logged)
+            for event in (LearningEvent.from_log(learner_id, entry) for entry in logged or []):
+                put(id_key(event.event_id), {"event_id": event.event_id, "fingerprint": event.fingerprint()})
+    for month in raw["day_months"]:
+        put(days_key(month), await source.get(days_key(month)))
+    for month in raw["lesson_months"]:
+        put(lessons_key(month), await source.get(lessons_key(month)))
+    batches.append({SNAPSHOT_KEY: raw})
     return [batch for batch in batches if batch]
 
 

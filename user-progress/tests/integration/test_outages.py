@@ -119,7 +119,7 @@ def test_an_update_registers_the_outbox_reminder_with_its_commit_and_the_reminde
     """The reminder that publishes events a dead process left in the outbox is registered before
     the update's commit (the flag is written by that commit); once it finds the outbox empty it
     unregisters itself, so idle learners cost the scheduler nothing."""
-    flag = f"user-progress||LearnerProgressActor||{learner}||outbox-reminder"
+    flag = f"user-progress||learner~{learner}~outbox-reminder"
 
     def flag_stored() -> bool:
         return pg.execute("select 1 from state where key = %s", (flag,)).fetchone() is not None

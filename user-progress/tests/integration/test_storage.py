@@ -157,6 +157,66 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
     with psycopg.connect(stack.postgres_dsn) as connection:
         row = connection.execute(
             "SELECT value->>'version' FROM state WHERE key = %s",
-            (f"user-progress||LearnerProgressActor||{learner}||{ledger.SNAPSHOT_KEY}",),
+            (f"user-progress||learner~{learner}~{ledger.SNAPSHOT_KEY}",),
+        ).fetchone()
+        left_in_actor_state = connection.execute(
+            "SELECT key, value->>'version' FROM state WHERE key LIKE %s",
+            (f"user-progress||LearnerProgressActor||{learner}||%",),
+        ).fetchall()
+        on_plain_keys = connection.execute(
+            "SELECT count(*) FROM state WHERE key LIKE %s", (f"user-progress||learner~{learner}~%",)
         ).fetchone()
     assert row == (str(ledger.LAYOUT_VERSION),)
+    # moved off actor state: every value (150 ids, the log, its index, the days, ...) on plain keys
+    assert left_in_actor_state == [(f"user-progress||LearnerProgressActor||{learner}||{ledger.SNAPSHOT_KEY}", "moved")]
+    assert on_plain_keys is not None
+    assert on_plain_keys[0] >= len(old)
+
+
+def test_a_learner_kept_in_actor_state_by_the_release_before_moves_to_plain_keys_whole_on_first_touch(
+    stack: RunningStack, http: httpx.Client, learner: str
+) -> None:
+    events = [
+        LearningEvent(
+            event_id=f"kept-{number}",
+            learner_id=learner,
+            activity=("lesson", "exercise", "quiz", "review")[number % 4],
+            topic=("variables", "loops")[number % 2],
+            completed_at=NOW - timedelta(days=40) + timedelta(hours=9 * number),
+            score=None if number % 4 == 0 else 50 + number % 50,
+        )
+        for number in range(100)
+    ]
+    store = MemoryStore()
+    for event in events:
+        store.apply(run_in_memory(ledger.record(store, event.learner_id, event)).changes)
+    store.apply(run_in_memory(ledger.assign_lesson(store, learner, "l-kept", "loops", events[50].completed_at))[1])
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        for key, value in store.values.items():
+            connection.execute(
+                "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+                (f"user-progress||LearnerProgressActor||{learner}||{key}", json.dumps(value)),
+            )
+    redelivered = {**events[10].to_dict(), "completed_at": events[10].completed_at.isoformat()}
+
+    again = _post(stack, http, redelivered)
+    reused = _post(stack, http, {**redelivered, "score": 1})
+    status = _status(stack, http, learner)
+
+    want = status_of(ledger.Snapshot.from_dict(store.values[ledger.SNAPSHOT_KEY]), datetime.now(UTC))
+    assert again.status_code == 200  # the event ids moved too: a redelivery is still a duplicate...
+    assert again.json()["events_recorded"] == 100
+    assert reused.status_code == 409  # ...and the same id with another body still a conflict
+    assert (status["events_recorded"], status["xp"], status["lessons_assigned"]) == (100, want.xp, 1)
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        plain = dict(
+            connection.execute(
+                "SELECT substring(key from %s), value FROM state WHERE key LIKE %s",
+                (len(f"user-progress||learner~{learner}~") + 1, f"user-progress||learner~{learner}~%"),
+            ).fetchall()
+        )
+        left_in_actor_state = connection.execute(
+            "SELECT key FROM state WHERE key LIKE %s", (f"user-progress||LearnerProgressActor||{learner}||%",)
+        ).fetchall()
+    assert {key: value for key, value in plain.items() if not key.startswith("outbox")} == store.values
+    assert left_in_actor_state == [(f"user-progress||LearnerProgressActor||{learner}||{ledger.SNAPSHOT_KEY}",)]

@@ -1,7 +1,9 @@
 """Actors that talk to their own sidecar, and an outbox that publishes what they committed.
 
 The Python SDK constructs actors itself, so an actor cannot take the app's sidecar client as a
-constructor argument; :meth:`SidecarActor.bind` hands it over once, at start-up.
+constructor argument; :meth:`SidecarActor.bind` hands it over once, at start-up. An actor keeps its
+values in its actor state, or as plain keys of the state store when it says so
+(:meth:`SidecarActor.make_state`, ``learnflow_common.dapr.actor_state``); the outbox works on either.
 
 The outbox: an actor stores the events a change produces in the same state transaction as the
 change (key ``outbox``), then publishes them - after the call has answered, still in the actor's
@@ -12,7 +14,7 @@ and never invented; a consumer may see one twice and deduplicates on the CloudEv
 - Before that transaction is committed, a durable reminder (``outbox-retry``, kept by the
   scheduler) is registered, so if the process dies between the commit and the publish, or the
   broker is down, the reminder publishes the staged events without waiting for the learner's next
-  call. A registration goes through the scheduler, so it is made only when the actor state does not
+  call. A registration goes through the scheduler, so it is made only when the actor's values do not
   already say it is registered (key ``outbox-reminder``, written in the same transaction); the
   reminder unregisters itself when it finds the outbox empty and no event was staged since it last
   fired. If the scheduler cannot register it,
@@ -34,10 +36,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dapr.actor import Actor, Remindable
-from dapr.actor.runtime.state_change import StateChangeKind
-from dapr.actor.runtime.state_manager import StateMetadata
 from dapr.serializers import DefaultJSONSerializer
 
+from learnflow_common.dapr.actor_state import ActorState, SdkActorState
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.dapr.turns import after_answer
@@ -55,6 +56,8 @@ OUTBOX_REMINDER_KEY = "outbox-reminder"
 #: Events the sidecar refused to publish, with its answer: for an operator to inspect.
 UNDELIVERABLE_KEY = "outbox-undeliverable"
 UNDELIVERABLE_KEPT = 100
+#: Every key of the outbox protocol, as an actor's values hold them.
+OUTBOX_KEYS = (OUTBOX_KEY, OUTBOX_REMINDER_KEY, UNDELIVERABLE_KEY)
 OUTBOX_RETRY_DUE = timedelta(seconds=10)
 OUTBOX_RETRY_PERIOD = timedelta(seconds=30)
 #: After a failed publish, calls skip publishing inline for this long (the reminder keeps trying),
@@ -80,16 +83,6 @@ class PlainJSONSerializer(DefaultJSONSerializer):
 PLAIN_JSON = PlainJSONSerializer()
 
 
-class ActorStateReader:
-    """A storage layout's reader over an actor's state (the SDK's state manager caches what it loaded)."""
-
-    def __init__(self, actor: SidecarActor) -> None:
-        self._actor = actor
-
-    async def get(self, key: str) -> Any | None:
-        return await self._actor.state_or_none(key)
-
-
 class SidecarActor(Actor, Remindable):
     """Base of LearnFlow's actors. Concrete actors must list ``Remindable`` among their own direct
     bases too: the SDK only delivers reminders to classes that do (it checks ``__bases__``)."""
@@ -102,6 +95,7 @@ class SidecarActor(Actor, Remindable):
     #: active learner, registering it again every few updates cost a scheduler round trip and two
     #: transactions each time (PROFILE.md).
     _staged_since_reminder: bool = False
+    _values: ActorState | None = None
 
     @classmethod
     def bind(cls, sidecar: DaprSidecar, settings: DaprAppSettings) -> None:
@@ -114,43 +108,42 @@ class SidecarActor(Actor, Remindable):
         a publish) rides on the next commit."""
         await self._on_post_actor_method(method_context)
 
+    def make_state(self) -> ActorState:
+        """Where this actor keeps its values (``learnflow_common.dapr.actor_state``): its actor state
+        unless a subclass says otherwise."""
+        return SdkActorState(self._state_manager)
+
+    @property
+    def state(self) -> ActorState:
+        """This activation's values: what it read, staged and committed."""
+        if self._values is None:
+            self._values = self.make_state()
+        return self._values
+
     async def state_or_none(self, key: str) -> Any | None:
         """A state value, or ``None`` when the actor has none under ``key``."""
-        found, value = await self._state_manager.try_get_state(key)
-        return value if found else None
+        return await self.state.get(key)
 
     @property
     def _backlog_key(self) -> str:
         return f"{type(self).__name__}/{self.id.id}"
 
     @property
-    def reader(self) -> ActorStateReader:
+    def reader(self) -> ActorState:
         """The actor's state as a storage layout's reader (``get(key)``)."""
-        return ActorStateReader(self)
+        return self.state
 
     async def stage_changes(self, changes: Mapping[str, Any]) -> None:
         """Stages a layout's changes (``None`` removes the value) for the next :meth:`commit_state`."""
         for key, value in changes.items():
             if value is None:
-                await self._state_manager.try_remove_state(key)
+                await self.state.remove(key)
             else:
                 self.stage(key, value)
 
     def stage(self, key: str, value: Any) -> None:
-        """Stages one value for the next :meth:`commit_state`.
-
-        The SDK's ``set_state`` first asks the sidecar whether a key it has not cached exists, only to
-        label the change "add" or "update"; both are saved as the same upsert. Every update writes a
-        new ``id-`` key, so that question cost a round trip per update (PROFILE.md): staged here
-        directly in the SDK's change tracker, with the same effect on the committed transaction."""
-        tracker = self._state_manager._get_contextual_state_tracker()
-        metadata = tracker.get(key)
-        if metadata is None:
-            tracker[key] = StateMetadata(value, StateChangeKind.update)
-            return
-        metadata.value = value
-        if metadata.change_kind in (StateChangeKind.none, StateChangeKind.remove):
-            metadata.change_kind = StateChangeKind.update
+        """Stages one value for the next :meth:`commit_state`."""
+        self.state.stage(key, value)
 
     @asynccontextmanager
     async def staging(self) -> AsyncIterator[None]:
@@ -160,7 +153,7 @@ class SidecarActor(Actor, Remindable):
         try:
             yield
         except BaseException:
-            await self._state_manager.clear_cache()
+            await self.state.forget()
             raise
 
     async def save_changes(self, changes: Mapping[str, Any]) -> None:
@@ -174,22 +167,17 @@ class SidecarActor(Actor, Remindable):
         for batch in batches:
             await self.save_changes(batch)
         if batches:
-            await self._state_manager.clear_cache()
+            await self.state.forget()
 
     async def commit_state(self) -> None:
-        """Commits the staged values in one actor state transaction. The SDK marks values saved
-        before it sends them, so after a failed save its cache would answer with values never
-        stored: forget them all, and the next call reloads what is really stored."""
-        try:
-            await self._state_manager.save_state()
-        except BaseException:
-            await self._state_manager.clear_cache()
-            raise
+        """Commits the staged values in one state transaction; after a failure, everything read or
+        staged is forgotten, and the next call reloads what is really stored."""
+        await self.state.commit()
 
     async def stage_events(self, topic: str, events: list[CloudEvent]) -> None:
         """Adds events to the outbox; they are committed by the caller's :meth:`commit_state`, after
         the retry reminder is registered (see the module docstring)."""
-        pending: list[dict[str, Any]] = await self._state_manager.get_or_add_state(OUTBOX_KEY, []) or []
+        pending: list[dict[str, Any]] = await self.state_or_none(OUTBOX_KEY) or []
         staged = [
             {"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events
         ]
@@ -276,7 +264,7 @@ class SidecarActor(Actor, Remindable):
             log.warning("outbox of %s: could not record what was published: %s", self.id, error)
 
     async def _arm_outbox_reminder(self) -> None:
-        """Registers the retry reminder unless the actor state says it is registered, and stages
+        """Registers the retry reminder unless the actor's values say it is registered, and stages
         that fact for the caller's commit."""
         if await self.state_or_none(OUTBOX_REMINDER_KEY):
             return
@@ -298,6 +286,6 @@ class SidecarActor(Actor, Remindable):
             self._staged_since_reminder = False
             await self.commit_state()  # the emptied outbox, if nothing else committed it
             return
-        await self._state_manager.try_remove_state(OUTBOX_REMINDER_KEY)
+        await self.state.remove(OUTBOX_REMINDER_KEY)
         await self.commit_state()
         await self.unregister_reminder(OUTBOX_REMINDER)

@@ -22,6 +22,12 @@ class SidecarUnavailable(Exception):
         super().__init__(message)
         self.dependency = dependency
 
+    def __repr__(self) -> str:
+        """What an actor method that met the outage answers daprd (the SDK's actor route sends the
+        ``repr`` of what the method raised): its caller reads the outage back from it
+        (:func:`classify_sidecar_error`) and answers 503 too."""
+        return f"SidecarUnavailable({self.dependency}): {self}"
+
 
 class SidecarRefused(RuntimeError):
     """The sidecar or a component refused this request, and would refuse it again: not an outage.
@@ -90,6 +96,8 @@ TRANSIENT_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "55", "57", "58"})
 ACTOR_RAISED = "error from actor service"
 _SQLSTATE = re.compile(r"SQLSTATE ([0-9A-Z]{5})")
 _INNER_CODE = re.compile(r'"errorCode":\s*"([A-Z_]+)"')
+#: An actor method's own sidecar call met an outage (:meth:`SidecarUnavailable.__repr__`).
+_ACTOR_MET_OUTAGE = re.compile(r"SidecarUnavailable\(([a-z-]+)\)")
 
 
 def dependency_of(error_code: str) -> str:
@@ -106,15 +114,18 @@ def classify_sidecar_error(status: int, code: str, message: str) -> SidecarUnava
     """What a failed sidecar answer means for the caller (status, daprd ``errorCode``, message).
 
     An actor call that failed inside the actor (``ERR_ACTOR_INVOKE_METHOD``) is judged by the
-    Dapr error inside it (the actor's own state call); an actor method that raised anything else
-    is a bug: :class:`ActorMethodFailed` is raised. An actor call daprd could not deliver (no
-    placement table, host unreachable) is judged by its message. Unrecognised 5xx stay outages.
+    Dapr error inside it (the actor's own state call), or by the outage its own sidecar client met;
+    an actor method that raised anything else is a bug: :class:`ActorMethodFailed` is raised. An
+    actor call daprd could not deliver (no placement table, host unreachable) is judged by its
+    message. Unrecognised 5xx stay outages.
     """
     if code == "ERR_ACTOR_INVOKE_METHOD":
         inner = _INNER_CODE.search(message)
         if inner and inner.group(1).startswith("ERR_"):
             code = inner.group(1)
         elif ACTOR_RAISED in message:
+            if outage := _ACTOR_MET_OUTAGE.search(message):
+                return SidecarUnavailable(f"the actor met an outage: {message[:300]}", outage.group(1))
             raise ActorMethodFailed(message[:300])
         # else daprd never reached the actor (placement lookup, host unreachable): judged below
     summary = f"{code}: {message[:300]}"

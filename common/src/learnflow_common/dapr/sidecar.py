@@ -146,6 +146,18 @@ class DaprSidecar:
         response = await self._request("POST", f"/v1.0/state/{store}", json=[item])
         self._raise_for_client_error(response)
 
+    async def transact_state(self, store: str, changes: Mapping[str, Any]) -> None:
+        """Writes several keys in one state transaction, all or none: each key's new value, ``None``
+        removing it (the last write wins)."""
+        operations = [
+            {"operation": "delete", "request": {"key": key}}
+            if value is None
+            else {"operation": "upsert", "request": {"key": key, "value": value}}
+            for key, value in changes.items()
+        ]
+        response = await self._request("POST", f"/v1.0/state/{store}/transaction", json={"operations": operations})
+        self._raise_for_client_error(response)
+
     async def delete_state(self, store: str, key: str) -> None:
         """Removes one key (nothing happens if it is not there)."""
         response = await self._request("DELETE", f"/v1.0/state/{store}/{key}")

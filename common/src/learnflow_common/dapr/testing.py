@@ -1,8 +1,10 @@
 """In-memory stand-ins for the sidecar, for unit tests that drive the real actors.
 
 The actors run on the Dapr SDK's own state manager and serializers; only the sidecar's actor API
-(state, reminders) and this app's publishing client are replaced, with faults that can be injected
-at a chosen point: a failed save, a publish that meets an outage or is refused, a process that dies.
+(state, reminders) and this app's client of its state and publishing APIs are replaced, with faults
+that can be injected at a chosen point: a failed save, a publish that meets an outage or is refused,
+a process that dies. An actor's values on plain keys (``learnflow_common.dapr.actor_state``) are
+counted, failed and listed as its actor state is.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class MemoryActorStore(DaprActorClientBase):
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, str], bytes] = {}
+        #: the plain state (``MemoryPublisher.state``): :meth:`stored` lists an actor's plain keys too
+        self.plain: dict[str, Any] = {}
         self.reminders: dict[tuple[str, str], dict[str, Any]] = {}
         self.reminder_registrations = 0
         self.transactions = 0
@@ -49,13 +53,17 @@ class MemoryActorStore(DaprActorClientBase):
         self.reads.append(name)
         return self.values.get((actor_id, name), b"")
 
-    async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:
+    def transaction(self) -> None:
+        """Counts a transaction, or fails it as ``fail_saves`` says."""
         if self.fail_saves:
             kind = self.fail_saves.pop(0)
             if kind == "outage":
                 raise SidecarUnavailable("ERR_STATE_TRANSACTION: store down", "state-store")
             raise ConnectionResetError("connection to the sidecar lost during the save")
         self.transactions += 1
+
+    async def save_state_transactionally(self, actor_type: str, actor_id: str, data: bytes) -> None:
+        self.transaction()
         for operation in json.loads(data):
             key = (actor_id, operation["request"]["key"])
             if operation["operation"] == "upsert":
@@ -64,7 +72,13 @@ class MemoryActorStore(DaprActorClientBase):
                 self.values.pop(key, None)
 
     def stored(self, actor_id: str) -> dict[str, Any]:
-        return {name: json.loads(value) for (owner, name), value in self.values.items() if owner == actor_id}
+        """The actor's values: its actor state and its plain keys (``<prefix>~<id>~<name>``)."""
+        values = {name: json.loads(value) for (owner, name), value in self.values.items() if owner == actor_id}
+        marker = f"~{actor_id}~"
+        for key, value in self.plain.items():
+            if marker in key:
+                values[key.split(marker, 1)[1]] = value
+        return values
 
     async def register_reminder(self, actor_type: str, actor_id: str, name: str, data: bytes) -> None:
         self.reminder_registrations += 1
@@ -92,16 +106,32 @@ class MemoryPublisher:
     ``SidecarUnavailable`` (broker down), ``RuntimeError`` (a 4xx refusal) or ``ProcessDied``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, actor_store: MemoryActorStore | None = None) -> None:
         self.published: list[tuple[str, CloudEvent, str]] = []
         self.failures: list[BaseException] = []
-        self.state: dict[str, Any] = {}
+        #: the actor state whose faults, counts and reads plain state shares
+        self.actor_store = actor_store or MemoryActorStore()
+        self.state: dict[str, Any] = self.actor_store.plain
+
+    def _read(self, key: str) -> None:
+        self.actor_store.reads.append(key.rsplit("~", 1)[-1])
 
     async def get_state(self, store: str, key: str) -> StateEntry | None:
-        return StateEntry(key, self.state[key]) if key in self.state else None
+        self._read(key)
+        return StateEntry(key, json.loads(json.dumps(self.state[key]))) if key in self.state else None
 
     async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
-        return {key: self.state.get(key) for key in keys}
+        for key in keys:
+            self._read(key)
+        return {key: json.loads(json.dumps(self.state[key])) if key in self.state else None for key in keys}
+
+    async def transact_state(self, store: str, changes: dict[str, Any]) -> None:
+        self.actor_store.transaction()
+        for key, value in changes.items():
+            if value is None:
+                self.state.pop(key, None)
+            else:
+                self.state[key] = json.loads(json.dumps(value))
 
     async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
         if self.failures:
@@ -115,7 +145,7 @@ class ActorHost:
 
     def __init__(self, actor_type: type[ActorT], settings: DaprAppSettings) -> None:
         self.store = MemoryActorStore()
-        self.publisher = MemoryPublisher()
+        self.publisher = MemoryPublisher(self.store)
         self._context = ActorRuntimeContext(ActorTypeInformation.create(actor_type), PLAIN_JSON, PLAIN_JSON, self.store)
         self._actor_type = actor_type
         self._actors: dict[str, Actor] = {}
@@ -126,7 +156,10 @@ class ActorHost:
 
     def actor(self, actor_id: str) -> Any:
         if actor_id not in self._actors:
-            self._actors[actor_id] = self._actor_type(self._context, ActorId(actor_id))
+            actor = self._actor_type(self._context, ActorId(actor_id))
+            if isinstance(actor, SidecarActor):  # this host's stand-in, whichever host bound the class last
+                actor.sidecar = self.publisher  # type: ignore[misc,assignment]
+            self._actors[actor_id] = actor
         return self._actors[actor_id]
 
     def restart(self) -> None:

@@ -6,6 +6,10 @@ updates for one learner add up exactly like 100 sequential ones. The actor loads
 ledger (``user_progress.ledger``) decide, and saves the ledger's changes and the events they produce
 in one actor state transaction (the outbox, see ``learnflow_common.dapr.actors``).
 
+The learner's values are plain keys of the state store (``adapters/learner_keys.py``), so reads
+that need no conversion skip the actor; a learner an earlier release kept in the actor's own state
+is moved to them on its first call (:meth:`LearnerProgressActor._move_from_actor_state`).
+
 The actor also keeps, in memory only, the ledger's recent folds (``ledger.RecentFolds``: a racing
 request's late event is folded from the one before it, not from the day start), for at most
 ``RECENT_FOLDS_LEARNERS`` learners per process.
@@ -13,13 +17,16 @@ request's late event is folded from the one before it, not from the day start), 
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections import OrderedDict
+from datetime import UTC
 from typing import Any, ClassVar
 
 from dapr.actor import ActorInterface, Remindable, actormethod
 
-from learnflow_common.dapr.actors import SidecarActor
+from learnflow_common.dapr.actor_state import ActorState, PlainKeyState, SdkActorState
+from learnflow_common.dapr.actors import OUTBOX_KEYS, SidecarActor
 from learnflow_common.events import PROGRESS_EVENTS_TOPIC
 from user_progress import ledger
 from user_progress.adapters.actor_interface import (
@@ -34,6 +41,7 @@ from user_progress.adapters.actor_interface import (
     LogPage,
     Recorded,
 )
+from user_progress.adapters.learner_keys import LEARNER_KEYS
 from user_progress.contracts import progress_events
 from user_progress.domain.events import as_datetime
 
@@ -41,6 +49,11 @@ from user_progress.domain.events import as_datetime
 #: events carry many item results), so at most ~5-15 MB. A learner holds them only once it had a
 #: late event, and the one that recorded least recently forgets them first.
 RECENT_FOLDS_LEARNERS = 32
+log = logging.getLogger(__name__)
+#: What a moved learner's actor state keeps under ``snapshot``: a release that still reads actor
+#: state (a pod of it during a rolling update) fails on it rather than taking the learner for a new
+#: one and recording apart from the moved values.
+MOVED_MARKER = {"version": "moved", "to": "plain keys learner~<id>~<key> (adapters/learner_keys.py)"}
 
 
 class LearnerProgressActions(ActorInterface):
@@ -93,10 +106,44 @@ class LearnerProgressActor(
     #: The folds after the newest day's latest events, as the last committed recording returned
     #: them (this activation only; never stored).
     recent_folds: ledger.RecentFolds | None = None
+    #: This activation found the learner's values on plain keys (or moved them there).
+    _on_plain_keys: bool = False
+
+    def make_state(self) -> ActorState:
+        return PlainKeyState(self.sidecar, self.settings.state_store, LEARNER_KEYS, self.id.id)
+
+    async def _move_from_actor_state(self) -> None:
+        """Once an activation: a learner an earlier release kept in the actor's own state, with
+        nothing on plain keys yet, is moved to them."""
+        if self._on_plain_keys:
+            return
+        if await self.state.get(ledger.SNAPSHOT_KEY) is None and await self.state.get(ledger.LEGACY_RECORD_KEY) is None:
+            await self._move(SdkActorState(self._state_manager))
+        self._on_plain_keys = True
+
+    async def _move(self, old: SdkActorState) -> None:
+        """The learner's values written to plain keys in batches, the snapshot last (a move cut short
+        is redone), then removed from actor state, where :data:`MOVED_MARKER` is left."""
+        stored = await old.get(ledger.SNAPSHOT_KEY)
+        if stored is not None and stored.get("version") == MOVED_MARKER["version"]:
+            return
+        batches = await ledger.relocation(old)
+        if not batches:
+            return
+        batches[-1].update({key: value for key in OUTBOX_KEYS if (value := await old.get(key)) is not None})
+        await self.convert(batches)
+        for batch in batches:
+            for key in batch:
+                await old.remove(key)
+            if batch is batches[-1]:
+                old.stage(ledger.SNAPSHOT_KEY, MOVED_MARKER)
+            await old.commit()
+        log.info("learner %s moved from actor state to plain keys (%d batches)", self.id.id, len(batches))
 
     async def _convert(self) -> None:
-        """Converts a learner stored in an earlier form (the first release's one value, or a
-        snapshot folded under earlier rules), and forgets recent folds of it."""
+        """Moves a learner kept in actor state, converts one stored in an earlier form (the first
+        release's one value, or a snapshot folded under earlier rules), and forgets recent folds of it."""
+        await self._move_from_actor_state()
         batches = await ledger.conversion(self.reader)
         if batches:
             self.holders.keep(self, None)
@@ -111,6 +158,9 @@ class LearnerProgressActor(
         """The recent folds are taken for the call and kept again only once its changes are committed:
         they must be folds of what is stored."""
         learning_event = RECORD_EVENT.request_of(event)
+        day = learning_event.completed_at.astimezone(UTC).date()
+        # what ledger.record reads, in one exchange (those not known yet)
+        await self.state.prefetch([ledger.SNAPSHOT_KEY, ledger.id_key(learning_event.event_id), ledger.log_key(day)])
         await self._convert()  # ledger.record reads the snapshot itself
         recent = self.recent_folds
         self.holders.keep(self, None)

@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from learnflow_common.app import Sidecar
+from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.problems import Problem, invalid_field
 from learnflow_common.ratelimit import LimitedCaller
 from user_progress.adapters.actor_interface import LearnerProgress
+from user_progress.adapters.learner_keys import learner_snapshot
 from user_progress.api.models import LearnerStatus, ProgressUpdate
 from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY, MAX_LOG_DAY_BYTES
 from user_progress.views import status_of
@@ -75,8 +76,8 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
 
 
 @router.get("/status", response_model=LearnerStatus, summary="Where a learner stands", responses=LEARNER_NOT_FOUND)
-async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar) -> LearnerStatus:
-    snapshot = await LearnerProgress(sidecar, learner_id).snapshot()
+async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar, settings: AppSettings) -> LearnerStatus:
+    snapshot = await learner_snapshot(sidecar, settings.state_store, learner_id)
     if snapshot is None:
         raise learner_not_found(learner_id)
     return status_of(snapshot, datetime.now(UTC))

@@ -17,10 +17,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic_core import to_jsonable_python
 
-from learnflow_common.app import Sidecar
+from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.problems import invalid_field
 from user_progress.adapters.actor_interface import LearnerProgress
+from user_progress.adapters.learner_keys import learner_snapshot
 from user_progress.api.models import EARLIEST_DATE, LATEST_DATE, Achievements, History, Statistics
 from user_progress.api.progress import LEARNER_NOT_FOUND, learner_not_found
 from user_progress.domain.calendar import today_in
@@ -40,10 +41,10 @@ router = APIRouter(tags=["reports"])
 Learner = AuthorizedLearner
 
 
-async def _snapshot(learner: LearnerProgress) -> Snapshot:
-    snapshot = await learner.snapshot()
+async def _snapshot(sidecar: Sidecar, settings: AppSettings, learner_id: str) -> Snapshot:
+    snapshot = await learner_snapshot(sidecar, settings.state_store, learner_id)
     if snapshot is None:
-        raise learner_not_found(learner.learner_id)
+        raise learner_not_found(learner_id)
     return snapshot
 
 
@@ -57,6 +58,7 @@ async def _snapshot(learner: LearnerProgress) -> Snapshot:
 async def get_history(
     learner_id: Learner,
     sidecar: Sidecar,
+    settings: AppSettings,
     from_date: Annotated[
         date | None, Query(alias="from", description="first local date (default: 29 days ago)")
     ] = None,
@@ -68,7 +70,7 @@ async def get_history(
         if value is not None and not EARLIEST_DATE <= value <= LATEST_DATE:
             raise invalid_field(name, f"must be between {EARLIEST_DATE} and {LATEST_DATE}")
     learner = LearnerProgress(sidecar, learner_id)
-    snapshot = await _snapshot(learner)
+    snapshot = await _snapshot(sidecar, settings, learner_id)
     timezone = snapshot.fold.timezone
     end = to_date or today_in(timezone, datetime.now(UTC))
     start = from_date or max(EARLIEST_DATE, end - timedelta(days=29))
@@ -97,10 +99,10 @@ async def get_history(
     responses=LEARNER_NOT_FOUND,
 )
 async def get_statistics(
-    learner_id: Learner, sidecar: Sidecar, period: Annotated[Period, Query()] = "week"
+    learner_id: Learner, sidecar: Sidecar, settings: AppSettings, period: Annotated[Period, Query()] = "week"
 ) -> Statistics:
     learner = LearnerProgress(sidecar, learner_id)
-    snapshot = await _snapshot(learner)
+    snapshot = await _snapshot(sidecar, settings, learner_id)
     today = today_in(snapshot.fold.timezone, datetime.now(UTC))
     start, end = period_bounds(period, today)
     records = await learner.days(start, end) if start is not None else []
@@ -113,8 +115,8 @@ async def get_statistics(
     summary="Unlocked achievements and progress to the rest",
     responses=LEARNER_NOT_FOUND,
 )
-async def get_achievements(learner_id: Learner, sidecar: Sidecar) -> Achievements:
-    return achievements_of(await _snapshot(LearnerProgress(sidecar, learner_id)))
+async def get_achievements(learner_id: Learner, sidecar: Sidecar, settings: AppSettings) -> Achievements:
+    return achievements_of(await _snapshot(sidecar, settings, learner_id))
 
 
 async def _csv(learner: LearnerProgress) -> AsyncIterator[str]:
@@ -160,11 +162,14 @@ async def _json_document(learner: LearnerProgress, snapshot: Snapshot) -> AsyncI
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}, **LEARNER_NOT_FOUND},
 )
 async def export(
-    learner_id: Learner, sidecar: Sidecar, format: Annotated[Literal["json", "csv"], Query()] = "json"
+    learner_id: Learner,
+    sidecar: Sidecar,
+    settings: AppSettings,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
 ) -> StreamingResponse:
     """Streamed: the log is read a page at a time, whatever the learner's history."""
     learner = LearnerProgress(sidecar, learner_id)
-    snapshot = await _snapshot(learner)
+    snapshot = await _snapshot(sidecar, settings, learner_id)
     headers = {"Content-Disposition": f'attachment; filename="learnflow-progress-{learner_id}.{format}"'}
     if format == "csv":
         return StreamingResponse(_csv(learner), media_type="text/csv; charset=utf-8", headers=headers)

@@ -1,0 +1,155 @@
+"""Where an actor keeps its values: the SDK's actor state, or plain keys of the state store.
+
+Both hold what the actor read while it is active, stage changes, and commit them in one state
+transaction; an actor is the only writer of its values either way (Dapr runs one instance of it,
+one call at a time), so neither needs an ETag, as actor state never had one.
+
+- :class:`SdkActorState`: the SDK's state manager (keys ``<app>||<type>||<id>||<key>``). Only
+  its actor can read them: Dapr's state API refuses keys that hold ``||``.
+- :class:`PlainKeyState`: keys ``<prefix>~<id>~<key>`` through the state API. The app can read them
+  without calling the actor (one sidecar exchange instead of an actor call): ids never hold ``~``
+  (``learnflow_common.validation``), so no two actors' keys can meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dapr.actor.runtime.state_change import StateChangeKind
+from dapr.actor.runtime.state_manager import ActorStateManager, StateMetadata
+
+if TYPE_CHECKING:
+    from learnflow_common.dapr.sidecar import DaprSidecar
+
+
+class ActorState(Protocol):
+    """An actor's values: read through what is staged, staged, committed all at once."""
+
+    async def get(self, key: str) -> Any | None:
+        """The value (staged, else stored), ``None`` when there is none."""
+        ...
+
+    def stage(self, key: str, value: Any) -> None:
+        """Stages a value for the next :meth:`commit`."""
+        ...
+
+    async def remove(self, key: str) -> None:
+        """Stages the removal of a value for the next :meth:`commit`."""
+        ...
+
+    async def prefetch(self, keys: Iterable[str]) -> None:
+        """Reads ahead the values of ``keys`` a call is about to read, where that saves exchanges."""
+        ...
+
+    async def commit(self) -> None:
+        """Commits what is staged in one state transaction; after a failure, forgets everything
+        read or staged (the next read asks the store again)."""
+        ...
+
+    async def forget(self) -> None:
+        """Forgets everything read or staged."""
+        ...
+
+
+class SdkActorState:
+    """The SDK's actor state manager (its cache and change tracker)."""
+
+    def __init__(self, manager: ActorStateManager[Any]) -> None:
+        self._manager = manager
+
+    async def get(self, key: str) -> Any | None:
+        found, value = await self._manager.try_get_state(key)
+        return value if found else None
+
+    def stage(self, key: str, value: Any) -> None:
+        """The SDK's ``set_state`` first asks the sidecar whether a key it has not cached exists, only
+        to label the change "add" or "update"; both are saved as the same upsert. Every update writes a
+        new ``id-`` key, so that question cost a round trip per update (PROFILE.md): staged here
+        directly in the SDK's change tracker, with the same effect on the committed transaction."""
+        tracker = self._manager._get_contextual_state_tracker()
+        metadata = tracker.get(key)
+        if metadata is None:
+            tracker[key] = StateMetadata(value, StateChangeKind.update)
+            return
+        metadata.value = value
+        if metadata.change_kind in (StateChangeKind.none, StateChangeKind.remove):
+            metadata.change_kind = StateChangeKind.update
+
+    async def remove(self, key: str) -> None:
+        """Staged directly too, without the SDK's question whether the key has a value: deleting
+        one that has none changes nothing."""
+        self._manager._get_contextual_state_tracker()[key] = StateMetadata(None, StateChangeKind.remove)
+
+    async def prefetch(self, keys: Iterable[str]) -> None:
+        """Nothing to read ahead: the SDK's actor state API reads one key per exchange anyway."""
+
+    async def commit(self) -> None:
+        """The SDK marks values saved before it sends them, so after a failed save its cache would
+        answer with values never stored: forget them all."""
+        try:
+            await self._manager.save_state()
+        except BaseException:
+            await self._manager.clear_cache()
+            raise
+
+    async def forget(self) -> None:
+        await self._manager.clear_cache()
+
+
+class PlainKeyState:
+    """An actor's values as plain keys of the state store (see the module docstring)."""
+
+    def __init__(self, sidecar: DaprSidecar, store: str, prefix: str, actor_id: str) -> None:
+        self._sidecar, self._store = sidecar, store
+        self._key_prefix = plain_key_prefix(prefix, actor_id)
+        #: what was read or committed (``None``: known to have no value)
+        self._known: dict[str, Any | None] = {}
+        #: changes not committed yet (``None``: remove)
+        self._staged: dict[str, Any | None] = {}
+
+    def key(self, name: str) -> str:
+        return self._key_prefix + name
+
+    async def get(self, key: str) -> Any | None:
+        if key in self._staged:
+            return self._staged[key]
+        if key not in self._known:
+            entry = await self._sidecar.get_state(self._store, self.key(key))
+            self._known[key] = entry.value if entry is not None else None
+        return self._known[key]
+
+    async def prefetch(self, keys: Iterable[str]) -> None:
+        """Reads the values of ``keys`` not known yet in one sidecar exchange."""
+        wanted = [key for key in keys if key not in self._known and key not in self._staged]
+        if not wanted:
+            return
+        found = await self._sidecar.get_bulk_state(self._store, [self.key(key) for key in wanted])
+        for key in wanted:
+            self._known[key] = found[self.key(key)]
+
+    def stage(self, key: str, value: Any) -> None:
+        self._staged[key] = value
+
+    async def remove(self, key: str) -> None:
+        self._staged[key] = None
+
+    async def commit(self) -> None:
+        if not self._staged:
+            return
+        staged, self._staged = self._staged, {}
+        try:
+            await self._sidecar.transact_state(self._store, {self.key(key): value for key, value in staged.items()})
+        except BaseException:
+            self._known.clear()
+            raise
+        self._known.update(staged)
+
+    async def forget(self) -> None:
+        self._known.clear()
+        self._staged.clear()
+
+
+def plain_key_prefix(prefix: str, actor_id: str) -> str:
+    """What every plain key of one actor starts with."""
+    return f"{prefix}~{actor_id}~"

@@ -163,3 +163,9 @@ def test_a_first_release_learner_relocates_as_its_one_value_and_an_unknown_one_a
         {ledger.LEGACY_RECORD_KEY: legacy}
     ]
     assert run_in_memory(ledger.relocation(MemoryStore())) == []
+
+
+def test_the_marker_left_in_actor_state_fails_the_earlier_releases_read_rather_than_start_the_learner_anew() -> None:
+    """``ledger.conversion`` is what the release before ran first on every call (it is unchanged)."""
+    with pytest.raises(KeyError):
+        run_in_memory(ledger.conversion(MemoryStore({ledger.SNAPSHOT_KEY: MOVED_MARKER})))

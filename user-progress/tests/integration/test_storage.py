@@ -30,6 +30,39 @@ def _status(stack: RunningStack, http: httpx.Client, learner: str) -> dict[str, 
     return dict(response.json())
 
 
+def _recorded_history(learner: str, prefix: str, count: int, days_back: int, every_hours: int) -> list[LearningEvent]:
+    """``count`` events of one learner, ``every_hours`` apart from ``days_back`` days ago."""
+    return [
+        LearningEvent(
+            event_id=f"{prefix}-{number}",
+            learner_id=learner,
+            activity=("lesson", "exercise", "quiz", "review")[number % 4],
+            topic=("variables", "loops")[number % 2],
+            completed_at=NOW - timedelta(days=days_back) + timedelta(hours=every_hours * number),
+            score=None if number % 4 == 0 else 50 + number % 50,
+        )
+        for number in range(count)
+    ]
+
+
+def _recorded(events: list[LearningEvent]) -> MemoryStore:
+    """The values the ledger writes for ``events``, recorded in order."""
+    store = MemoryStore()
+    for event in events:
+        store.apply(run_in_memory(ledger.record(store, event.learner_id, event)).changes)
+    return store
+
+
+def _kept_in_actor_state(stack: RunningStack, learner: str, values: dict[str, Any]) -> None:
+    """Rows as the release that kept learners in the learner actor's own state wrote them."""
+    with psycopg.connect(stack.postgres_dsn) as connection:
+        for key, value in values.items():
+            connection.execute(
+                "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+                (f"user-progress||LearnerProgressActor||{learner}||{key}", json.dumps(value)),
+            )
+
+
 def test_a_late_event_within_the_horizon_gives_the_same_status_as_in_order_delivery(
     stack: RunningStack, http: httpx.Client, new_learner: Any, learning_event: Any
 ) -> None:
@@ -118,20 +151,8 @@ def test_a_learner_stored_by_the_first_release_is_converted_on_first_touch(
 def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
     stack: RunningStack, http: httpx.Client, learner: str
 ) -> None:
-    events = [
-        LearningEvent(
-            event_id=f"v2-{number}",
-            learner_id=learner,
-            activity=("lesson", "exercise", "quiz", "review")[number % 4],
-            topic=("variables", "loops")[number % 2],
-            completed_at=NOW - timedelta(days=50) + timedelta(hours=7 * number),
-            score=None if number % 4 == 0 else 50 + number % 50,
-        )
-        for number in range(150)
-    ]
-    store = MemoryStore()
-    for event in events:
-        store.apply(run_in_memory(ledger.record(store, event.learner_id, event)).changes)
+    events = _recorded_history(learner, "v2", count=150, days_back=50, every_hours=7)
+    store = _recorded(events)
     expected = ledger.Snapshot.from_dict(store.values[ledger.SNAPSHOT_KEY])
     old = dict(store.values)
     old[ledger.SNAPSHOT_KEY] = {
@@ -139,12 +160,7 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
         "version": ledger.LAYOUT_VERSION - 1,
         "fold": {**old[ledger.SNAPSHOT_KEY]["fold"], "topics": {"loops": "folded by other rules"}},
     }
-    with psycopg.connect(stack.postgres_dsn) as connection:
-        for key, value in old.items():
-            connection.execute(
-                "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
-                (f"user-progress||LearnerProgressActor||{learner}||{key}", json.dumps(value)),
-            )
+    _kept_in_actor_state(stack, learner, old)
 
     status = _status(stack, http, learner)
 
@@ -176,27 +192,10 @@ def test_a_learner_folded_under_earlier_rules_is_folded_again_on_first_touch(
 def test_a_learner_kept_in_actor_state_by_the_release_before_moves_to_plain_keys_whole_on_first_touch(
     stack: RunningStack, http: httpx.Client, learner: str
 ) -> None:
-    events = [
-        LearningEvent(
-            event_id=f"kept-{number}",
-            learner_id=learner,
-            activity=("lesson", "exercise", "quiz", "review")[number % 4],
-            topic=("variables", "loops")[number % 2],
-            completed_at=NOW - timedelta(days=40) + timedelta(hours=9 * number),
-            score=None if number % 4 == 0 else 50 + number % 50,
-        )
-        for number in range(100)
-    ]
-    store = MemoryStore()
-    for event in events:
-        store.apply(run_in_memory(ledger.record(store, event.learner_id, event)).changes)
+    events = _recorded_history(learner, "kept", count=100, days_back=40, every_hours=9)
+    store = _recorded(events)
     store.apply(run_in_memory(ledger.assign_lesson(store, learner, "l-kept", "loops", events[50].completed_at))[1])
-    with psycopg.connect(stack.postgres_dsn) as connection:
-        for key, value in store.values.items():
-            connection.execute(
-                "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
-                (f"user-progress||LearnerProgressActor||{learner}||{key}", json.dumps(value)),
-            )
+    _kept_in_actor_state(stack, learner, store.values)
     redelivered = {**events[10].to_dict(), "completed_at": events[10].completed_at.isoformat()}
 
     again = _post(stack, http, redelivered)

@@ -114,9 +114,14 @@ def print_header(title: str) -> None:
 
 async def insert_actor_state(dsn: str, app_id: str, actor_type: str, actor_id: str, values: Mapping[str, Any]) -> None:
     """Writes an actor's values straight into the stack's state table, as the sidecar stores them."""
-    rows = [(f"{app_id}||{actor_type}||{actor_id}||{key}", json.dumps(value), False) for key, value in values.items()]
+    await insert_state(dsn, {f"{app_id}||{actor_type}||{actor_id}||{key}": value for key, value in values.items()})
+
+
+async def insert_state(dsn: str, rows: Mapping[str, Any]) -> None:
+    """Writes rows (full keys, ``<app-id>||<key>``) straight into the stack's state table."""
+    values = [(key, json.dumps(value), False) for key, value in rows.items()]
     async with await psycopg.AsyncConnection.connect(dsn) as connection, connection.cursor() as cursor:
-        await cursor.executemany("INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, %s)", rows)
+        await cursor.executemany("INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, %s)", values)
 
 
 def figures(samples: Sequence[float]) -> str:

@@ -6,7 +6,8 @@ for one learner whose history is 10, 1,000, 10,000 and 20,000 events. Reports fi
 
 Seeding: the history (20 events a day, ending an hour ago) is recorded in-process by the service's own
 ledger (``user_progress.ledger.record``, the code the actor runs) and its values are written into the
-stack's PostgreSQL under the actor's keys, exactly as the sidecar stores them. Then ``--requests`` real
+stack's PostgreSQL under the learner's plain keys (``user-progress||learner~<id>~<key>``), exactly as the
+sidecar stores them for the learner's actor. Then ``--requests`` real
 requests per endpoint go through the stack (app -> sidecar -> actor -> PostgreSQL, events to Kafka),
 one at a time. The target: p50 at 20,000 events within 1.5x of p50 at 10 events.
 """
@@ -20,10 +21,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from harness import insert_actor_state, operator_headers, report_growth, running_stack
+from harness import insert_state, operator_headers, report_growth, running_stack
 
+from learnflow_common.dapr.actor_state import plain_key_prefix
 from learnflow_common.memory import MemoryStore
 from user_progress import ledger
+from user_progress.adapters.learner_keys import LEARNER_KEYS
 from user_progress.domain.events import LearningEvent
 
 EVENTS_PER_DAY = 20
@@ -52,7 +55,8 @@ async def seed(learner: str, size: int, dsn: str) -> None:
         result = await ledger.record(store, learner, _event(learner, number, end - step * (size - number)))
         assert result.outcome == "recorded", result.outcome
         store.apply(result.changes)
-    await insert_actor_state(dsn, "user-progress", "LearnerProgressActor", learner, store.values)
+    prefix = f"user-progress||{plain_key_prefix(LEARNER_KEYS, learner)}"
+    await insert_state(dsn, {prefix + key: value for key, value in store.values.items()})
 
 
 async def measure(client: httpx.AsyncClient, learner: str, url: str, requests: int) -> tuple[list[float], list[float]]:

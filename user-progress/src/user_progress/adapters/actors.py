@@ -4,7 +4,7 @@ One ``LearnerProgressActor`` per learner, so a learner's events are applied one 
 at most one instance per actor id and one call at a time on it, which is what makes 100 concurrent
 updates for one learner add up exactly like 100 sequential ones. The actor loads values, lets the
 ledger (``user_progress.ledger``) decide, and saves the ledger's changes and the events they produce
-in one actor state transaction (the outbox, see ``learnflow_common.dapr.actors``).
+in one state transaction (the outbox, see ``learnflow_common.dapr.actors``).
 
 The learner's values are plain keys of the state store (``adapters/learner_keys.py``), so reads
 that need no conversion skip the actor; a learner an earlier release kept in the actor's own state

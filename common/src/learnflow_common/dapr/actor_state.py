@@ -122,10 +122,10 @@ class PlainKeyState:
     async def prefetch(self, keys: Iterable[str]) -> None:
         """Reads the values of ``keys`` not known yet in one sidecar exchange."""
         wanted = [key for key in keys if key not in self._known and key not in self._staged]
+        if not wanted:
+            return
         if len(wanted) == 1:
             await self.get(wanted[0])  # a plain GET costs the sidecar less than a bulk read of one
-            return
-        if not wanted:
             return
         found = await self._sidecar.get_bulk_state(self._store, [self.key(key) for key in wanted])
         for key in wanted:

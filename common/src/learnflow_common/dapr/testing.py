@@ -97,6 +97,11 @@ class MemoryActorStore(DaprActorClientBase):
         raise NotImplementedError
 
 
+def _as_stored(value: Any) -> Any:
+    """A copy of ``value`` as the sidecar would store and return it: through JSON."""
+    return json.loads(json.dumps(value))
+
+
 class MemoryPublisher:
     """This app's publishing client (``DaprSidecar.publish``) over a list, and its reads of plain
     (non-actor) state (``DaprSidecar.get_state``, ``get_bulk_state``) over ``state``, a dict of key
@@ -118,12 +123,12 @@ class MemoryPublisher:
 
     async def get_state(self, store: str, key: str) -> StateEntry | None:
         self._read(key)
-        return StateEntry(key, json.loads(json.dumps(self.state[key]))) if key in self.state else None
+        return StateEntry(key, _as_stored(self.state[key])) if key in self.state else None
 
     async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
         for key in keys:
             self._read(key)
-        return {key: json.loads(json.dumps(self.state[key])) if key in self.state else None for key in keys}
+        return {key: _as_stored(self.state[key]) if key in self.state else None for key in keys}
 
     async def transact_state(self, store: str, changes: dict[str, Any]) -> None:
         self.actor_store.transaction()
@@ -131,7 +136,7 @@ class MemoryPublisher:
             if value is None:
                 self.state.pop(key, None)
             else:
-                self.state[key] = json.loads(json.dumps(value))
+                self.state[key] = _as_stored(value)
 
     async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
         if self.failures:

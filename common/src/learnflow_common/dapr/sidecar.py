@@ -4,22 +4,21 @@ Plain HTTP rather than the SDK's clients: it never blocks the event loop, and ev
 an exception the apps know how to answer: an outage (503 + Retry-After) or a refusal that would
 happen again (413 / 500), decided in one place, ``errors.classify_sidecar_error``.
 
-On aiohttp, with one kept-alive connection pool: every update makes two of these calls (the actor
-invocation, the outbox publish), and httpx spent about twice the CPU per call that aiohttp does
-(22% of the app's CPU, benchmarks/results/PROFILE.md).
+Over ``transport.SidecarConnections`` (kept-alive HTTP/1.1): an update makes six or more of these
+calls, and general-purpose clients spent several times its CPU per call (httpx twice aiohttp's,
+aiohttp twice this; benchmarks/results/PROFILE.md).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json import dumps, loads
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
-
 from learnflow_common.dapr.errors import SidecarUnavailable, classify_sidecar_error
+from learnflow_common.dapr.transport import SidecarConnections
 from learnflow_common.events import CloudEvent
 from learnflow_common.tracing import trace_headers
 
@@ -39,7 +38,7 @@ class SidecarResponse:
     headers: Mapping[str, str]
 
     def json(self) -> Any:
-        return json.loads(self.content)
+        return loads(self.content)
 
     @property
     def text(self) -> str:
@@ -50,26 +49,12 @@ class DaprSidecar:
     def __init__(
         self, base_url: str, api_token: str, timeout_seconds: float = 5.0, actor_timeout_seconds: float = 30.0
     ) -> None:
-        self._base_url = base_url.rstrip("/")
-        self._headers = {"dapr-api-token": api_token}
+        self._connections = SidecarConnections(base_url, {"dapr-api-token": api_token})
         self._timeout_seconds = timeout_seconds
         self._actor_timeout = actor_timeout_seconds
-        self._session: aiohttp.ClientSession | None = None
-
-    def _pool(self) -> aiohttp.ClientSession:
-        """Made on first use, inside the running event loop (a session belongs to one loop)."""
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                headers=self._headers,
-                # Requests queued on a busy actor hold a connection each; a capped pool would make
-                # unrelated calls wait for a free slot and time out.
-                connector=aiohttp.TCPConnector(limit=0),
-            )
-        return self._session
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._connections.aclose()
 
     async def _request(
         self,
@@ -86,19 +71,17 @@ class DaprSidecar:
         :func:`classify_sidecar_error` makes of it (4xx are left to the caller)."""
         if context := trace_headers():  # Dapr's spans of this call join the current trace
             headers = {**(headers or {}), **context}
+        body = content.encode() if isinstance(content, str) else content
+        if json is not None:
+            body = dumps(json).encode()
+            headers = {"Content-Type": "application/json", **(headers or {})}
         try:
-            async with self._pool().request(
-                method,
-                f"{self._base_url}{path}",
-                params=params,
-                json=json,
-                data=content,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout or self._timeout_seconds),
-            ) as answer:
-                response = SidecarResponse(answer.status, await answer.read(), answer.headers)
-        except (aiohttp.ClientError, TimeoutError) as error:
+            status, answer_headers, answer = await self._connections.request(
+                method, path, params=params, body=body, headers=headers, timeout=timeout or self._timeout_seconds
+            )
+        except (OSError, TimeoutError) as error:
             raise SidecarUnavailable(f"Dapr sidecar unreachable ({type(error).__name__})", "dapr-sidecar") from error
+        response = SidecarResponse(status, answer, answer_headers)
         if response.status_code == 401 or response.status_code >= 500:
             raise classify_sidecar_error(response.status_code, *self._error_of(response))
         return response

@@ -20,6 +20,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from learnflow_common.dapr import transport
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.dapr.transport import SidecarConnectionLost, SidecarConnections
@@ -286,6 +287,27 @@ async def test_escapes_already_in_a_path_are_kept_and_a_lone_percent_is_escaped(
     async with raw_server(_answers_then_closes(OK, requests)) as url:
         await SidecarConnections(url, {}).request("GET", "/actors/T/a%40b c%/method/%zz", timeout=2)
     assert requests[0].startswith(b"GET /actors/T/a%40b%20c%25/method/%25zz HTTP/1.1\r\n")
+
+
+async def test_no_more_idle_connections_are_kept_than_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(transport, "MAX_IDLE_CONNECTIONS", 3)
+    opened: list[bytes] = []
+
+    async def answers_all(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                opened.append(await _read_request(reader))
+            except asyncio.IncompleteReadError:
+                return
+            await asyncio.sleep(0.02)
+            writer.write(OK)
+            await writer.drain()
+
+    async with raw_server(answers_all) as url:
+        connections = SidecarConnections(url, {})
+        await asyncio.gather(*(connections.request("GET", "/a", timeout=2) for _ in range(10)))
+        assert len(connections._idle) == 3
+        await connections.aclose()
 
 
 async def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent() -> None:

@@ -26,6 +26,9 @@ PATH_SAFE = "/:@!$&'()*+,;=~"
 ESCAPE = re.compile(r"(%[0-9A-Fa-f]{2})")
 #: Sent again once on a new connection when a kept-alive one turns out closed (as aiohttp does).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+#: Idle connections kept for later exchanges at most; one more is closed (a burst of calls does not
+#: leave all its connections open on both sides).
+MAX_IDLE_CONNECTIONS = 128
 #: Sent without a Content-Length when they carry no body; every other method says ``0``.
 NO_BODY_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -159,8 +162,10 @@ class SidecarConnections:
                     connection.close()
                     raise
                 break
-        if connection.reusable:
+        if connection.reusable and len(self._idle) < MAX_IDLE_CONNECTIONS:
             self._idle.append(connection)
+        else:
+            connection.close()
         return answer
 
     async def _connection(self) -> tuple[_Connection, bool]:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from learnflow_common.auth import KeySet, TokenVerifier
+from learnflow_common.dapr.actor_calls import ActorMethodCalls
 from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
@@ -100,6 +101,7 @@ def create_dapr_app(
         app.include_router(router)
     dapr_actor = DaprActor(FastAPI())  # a scratch app: see _sidecar_router
     app.include_router(_sidecar_router(dapr_actor), include_in_schema=False)
+    app.add_middleware(ActorMethodCalls)  # inside the guard and the limit, outside the routing (see there)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_delivery_bytes=settings.max_delivery_bytes)
     app.add_middleware(AppTokenGuard, token=settings.app_api_token.get_secret_value())
     if settings.cors_origins:  # outermost: preflights and error answers carry the CORS headers too

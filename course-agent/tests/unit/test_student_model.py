@@ -89,7 +89,10 @@ def test_p_known_stays_a_probability(p: float, correct: bool, tries: int, hint_c
 def test_a_correct_answer_never_leaves_p_known_below_a_wrong_one_from_the_same_state(
     p: float, tries: int, hint_count: int, bkt: BktParameters
 ) -> None:
-    assert update(p, True, tries, hint_count, bkt) >= update(p, False, tries, hint_count, bkt)
+    right, wrong = update(p, True, tries, hint_count, bkt), update(p, False, tries, hint_count, bkt)
+
+    # where both saturate near 1 (p = 1 - 1e-16) they are equal but for the last bit of rounding
+    assert right >= wrong or right == pytest.approx(wrong, abs=1e-12)
 
 
 @settings(max_examples=200, deadline=None)

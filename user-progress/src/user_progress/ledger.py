@@ -334,8 +334,10 @@ def _followed(recent: RecentFolds | None, before: LearnerFold, fold: LearnerFold
 
 
 def _same_fold_position(fold: LearnerFold, other: LearnerFold) -> bool:
-    """Whether two folds are after the same newest event and the same number of events."""
-    return fold.last_event == other.last_event and fold.events == other.events
+    """Whether two folds are the same: the same newest event and number of events is not enough, as
+    two failed commits can cancel out (one lost after its folds were kept, one stored after they
+    were not: the count is right, one event is not; Hypothesis found it)."""
+    return fold.last_event == other.last_event and fold.events == other.events and fold == other
 
 
 async def _append_to_log(
@@ -445,7 +447,8 @@ def _recent_fold_before(
     place. ``logged``: the newest day's log with the late event, ``after``: its events after it.
 
     A fold kept after a commit that did not happen, or missing an event a failed commit did store,
-    counts one event too many or too few from there on; days closed before that fold are stored as
+    counts one event too many or too few from there on (two such failures can cancel out in the
+    count, not in the fold, which must equal the snapshot's); days closed before that fold are stored as
     it closed them, so the re-fold from it writes what the re-fold from the day start writes."""
     at = len(recent.folds) - 1 - len(after)
     late_at = len(logged) - 1 - len(after)

@@ -176,18 +176,22 @@ async def load_snapshot(reader: Reader) -> Snapshot | None:
     return Snapshot.from_dict(raw) if raw else None
 
 
-async def read_log(reader: Reader, snapshot: Snapshot, since: datetime | None = None) -> AsyncIterator[LearningEvent]:
-    """The learner's events in time order, one UTC day value at a time (``since``: from that instant)."""
+async def read_log(
+    reader: Reader, snapshot: Snapshot, since: datetime | None = None, until: datetime | None = None
+) -> AsyncIterator[LearningEvent]:
+    """The learner's events in time order, one UTC day value at a time (``since``: from that instant;
+    ``until``: before that one). Days outside them are not read at all."""
     first_day = since.astimezone(UTC).date() if since else date.min
+    last_day = until.astimezone(UTC).date() if until else date.max
     for month in snapshot.log_months:
-        if month < month_of(first_day):
+        if not month_of(first_day) <= month <= month_of(last_day):
             continue
         for day in await reader.get(log_index_key(month)) or []:
-            if date.fromisoformat(day) < first_day:
+            if not first_day <= date.fromisoformat(day) <= last_day:
                 continue
             for raw in await reader.get(log_key(date.fromisoformat(day))) or []:
                 event = LearningEvent.from_log(snapshot.fold.learner_id, raw)
-                if since is None or event.completed_at >= since:
+                if (since is None or event.completed_at >= since) and (until is None or event.completed_at < until):
                     yield event
 
 
@@ -474,7 +478,7 @@ async def _advance_horizon(view: Overlay, snapshot: Snapshot) -> Snapshot:
     if horizon <= snapshot.horizon:
         return snapshot
     checkpoint = await _checkpoint(view)
-    leaving = [e async for e in read_log(view, snapshot, since=snapshot.horizon) if e.completed_at < horizon]
+    leaving = [e async for e in read_log(view, snapshot, since=snapshot.horizon, until=horizon)]
     checkpoint = fold_events(checkpoint, leaving).fold
     view.changes[CHECKPOINT_KEY] = {"until": horizon.isoformat(), "fold": checkpoint.to_dict()}
     return replace(snapshot, horizon=horizon)

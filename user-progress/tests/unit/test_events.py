@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from user_progress.domain.events import ItemResult, LearningEvent, as_datetime
 
@@ -72,6 +75,48 @@ def test_items_take_part_in_the_fingerprint_so_a_reused_event_id_with_other_item
     assert replace(EVENT, items=items).fingerprint() != EVENT.fingerprint()
     if items != ITEMS:
         assert replace(EVENT, items=items).fingerprint() != with_items.fingerprint()
+
+
+def stored_form_by_asdict(event: LearningEvent) -> dict[str, Any]:
+    """The reference: the stored form as ``dataclasses.asdict`` gives it (what ``to_dict`` did
+    before it read the fields one by one)."""
+    data = {name: value for name, value in asdict(event).items() if name != "items"}
+    data["completed_at"] = event.completed_at.isoformat()
+    if event.items:
+        data["items"] = [asdict(item) for item in event.items]
+    return data
+
+
+OFFSET_ZONES = [UTC, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
+OPTIONAL_TEXT = st.one_of(st.none(), st.text(max_size=12))
+OPTIONAL_COUNT = st.one_of(st.none(), st.integers(0, 10_000))
+ITEM_RESULTS = st.builds(
+    ItemResult, st.text(min_size=1, max_size=12), st.booleans(), st.integers(1, 9), st.integers(0, 9)
+)
+EVENTS = st.builds(
+    LearningEvent,
+    event_id=st.text(min_size=1, max_size=16),
+    learner_id=st.text(min_size=1, max_size=16),
+    activity=st.sampled_from(["lesson", "exercise", "quiz", "review"]),
+    topic=st.text(min_size=1, max_size=16),
+    completed_at=st.datetimes(timezones=st.sampled_from(OFFSET_ZONES)),
+    score=OPTIONAL_COUNT,
+    duration_seconds=OPTIONAL_COUNT,
+    hints_used=OPTIONAL_COUNT,
+    timezone=OPTIONAL_TEXT,
+    lesson_id=OPTIONAL_TEXT,
+    items=st.lists(ITEM_RESULTS, max_size=4).map(tuple),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(event=EVENTS)
+def test_the_stored_form_is_the_one_dataclasses_asdict_gives(event: LearningEvent) -> None:
+    stored = event.to_dict()
+
+    assert stored == stored_form_by_asdict(event)
+    assert list(stored) == list(stored_form_by_asdict(event))  # the same key order, so the same JSON text
+    assert LearningEvent.from_dict(stored) == event
 
 
 def test_event_survives_its_serialised_form() -> None:

@@ -89,6 +89,33 @@ def test_late_and_redelivered_events_give_the_replayed_state(events: list[Learni
     assert [event.event_id for event in store.log()] == sorted(accepted, key=lambda i: accepted[i].sort_key)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    events=arrivals(),
+    since=st.one_of(st.none(), st.integers(-2 * 24, 52 * 24)),
+    until=st.one_of(st.none(), st.integers(-2 * 24, 52 * 24)),
+)
+def test_reading_the_log_between_two_instants_gives_the_whole_log_filtered(
+    events: list[LearningEvent], since: int | None, until: int | None
+) -> None:
+    """The reference is the whole log read and filtered; the bounded read skips days outside."""
+    store = DictStore()
+    for event in events:
+        store.record(event)
+    start = None if since is None else T0 + timedelta(hours=since, minutes=30)
+    end = None if until is None else T0 + timedelta(hours=until, minutes=30)
+
+    async def between() -> list[LearningEvent]:
+        return [event async for event in ledger.read_log(store, store.snapshot(), since=start, until=end)]
+
+    expected = [
+        event
+        for event in store.log()
+        if (start is None or event.completed_at >= start) and (end is None or event.completed_at < end)
+    ]
+    assert run_in_memory(between()) == expected
+
+
 @settings(max_examples=30, deadline=None)
 @given(events=arrivals())
 def test_achievements_are_announced_once_whatever_the_arrival_order(events: list[LearningEvent]) -> None:

@@ -113,7 +113,7 @@ bench: deps ## Benchmarks against the real stack (started if needed), and vs the
 	@# a stack started here traces nothing, as the cluster's (TRACE_SAMPLING_RATE=1 make bench: its cost)
 	@started=0; \
 	if ! $(DEVSTACK) status >/dev/null 2>&1; then TRACE_SAMPLING_RATE=$${TRACE_SAMPLING_RATE:-0} $(DEVSTACK) up || exit 1; started=1; fi; \
-	$(VENV)/bin/python benchmarks/app_stack.py && $(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py \
+	$(VENV)/bin/python benchmarks/app_stack.py && $(VENV)/bin/python benchmarks/ledger_cpu.py && $(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py \
 	  && $(VENV)/bin/python benchmarks/lesson_growth.py && $(VENV)/bin/python benchmarks/consumer_drain.py \
 	  && $(VENV)/bin/python benchmarks/compare.py $(COMPARE_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \

@@ -6,12 +6,17 @@ It reports and asserts nothing. It writes a few ``etag-probe-*`` keys under the 
 and, if the breaker opens, leaves that app without its state store for the breaker's timeout
 (15 s): run it on a development stack (``make up``), never under load you care about.
 
-    .venv/bin/python benchmarks/etag_conflicts.py
+    .venv/bin/python benchmarks/etag_conflicts.py [STORE]
+
+STORE: the state store component to write through (default ``statestore``). PROFILE.md, Phase 12,
+ran it through a second component on the same table that ``components/resiliency.yaml`` does not
+name (its YAML is there): each conflict was refused at once and no breaker opened.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +27,8 @@ STACK_FILE = Path(__file__).resolve().parent.parent / ".stack" / "stack.json"
 
 def main() -> None:
     stack = json.loads(STACK_FILE.read_text())
-    store = f"{stack['apps']['user-progress']['dapr_url']}/v1.0/state/statestore"
+    name = sys.argv[1] if len(sys.argv) > 1 else "statestore"
+    store = f"{stack['apps']['user-progress']['dapr_url']}/v1.0/state/{name}"
     client = httpx.Client(headers={"dapr-api-token": stack["tokens"]["DAPR_API_TOKEN"]}, timeout=30)
     key = f"etag-probe-{time.time_ns()}"
     client.post(store, json=[{"key": key, "value": {"n": 1}}]).raise_for_status()

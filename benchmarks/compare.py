@@ -349,15 +349,22 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: The processes each system's update runs through, PostgreSQL and Kafka included (the other
+#: systems' processes idle meanwhile, and are left out of its CPU per update).
+SYSTEM_PROCESSES = {
+    "ours": ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "placement", "scheduler"),
+    "baseline": ("baseline",),
+    "floor": ("floor", "floor-daprd"),
+}
+SHARED_PROCESSES = ("postgres", "java", "kafka")
+
+
 def cpu_per_update(system: str, point: dict[str, Any]) -> str:
-    """The machine's CPU per answered update (ms), the measured processes but the load generator: a
-    figure that moves far less with the machine's speed of the day than throughput does."""
+    """CPU per answered update (ms) of the system's own processes, PostgreSQL and Kafka: a figure
+    that moves far less with the machine's speed of the day than throughput does."""
     rps = point["throughput_rps"] or float("nan")
-    spent = {
-        name: 1000 * share / rps
-        for name, share in point["cpu_cores"].items()
-        if name in MEASURED and not name.startswith("load generator") and share > 0
-    }
+    own = (*SYSTEM_PROCESSES[system], *SHARED_PROCESSES)
+    spent = {name: 1000 * share / rps for name, share in point["cpu_cores"].items() if name in own and share > 0}
     parts = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
     return f"CPU per {system} update at 32 clients (ms): {sum(spent.values()):.2f} in all ({parts})"
 

@@ -182,7 +182,8 @@ async def read_log(
     """The learner's events in time order, one UTC day value at a time (``since``: from that instant;
     ``until``: before that one). Days outside them are not read at all."""
     first_day = since.astimezone(UTC).date() if since else date.min
-    last_day = until.astimezone(UTC).date() if until else date.max
+    # the day of the last instant before ``until``: a horizon is a UTC midnight, whose day is not read
+    last_day = (until - timedelta.resolution).astimezone(UTC).date() if until else date.max
     for month in snapshot.log_months:
         if not month_of(first_day) <= month <= month_of(last_day):
             continue

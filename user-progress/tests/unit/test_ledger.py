@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -89,21 +90,37 @@ def test_late_and_redelivered_events_give_the_replayed_state(events: list[Learni
     assert [event.event_id for event in store.log()] == sorted(accepted, key=lambda i: accepted[i].sort_key)
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    events=arrivals(),
-    since=st.one_of(st.none(), st.integers(-2 * 24, 52 * 24)),
-    until=st.one_of(st.none(), st.integers(-2 * 24, 52 * 24)),
-)
+#: Offsets events and bounds are written in: the log's days are UTC days whatever the offset.
+OFFSETS = [UTC, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=13))]
+
+
+@st.composite
+def bounds(draw: st.DrawFn, events: list[LearningEvent]) -> datetime | None:
+    """None; an event's own instant (the edge); or a UTC midnight (the horizon's case) or any hour or
+    half hour of the events' range - each written in one of OFFSETS."""
+    kind = draw(st.sampled_from(["none", "event", "midnight", "hour"]))
+    if kind == "none":
+        return None
+    if kind == "event":
+        instant = draw(st.sampled_from(events)).completed_at
+    elif kind == "midnight":
+        instant = T0.replace(hour=0) + timedelta(days=draw(st.integers(-1, 52)))
+    else:
+        instant = T0 + timedelta(hours=draw(st.integers(-48, 52 * 24)), minutes=draw(st.sampled_from([0, 30])))
+    return instant.astimezone(draw(st.sampled_from(OFFSETS)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(events=arrivals(), data=st.data())
 def test_reading_the_log_between_two_instants_gives_the_whole_log_filtered(
-    events: list[LearningEvent], since: int | None, until: int | None
+    events: list[LearningEvent], data: st.DataObject
 ) -> None:
     """The reference is the whole log read and filtered; the bounded read skips days outside."""
     store = DictStore()
     for event in events:
-        store.record(event)
-    start = None if since is None else T0 + timedelta(hours=since, minutes=30)
-    end = None if until is None else T0 + timedelta(hours=until, minutes=30)
+        offset = data.draw(st.sampled_from(OFFSETS))
+        store.record(replace(event, completed_at=event.completed_at.astimezone(offset)))
+    start, end = data.draw(bounds(events)), data.draw(bounds(events))
 
     async def between() -> list[LearningEvent]:
         return [event async for event in ledger.read_log(store, store.snapshot(), since=start, until=end)]

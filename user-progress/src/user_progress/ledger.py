@@ -184,13 +184,14 @@ async def read_log(
     first_day = since.astimezone(UTC).date() if since else date.min
     # the day of the last instant before ``until``: a horizon is a UTC midnight, whose day is not read
     last_day = (until - timedelta.resolution).astimezone(UTC).date() if until else date.max
+    first_month, last_month = month_of(first_day), month_of(last_day)
     for month in snapshot.log_months:
-        if not month_of(first_day) <= month <= month_of(last_day):
+        if not first_month <= month <= last_month:
             continue
-        for day in await reader.get(log_index_key(month)) or []:
-            if not first_day <= date.fromisoformat(day) <= last_day:
+        for day in map(date.fromisoformat, await reader.get(log_index_key(month)) or []):
+            if not first_day <= day <= last_day:
                 continue
-            for raw in await reader.get(log_key(date.fromisoformat(day))) or []:
+            for raw in await reader.get(log_key(day)) or []:
                 event = LearningEvent.from_log(snapshot.fold.learner_id, raw)
                 if (since is None or event.completed_at >= since) and (until is None or event.completed_at < until):
                     yield event

@@ -4,7 +4,11 @@ against the running stack (issue 10). Reports figures; asserts nothing.
 A third system runs in the same points: the floor of a Dapr design (the baseline's update through a
 Dapr sidecar's state and pub/sub APIs, no actors: benchmarks/baseline/through_sidecar.py, its own
 daprd started by benchmarks/sidecar_floor.py), so the report splits the gap into what the sidecar
-costs any design and what this design adds.
+costs any design and what this design adds. A fourth measures the floor with this product's
+consumers: that update, its events consumed in bulk by two apps of their own sidecars, each delivery
+one state transaction (``running_floor(..., consumers=True)``), as LearnFlow consumes its events in
+User Progress (the leaderboard) and the Course Agent (its projection); it answers whether a design
+that keeps those consumers on Dapr could meet the issue's targets at all.
 
     make bench                                   # starts the stack if needed, then this
     .venv/bin/python benchmarks/compare.py --seconds 3 --warmup 1 --concurrency 1 8   # a short run
@@ -46,7 +50,7 @@ from typing import Any
 import httpx
 from harness import operator_headers, running_stack
 from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, stop_process_group, wrk
-from sidecar_floor import FLOOR_TOPIC, running_floor
+from sidecar_floor import FLOOR_CONSUMED_TOPIC, FLOOR_TOPIC, running_floor
 
 RESULTS = HERE / "results"
 BASELINE_TOPIC = "bench-baseline-progress"
@@ -58,6 +62,10 @@ MEASURED = (
     *MEMORY_OF,
     "floor",
     "floor-daprd",
+    "floor-consumers",
+    "floor-consumers-daprd",
+    "floor-projection",
+    "floor-projection-daprd",
     "kafka",
     "java",
     "postgres",
@@ -140,6 +148,26 @@ def measure(
     result["peak_rss_mb"] = sampler.peak
     result["cpu_cores"] = sampler.cpu_share()
     return result
+
+
+def consumer_lag(bootstrap: str, group: str, topic: str) -> int | None:
+    """Messages of ``topic`` the consumer group has not committed yet (None: it never committed).
+    Dapr's Kafka consumer commits about once a second, so up to a second's events count too."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        committed = consumer.committed([TopicPartition(topic, p) for p in partitions], timeout=10)
+        if all(entry.offset < 0 for entry in committed):
+            return None
+        lag = 0
+        for entry in committed:
+            _, end = consumer.get_watermark_offsets(TopicPartition(topic, entry.partition), timeout=10)
+            lag += end - max(entry.offset, 0)
+        return lag
+    finally:
+        consumer.close()
 
 
 def ensure_learners(url: str, prefix: str, learners: int, run_id: str, auth: dict[str, str]) -> int:
@@ -313,7 +341,8 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {ratio(ours['throughput_rps'], base['throughput_rps'])} | {ratio(ours['p50_ms'], base['p50_ms'])} "
                 f"| {ratio(ours['p99_ms'], base['p99_ms'])} | {other_load(ours):.2f} / {other_load(base):.2f} |"
             )
-    lines += floor_table(report)
+    for system, description in FLOORS:
+        lines += floor_table(report, system, description)
     lines += ["", "Event propagation (single updates of one learner at idle; ms after the POST answered):", ""]
     lines += [
         "| system | samples | POST p50 | -> plain Kafka consumer p50 / max | -> Course Agent projection p50 / max |"
@@ -340,7 +369,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"Other load on the machine (processes of neither system, e.g. other worktrees' tests): "
             f"{statistics.mean(background):.2f} cores on average over the points, at most {max(background):.2f}.",
         ]
-    for system in ("ours", "baseline", "floor"):
+    for system in ("ours", "baseline", "floor", "floor-consumers"):
         point = points.get(f"{system}/update-spread/32")
         if point:
             shares = ", ".join(f"{name} {share}" for name, share in point["cpu_cores"].items())
@@ -355,6 +384,7 @@ SYSTEM_PROCESSES = {
     "ours": ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "placement", "scheduler"),
     "baseline": ("baseline",),
     "floor": ("floor", "floor-daprd"),
+    "floor-consumers": ("floor-consumers", "floor-consumers-daprd", "floor-projection", "floor-projection-daprd"),
 }
 SHARED_PROCESSES = ("postgres", "java", "kafka")
 
@@ -369,38 +399,61 @@ def cpu_per_update(system: str, point: dict[str, Any]) -> str:
     return f"CPU per {system} update at 32 clients (ms): {sum(spent.values()):.2f} in all ({parts})"
 
 
-def floor_table(report: dict[str, Any]) -> list[str]:
-    """The floor of a Dapr design against the baseline, and ours against the floor (what of the gap
-    the sidecar and Dapr's state store cost whatever the design, and what is ours)."""
-    points = report["points"]
-    if not any(name.startswith("floor/") for name in points):
-        return []
-    lines = [
-        "",
+#: The floors against the baseline and ours against each: (system, what it is).
+FLOORS = (
+    (
+        "floor",
         "The floor of a Dapr design: the baseline's update through a Dapr sidecar's state and pub/sub APIs "
         "(read with ETag, one state transaction of the event id and the aggregate, one publish; no actors, "
         "consumers or outbox: `benchmarks/baseline/through_sidecar.py`). floor / baseline is what the sidecar "
         "and Dapr's state store cost whatever the design; ours / floor is what this design adds on top.",
+    ),
+    (
+        "floor-consumers",
+        "The floor with this product's consumers: the floor's update, its events consumed in bulk by the "
+        "updating app and by a second app, each through its own sidecar and consumer group and with the bulk "
+        "settings of the consumer of ours it stands for, each delivery one state transaction of the learners' "
+        "newest values and nothing read, as User Progress keeps the leaderboard and the Course Agent its "
+        "projection (`benchmarks/sidecar_floor.py`). Its ratios to the baseline are what a design that keeps "
+        "those two consumers on Dapr, batched alike, could reach at best on this machine. "
+        "Consumer lag: messages not yet committed by each group when the point ended (Dapr commits about "
+        "once a second).",
+    ),
+)
+
+
+def floor_table(report: dict[str, Any], system: str, description: str) -> list[str]:
+    """A floor against the baseline, and ours against that floor (what of the gap the sidecar and
+    Dapr's state store cost whatever the design, and what is ours)."""
+    points = report["points"]
+    if not any(name.startswith(f"{system}/") for name in points):
+        return []
+    lines = [
         "",
-        "| scenario | clients | floor req/s | floor p50 | floor p99 | floor / baseline: throughput, p50, p99 "
-        "| ours / floor: throughput, p50, p99 |",
-        "|---|---|---|---|---|---|---|",
+        description,
+        "",
+        f"| scenario | clients | {system} req/s | p50 | p99 | {system} / baseline: throughput, p50, p99 "
+        f"| ours / {system}: throughput, p50, p99 | consumer lag at the end: {system} / ours |",
+        "|---|---|---|---|---|---|---|---|",
     ]
+
+    def ratios(top: dict[str, Any], bottom: dict[str, Any]) -> str:
+        return ", ".join(ratio(top[key], bottom[key]) for key in ("throughput_rps", "p50_ms", "p99_ms"))
+
+    def lag(point: dict[str, Any]) -> str:
+        return ", ".join(f"{group} {value}" for group, value in point.get("consumer_lag", {}).items()) or "-"
+
     for scenario in SCENARIOS:
         for clients in report["config"]["concurrency"]:
-            floor = points.get(f"floor/{scenario}/{clients}")
+            floor = points.get(f"{system}/{scenario}/{clients}")
             base = points.get(f"baseline/{scenario}/{clients}")
             ours = points.get(f"ours/{scenario}/{clients}")
             if floor is None or base is None or ours is None:
                 continue
             errors = f" ({floor['errors']} errors)" if floor["errors"] else ""
-
-            def ratios(top: dict[str, Any], bottom: dict[str, Any]) -> str:
-                return ", ".join(ratio(top[key], bottom[key]) for key in ("throughput_rps", "p50_ms", "p99_ms"))
-
             lines.append(
                 f"| {scenario} | {clients} | {floor['throughput_rps']}{errors} | {floor['p50_ms']} | {floor['p99_ms']} "
-                f"| {ratios(floor, base)} | {ratios(ours, floor)} |"
+                f"| {ratios(floor, base)} | {ratios(ours, floor)} | {lag(floor)} / {lag(ours)} |"
             )
     return lines
 
@@ -413,7 +466,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     concurrency = report["config"]["concurrency"]
     figure, axes = plt.subplots(2, len(SCENARIOS), figsize=(4.2 * len(SCENARIOS), 7.5), squeeze=False)
-    colors = {"ours": "tab:red", "baseline": "tab:blue", "floor": "tab:green"}
+    colors = {"ours": "tab:red", "baseline": "tab:blue", "floor": "tab:green", "floor-consumers": "tab:olive"}
     for column, scenario in enumerate(SCENARIOS):
         latency, throughput = axes[0][column], axes[1][column]
         for system in colors:
@@ -452,7 +505,12 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=64)
     parser.add_argument("--propagation-samples", type=int, default=20)
     parser.add_argument("--baseline-port", type=int, default=18090)
-    parser.add_argument("--floor-port", type=int, default=18091, help="the floor app (its daprd: 18591-18594)")
+    parser.add_argument(
+        "--floor-port",
+        type=int,
+        default=18091,
+        help="the floor app (its daprd: 18591-18594); the floor with consumers: the two after it (18601-18608)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--render", type=Path, help="only write the table and chart again from this compare.json")
     args = parser.parse_args()
@@ -473,6 +531,7 @@ def main() -> None:
     baseline_url = f"http://127.0.0.1:{args.baseline_port}"
     create_topic(info["kafka_bootstrap"], BASELINE_TOPIC)
     create_topic(info["kafka_bootstrap"], FLOOR_TOPIC)
+    create_topic(info["kafka_bootstrap"], FLOOR_CONSUMED_TOPIC)
     baseline = start_baseline(info, args.baseline_port)
     points: dict[str, dict[str, Any]] = {}
     with ExitStack() as cleanup:
@@ -481,6 +540,15 @@ def main() -> None:
         named = {name: pid for name, pid in stack_pids(info).items() if name in MEMORY_OF}
         named["baseline"] = baseline.pid
         named.update(floor.pids)
+        consumed = cleanup.enter_context(
+            running_floor(info, args.floor_port + 2, args.floor_port + 510, consumers=True)
+        )
+        named.update(consumed.pids)
+        #: the consumer groups whose lag each system's update points report
+        groups = {
+            "ours": (PROGRESS_TOPIC, ("user-progress", "course-agent")),
+            "floor-consumers": (consumed.topic, ("bench-floor-consumers", "bench-floor-projection")),
+        }
         time.sleep(3)
         idle = {name: rss_mb(pid) for name, pid in named.items()}
         for clients in args.concurrency:
@@ -489,11 +557,19 @@ def main() -> None:
                 ("update-hot", "update", 1),
                 ("status", "status", args.learners),
             ):
-                for system, url in (("ours", ours_up), ("baseline", baseline_url), ("floor", floor.url)):
+                systems = [("ours", ours_up), ("baseline", baseline_url), ("floor", floor.url)]
+                if mode == "update":  # its reads are the floor's
+                    systems.append(("floor-consumers", consumed.url))
+                for system, url in systems:
                     prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
                     if mode == "status":
                         ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
                     point = measure(url, mode, prefix, learners, clients, args, named, run_id, token)
+                    if mode == "update" and system in groups:
+                        topic, consumer_groups = groups[system]
+                        point["consumer_lag"] = {
+                            group: consumer_lag(info["kafka_bootstrap"], group, topic) for group in consumer_groups
+                        }
                     points[f"{system}/{scenario}/{clients}"] = point
                     print(
                         f"{system:>8} {scenario:<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "

@@ -5,6 +5,13 @@ The sidecar loads two components of its own, written to a temporary folder: a Po
 on its own tables (``bench_floor_state``) and a Kafka pub/sub with its own client id, so it never
 touches the services' state or topics. It runs without actors, placement or a Configuration: plain
 HTTP to the sidecar, as a team without actors would run it.
+
+``running_floor(..., consumers=True)`` starts the floor with this product's consumers instead: the
+same app, publishing to a topic of its own (``bench-floor-consumed``) that two apps consume in bulk
+with the settings of LearnFlow's two consumers of ``progress-events`` (read from
+``components/subscriptions.yaml``), each with its own sidecar and consumer group - the updating
+app itself (as User Progress keeps the leaderboard) and a second one (as the Course Agent keeps its
+projection) - each delivery written in one state transaction (``through_sidecar.py --consume``).
 """
 
 from __future__ import annotations
@@ -21,9 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 from loadgen import HERE, stop_process_group
 
 FLOOR_TOPIC = "bench-floor-progress"
+FLOOR_CONSUMED_TOPIC = "bench-floor-consumed"
 COMPONENTS = """\
 apiVersion: dapr.io/v1alpha1
 kind: Component
@@ -57,16 +66,54 @@ spec:
     - name: version
       value: 3.9.0
     - name: clientID
-      value: bench-floor
+      value: "{{appID}}"
+    - name: consumerGroup
+      value: "{{appID}}"
+    - name: initialOffset
+      value: newest
     - name: maxMessageBytes
       value: "1048576"
 """
+
+
+#: The product's subscriptions, whose bulk settings the floor's consumers take.
+PRODUCT_SUBSCRIPTIONS = HERE.parent / "components" / "subscriptions.yaml"
+#: Each consumer of the floor with consumers, and the app of ours whose consumer of progress events it mirrors.
+MIRRORED_CONSUMERS = {"bench-floor-consumers": "user-progress", "bench-floor-projection": "course-agent"}
+
+
+def consumer_subscriptions(topic: str) -> str:
+    """The floor's two subscriptions to ``topic``, each with the bulk settings of the progress-events
+    subscription of the app it stands for (so both systems batch alike)."""
+    documents = []
+    for floor_app, our_app in MIRRORED_CONSUMERS.items():
+        ours = next(
+            document
+            for document in yaml.safe_load_all(PRODUCT_SUBSCRIPTIONS.read_text())
+            if document["spec"]["topic"] == "progress-events" and document["scopes"] == [our_app]
+        )
+        documents.append(
+            {
+                "apiVersion": "dapr.io/v2alpha1",
+                "kind": "Subscription",
+                "metadata": {"name": floor_app},
+                "spec": {
+                    "pubsubname": "floorpubsub",
+                    "topic": topic,
+                    "routes": {"default": "/events/progress"},
+                    "bulkSubscribe": ours["spec"]["bulkSubscribe"],
+                },
+                "scopes": [floor_app],
+            }
+        )
+    return yaml.safe_dump_all(documents)
 
 
 @dataclass(frozen=True)
 class Floor:
     url: str
     pids: dict[str, int]
+    topic: str
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
@@ -83,76 +130,99 @@ def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> N
     raise SystemExit(f"{what} did not answer {url} within 60 s: see {log}")
 
 
-@contextmanager
-def running_floor(info: dict[str, Any], app_port: int, dapr_port: int) -> Iterator[Floor]:
-    """The floor app on ``app_port`` and its sidecar's HTTP API on ``dapr_port`` (its gRPC, internal
-    gRPC and metrics ports the three after it), up until the block ends."""
+def _start_app_and_sidecar(
+    info: dict[str, Any],
+    name: str,
+    app_port: int,
+    dapr_port: int,
+    resources: str,
+    app_arguments: list[str],
+    processes: list[subprocess.Popen[bytes]],
+) -> dict[str, int]:
+    """The floor app ``name`` on ``app_port`` and its daprd (app id ``bench-<name>``) on ``dapr_port``
+    and the three ports after it; both are appended to ``processes`` as they start."""
     dapr_bin = Path(os.environ.get("DAPR_BIN_DIR", Path.home() / ".dapr" / "bin"))
     logs = Path(info["logs_dir"])
+    app_log = logs / f"bench-{name}.log"
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            str(HERE / "baseline" / "through_sidecar.py"),
+            "--port",
+            str(app_port),
+            "--dapr-http-port",
+            str(dapr_port),
+            *app_arguments,
+        ],
+        stdout=app_log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    processes.append(app)
+    _wait(f"http://127.0.0.1:{app_port}/healthz", app, f"the {name} app", app_log)
+    sidecar_log = logs / f"bench-{name}-daprd.log"
+    sidecar = subprocess.Popen(
+        [
+            str(dapr_bin / "daprd"),
+            "--app-id",
+            f"bench-{name}",
+            "--app-port",
+            str(app_port),
+            "--app-channel-address",
+            "127.0.0.1",
+            "--dapr-http-port",
+            str(dapr_port),
+            "--dapr-grpc-port",
+            str(dapr_port + 1),
+            "--dapr-internal-grpc-port",
+            str(dapr_port + 2),
+            "--dapr-listen-addresses",
+            "127.0.0.1",
+            "--dapr-internal-grpc-listen-address",
+            "127.0.0.1",
+            "--metrics-port",
+            str(dapr_port + 3),
+            "--metrics-listen-address",
+            "127.0.0.1",
+            "--resources-path",
+            resources,
+            "--scheduler-host-address",
+            info["scheduler_address"],
+            "--log-level",
+            "warn",
+        ],
+        stdout=sidecar_log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    processes.append(sidecar)
+    _wait(f"http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound", sidecar, f"the {name} daprd", sidecar_log)
+    return {name: app.pid, f"{name}-daprd": sidecar.pid}
+
+
+@contextmanager
+def running_floor(info: dict[str, Any], app_port: int, dapr_port: int, *, consumers: bool = False) -> Iterator[Floor]:
+    """The floor app on ``app_port`` and its sidecar's HTTP API on ``dapr_port`` (its gRPC, internal
+    gRPC and metrics ports the three after it), up until the block ends. With ``consumers``, the
+    projection app on ``app_port + 1`` and its sidecar on ``dapr_port + 4`` too."""
+    topic = FLOOR_CONSUMED_TOPIC if consumers else FLOOR_TOPIC
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as resources:
         (Path(resources) / "components.yaml").write_text(
             COMPONENTS.format(dsn=info["postgres_dsn"], brokers=info["kafka_bootstrap"])
         )
+        arguments = ["--topic", topic]
+        if consumers:
+            (Path(resources) / "subscriptions.yaml").write_text(consumer_subscriptions(topic))
+            arguments.append("--consume")
         try:
-            app_log = logs / "bench-floor.log"
-            processes.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        str(HERE / "baseline" / "through_sidecar.py"),
-                        "--port",
-                        str(app_port),
-                        "--dapr-http-port",
-                        str(dapr_port),
-                        "--topic",
-                        FLOOR_TOPIC,
-                    ],
-                    stdout=app_log.open("wb"),
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
+            name = "floor-consumers" if consumers else "floor"
+            pids = _start_app_and_sidecar(info, name, app_port, dapr_port, resources, arguments, processes)
+            if consumers:
+                pids |= _start_app_and_sidecar(
+                    info, "floor-projection", app_port + 1, dapr_port + 4, resources, arguments, processes
                 )
-            )
-            _wait(f"http://127.0.0.1:{app_port}/healthz", processes[0], "the floor app", app_log)
-            sidecar_log = logs / "bench-floor-daprd.log"
-            processes.append(
-                subprocess.Popen(
-                    [
-                        str(dapr_bin / "daprd"),
-                        "--app-id",
-                        "bench-floor",
-                        "--app-port",
-                        str(app_port),
-                        "--app-channel-address",
-                        "127.0.0.1",
-                        "--dapr-http-port",
-                        str(dapr_port),
-                        "--dapr-grpc-port",
-                        str(dapr_port + 1),
-                        "--dapr-internal-grpc-port",
-                        str(dapr_port + 2),
-                        "--dapr-listen-addresses",
-                        "127.0.0.1",
-                        "--dapr-internal-grpc-listen-address",
-                        "127.0.0.1",
-                        "--metrics-port",
-                        str(dapr_port + 3),
-                        "--metrics-listen-address",
-                        "127.0.0.1",
-                        "--resources-path",
-                        resources,
-                        "--scheduler-host-address",
-                        info["scheduler_address"],
-                        "--log-level",
-                        "warn",
-                    ],
-                    stdout=sidecar_log.open("wb"),
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-            _wait(f"http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound", processes[1], "the floor's daprd", sidecar_log)
-            yield Floor(f"http://127.0.0.1:{app_port}", {"floor": processes[0].pid, "floor-daprd": processes[1].pid})
+            yield Floor(f"http://127.0.0.1:{app_port}", pids, topic)
         finally:
             for process in reversed(processes):
                 stop_process_group(process)

@@ -1,5 +1,5 @@
 """The floor of a Dapr design (issue 10): the baseline's update, but through a Dapr sidecar's state
-and pub/sub APIs - no actors, no consumers, no outbox - with its own daprd (started by
+and pub/sub APIs - no actors, no outbox, and no consumers unless asked - with its own daprd (started by
 ``benchmarks/sidecar_floor.py``).
 
     python benchmarks/baseline/through_sidecar.py --port 18091 --dapr-http-port 18591
@@ -18,6 +18,13 @@ the baseline and on the actor in LearnFlow (without it, 32 clients on one learne
 retrying); across processes the ETag alone keeps them apart;
 
 5. after the commit, publishes one CloudEvent keyed by the learner (``partitionKey``).
+
+With ``--consume`` it also answers the bulk deliveries of the topic on ``POST /events/progress``
+(the subscription is its daprd's, written by ``sidecar_floor.py``): ONE state transaction per
+delivery writes each learner's newest ``data`` of the delivery to the key ``seen-<learner>``, without
+reading anything first (a partition's events arrive in order, so the last one wins). That is the
+least a consumer that keeps a projection can do through Dapr: the floor with the product's
+consumers runs it in two apps, as LearnFlow runs its leaderboard and the Course Agent's projection.
 
 ``GET /status`` is one ``GET /v1.0/state`` of the aggregate. What it shows: the cost of the sidecar
 hops and of Dapr's state store alone, the part of LearnFlow's gap to the direct path that no design
@@ -48,7 +55,7 @@ PUBSUB = "floorpubsub"
 MAX_ATTEMPTS = 200
 
 
-def create_app(dapr_http_port: int, topic: str) -> FastAPI:
+def create_app(dapr_http_port: int, topic: str, consume: bool = False) -> FastAPI:
     dapr = f"http://127.0.0.1:{dapr_http_port}/v1.0"
     clients: dict[str, aiohttp.ClientSession] = {}
     learner_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
@@ -125,6 +132,22 @@ def create_app(dapr_http_port: int, topic: str) -> FastAPI:
             raise HTTPException(404, "unknown learner")
         return dict(aggregate)
 
+    if consume:
+
+        @app.post("/events/progress")
+        async def on_progress(body: dict[str, Any]) -> dict[str, Any]:
+            entries = body.get("entries") or []
+            newest = {entry["event"]["data"]["learner_id"]: entry["event"]["data"] for entry in entries}
+            operations = [
+                {"operation": "upsert", "request": {"key": f"seen-{learner}", "value": data}}
+                for learner, data in newest.items()
+            ]
+            async with clients["sidecar"].post(
+                f"{dapr}/state/{STATE_STORE}/transaction", json={"operations": operations}
+            ) as response:
+                status = "SUCCESS" if response.status < 300 else "RETRY"
+            return {"statuses": [{"entryId": entry["entryId"], "status": status} for entry in entries]}
+
     return app
 
 
@@ -134,9 +157,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18091)
     parser.add_argument("--dapr-http-port", type=int, default=18591)
     parser.add_argument("--topic", default="bench-floor-progress")
+    parser.add_argument("--consume", action="store_true", help="also keep a projection of the topic's events")
     args = parser.parse_args()
     uvicorn.run(
-        create_app(args.dapr_http_port, args.topic),
+        create_app(args.dapr_http_port, args.topic, args.consume),
         host=args.host,
         port=args.port,
         log_level="warning",

@@ -134,7 +134,11 @@ def measure(
     named: dict[str, int],
     run_id: str,
     token: str,
+    consumers: tuple[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
+    """One point. With ``consumers`` (a topic and the consumer groups that read it), the system is
+    left to drain its consumers' backlog after the warm-up (unmeasured) and after the point; that
+    second drain is measured, so the CPU per update can count the work the point left behind."""
     # completed_at: 180 s apart per thread (benchmarks/wrk/learnflow.lua), the measured events after
     # the warm-up's on the same learners, all in the past: a learner's events arrive in time order,
     # as in practice (an event before the learner's newest would be a late event and a re-fold).
@@ -142,12 +146,30 @@ def measure(
     tag = uuid.uuid4().hex[:6]
     if args.warmup > 0:
         wrk(url, mode, f"{run_id}-w{tag}", prefix, learners, str(start), clients, args.warmup, token)
+    if consumers:
+        drain(args.kafka_bootstrap, *consumers)
     with Sampler(named) as sampler:
         measured = str(start + 4 * 86400)
         result = wrk(url, mode, f"{run_id}-m{tag}", prefix, learners, measured, clients, args.seconds, token)
     result["peak_rss_mb"] = sampler.peak
     result["cpu_cores"] = sampler.cpu_share()
+    if consumers:
+        topic, groups = consumers
+        result["consumer_lag"] = {group: consumer_lag(args.kafka_bootstrap, group, topic) for group in groups}
+        with Sampler(named) as drained:
+            result["drain_seconds"] = drain(args.kafka_bootstrap, *consumers)
+        result["drain_cpu_seconds"] = drained.cpu_seconds
     return result
+
+
+def drain(bootstrap: str, topic: str, groups: tuple[str, ...], timeout: float = 120) -> float | None:
+    """Seconds until every group has committed all of ``topic`` (None: not within ``timeout``)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if all(consumer_lag(bootstrap, group, topic) in (0, None) for group in groups):
+            return round(time.monotonic() - started, 1)
+        time.sleep(0.5)
+    return None
 
 
 def consumer_lag(bootstrap: str, group: str, topic: str) -> int | None:
@@ -391,12 +413,27 @@ SHARED_PROCESSES = ("postgres", "java", "kafka")
 
 def cpu_per_update(system: str, point: dict[str, Any]) -> str:
     """CPU per answered update (ms) of the system's own processes, PostgreSQL and Kafka: a figure
-    that moves far less with the machine's speed of the day than throughput does."""
+    that moves far less with the machine's speed of the day than throughput does. Where the point
+    left its consumers a backlog, also with the CPU its drain took (a consumer that falls behind
+    under load has not done its share of the work when the point ends)."""
     rps = point["throughput_rps"] or float("nan")
     own = (*SYSTEM_PROCESSES[system], *SHARED_PROCESSES)
     spent = {name: 1000 * share / rps for name, share in point["cpu_cores"].items() if name in own and share > 0}
     parts = ", ".join(f"{name} {ms:.2f}" for name, ms in spent.items())
-    return f"CPU per {system} update at 32 clients (ms): {sum(spent.values()):.2f} in all ({parts})"
+    line = f"CPU per {system} update at 32 clients (ms): {sum(spent.values()):.2f} in all ({parts})"
+    if "drain_cpu_seconds" not in point:
+        return line
+    drained = {
+        name: 1000 * seconds / point["requests"]
+        for name, seconds in point["drain_cpu_seconds"].items()
+        if name in own and seconds > 0
+    }
+    took = f"{point['drain_seconds']} s" if point["drain_seconds"] is not None else "over 120 s: not drained"
+    parts = ", ".join(f"{name} +{ms:.2f}" for name, ms in drained.items())
+    return (
+        f"{line}; with the drain of the backlog it left its consumers ({point['consumer_lag']}; drained in "
+        f"{took}): {sum(spent.values()) + sum(drained.values()):.2f} ({parts})"
+    )
 
 
 #: The floors against the baseline and ours against each: (system, what it is).
@@ -523,6 +560,7 @@ def main() -> None:
     # `kill` (SIGTERM) unwinds like Ctrl-C, so the baseline is stopped by the `finally` below
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     info = running_stack()
+    args.kafka_bootstrap = info["kafka_bootstrap"]
     auth = operator_headers(info)
     token = auth["Authorization"].removeprefix("Bearer ")
     run_id = f"cmp{uuid.uuid4().hex[:6]}"
@@ -564,12 +602,8 @@ def main() -> None:
                     prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
                     if mode == "status":
                         ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
-                    point = measure(url, mode, prefix, learners, clients, args, named, run_id, token)
-                    if mode == "update" and system in groups:
-                        topic, consumer_groups = groups[system]
-                        point["consumer_lag"] = {
-                            group: consumer_lag(info["kafka_bootstrap"], group, topic) for group in consumer_groups
-                        }
+                    consumers = groups.get(system) if mode == "update" else None
+                    point = measure(url, mode, prefix, learners, clients, args, named, run_id, token, consumers)
                     points[f"{system}/{scenario}/{clients}"] = point
                     print(
                         f"{system:>8} {scenario:<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "

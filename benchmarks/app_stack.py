@@ -1,10 +1,15 @@
-"""CPU an app spends on a call from its sidecar before any handler runs: the ASGI stack, in process.
+"""CPU an app spends on a call around its handler: the ASGI stack, in process.
 
 Reports the CPU per actor method call (the actor runtime's dispatch answering at once, so only the
 app's HTTP stack around it is measured) through the User Progress app as built, where
 ``ActorMethodCalls`` answers it, and through the same app with that middleware taken out, where
-FastAPI's routing and the HTTP metrics reach the SDK's route: the reference, in the same run. No
-sidecar, database or broker is involved; uvicorn's HTTP parsing is not included (equal for both).
+FastAPI's routing and the HTTP metrics reach the SDK's route: the reference, in the same run.
+
+Then the CPU per request that the HTTP metrics count - an empty bulk delivery to
+``/events/progress-events`` and an unauthenticated ``GET /status`` (401) - through the app as built
+(``HttpMetrics``) and with prometheus-fastapi-instrumentator's middleware in its place (the
+reference). No sidecar, database or broker is involved; uvicorn's HTTP parsing is not included
+(equal for both).
 
     .venv/bin/python benchmarks/app_stack.py [calls]
 """
@@ -20,15 +25,31 @@ from typing import Any
 
 from dapr.actor import ActorRuntime
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
+from starlette.middleware import Middleware
 
 from devstack.auth import DevIssuer
 from learnflow_common.dapr.actor_calls import ActorMethodCalls
+from learnflow_common.metrics import UNMEASURED_ROUTES, HttpMetrics
 from user_progress.app import create_app
 from user_progress.settings import Settings
 
 APP_TOKEN = "a" * 32
 PATH = "/actors/LearnerProgressActor/learner-7/method/RecordEvent"
 BODY = b'{"event_id": "e-1"}' * 16
+#: Requests the HTTP metrics count: (method, path, query, body, whether with the app token, status).
+COUNTED = {
+    "an empty bulk delivery": (
+        "POST",
+        "/events/progress-events",
+        b"",
+        b'{"type": "com.dapr.event.sent.bulk", "entries": []}',
+        True,
+        200,
+    ),
+    "GET /status without a token (401)": ("GET", "/status", b"learner_id=ada", b"", False, 401),
+}
 
 
 async def answer_at_once(*args: Any, **kwargs: Any) -> bytes:
@@ -51,6 +72,61 @@ def _app(directory: Path, *, lean: bool) -> FastAPI:
     if not lean:
         app.user_middleware = [entry for entry in app.user_middleware if entry.cls is not ActorMethodCalls]
     return app
+
+
+def _with_instrumentator(app: FastAPI) -> FastAPI:
+    """The reference for the HTTP metrics: the instrumentator's middleware where ``HttpMetrics`` is."""
+    position = next(index for index, entry in enumerate(app.user_middleware) if entry.cls is HttpMetrics)
+    app.user_middleware[position] = Middleware(
+        PrometheusInstrumentatorMiddleware,
+        excluded_handlers=UNMEASURED_ROUTES,
+        should_instrument_requests_inprogress=False,
+        registry=CollectorRegistry(),
+    )
+    return app
+
+
+async def _request(app: FastAPI, method: str, path: str, query: bytes, body: bytes, sidecar: bool, status: int) -> None:
+    headers = [(b"host", b"127.0.0.1:8002"), (b"content-type", b"application/json")]
+    headers.append((b"content-length", str(len(body)).encode()))
+    if sidecar:
+        headers.append((b"dapr-api-token", APP_TOKEN.encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8002),
+        "state": {},
+    }
+    statuses: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await app(scope, receive, send)
+    if statuses != [status]:
+        raise RuntimeError(f"{method} {path}: the app answered {statuses}, not {status}")
+
+
+async def _cpu_per_request(app: FastAPI, request: tuple[str, str, bytes, bytes, bool, int], calls: int) -> float:
+    for _ in range(300):
+        await _request(app, *request)
+    started = time.process_time()
+    for _ in range(calls):
+        await _request(app, *request)
+    return (time.process_time() - started) / calls
 
 
 async def _call(app: FastAPI) -> None:
@@ -112,6 +188,22 @@ async def main(calls: int) -> None:
     print(
         f"  answered by ActorMethodCalls:                 {best['lean']:.0f} us ({best['lean'] / best['routed']:.2f}x)"
     )
+    with tempfile.TemporaryDirectory() as directory:
+        ours, reference = _app(Path(directory), lean=True), _with_instrumentator(_app(Path(directory), lean=True))
+        for app in (ours, reference):
+            app.state.sidecar = None  # an empty delivery calls nothing (the lifespan would start a client)
+        for label, request in COUNTED.items():
+            spent: dict[str, list[float]] = {"ours": [], "reference": []}
+            for _ in range(3):
+                spent["ours"].append(await _cpu_per_request(ours, request, calls))
+                spent["reference"].append(await _cpu_per_request(reference, request, calls))
+            low = {name: min(values) * 1e6 for name, values in spent.items()}
+            print(f"{label}, app stack ({calls} calls x 3, best of 3, CPU per request):")
+            print(f"  with prometheus-fastapi-instrumentator's middleware: {low['reference']:.0f} us")
+            print(
+                f"  with HttpMetrics:                                   {low['ours']:.0f} us "
+                f"({low['ours'] / low['reference']:.2f}x)"
+            )
 
 
 if __name__ == "__main__":

@@ -92,7 +92,8 @@ class HttpMetrics:
 
     A route's template is the instrumentator's own ``get_route_name``; a path no route matches is
     counted as ``none`` unless it is excluded; the status is its class (``2xx``), 500 when the app
-    raised before answering; sizes are the ``Content-Length`` headers (0 without one)."""
+    raised before answering; sizes are the ``Content-Length`` headers (0 without one; one that is not
+    a number, which uvicorn refuses before any app sees it, raises here as it did there)."""
 
     #: Distinct (method, path) pairs remembered; past it the memory starts again (paths with ids).
     MAX_PATHS = 4096

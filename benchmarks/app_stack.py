@@ -38,7 +38,9 @@ from user_progress.settings import Settings
 APP_TOKEN = "a" * 32
 PATH = "/actors/LearnerProgressActor/learner-7/method/RecordEvent"
 BODY = b'{"event_id": "e-1"}' * 16
-#: Requests the HTTP metrics count: (method, path, query, body, whether with the app token, status).
+#: A request as the sidecar makes it: (method, path, query, body, whether with the app token, the status expected).
+ACTOR_CALL = ("PUT", PATH, b"", BODY, True, 200)
+#: Requests the HTTP metrics count, in the same form.
 COUNTED = {
     "an empty bulk delivery": (
         "POST",
@@ -91,6 +93,7 @@ async def _request(app: FastAPI, method: str, path: str, query: bytes, body: byt
     headers.append((b"content-length", str(len(body)).encode()))
     if sidecar:
         headers.append((b"dapr-api-token", APP_TOKEN.encode()))
+    headers.append((b"traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -121,83 +124,45 @@ async def _request(app: FastAPI, method: str, path: str, query: bytes, body: byt
 
 
 async def _cpu_per_request(app: FastAPI, request: tuple[str, str, bytes, bytes, bool, int], calls: int) -> float:
-    for _ in range(300):
-        await _request(app, *request)
-    started = time.process_time()
-    for _ in range(calls):
-        await _request(app, *request)
-    return (time.process_time() - started) / calls
-
-
-async def _call(app: FastAPI) -> None:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "PUT",
-        "scheme": "http",
-        "path": PATH,
-        "raw_path": PATH.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1:8002"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(BODY)).encode()),
-            (b"dapr-api-token", APP_TOKEN.encode()),
-            (b"traceparent", b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8002),
-        "state": {},
-    }
-    statuses: list[int] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": BODY, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    await app(scope, receive, send)
-    if statuses != [200]:
-        raise RuntimeError(f"the app answered {statuses}, not 200")
-
-
-async def _cpu_per_call(app: FastAPI, calls: int) -> float:
     for _ in range(300):  # warm: the middleware stack is built on the first call
-        await _call(app)
+        await _request(app, *request)
     started = time.process_time()
     for _ in range(calls):
-        await _call(app)
+        await _request(app, *request)
     return (time.process_time() - started) / calls
+
+
+async def _best_of_three(
+    apps: dict[str, FastAPI], request: tuple[str, str, bytes, bytes, bool, int], calls: int
+) -> dict[str, float]:
+    """Each app's least CPU per request (us) over three rounds, alternated so a noisy neighbour
+    touches all of them."""
+    spent: dict[str, list[float]] = {name: [] for name in apps}
+    for _ in range(3):
+        for name, app in apps.items():
+            spent[name].append(await _cpu_per_request(app, request, calls))
+    return {name: min(values) * 1e6 for name, values in spent.items()}
 
 
 async def main(calls: int) -> None:
     ActorRuntime.dispatch = answer_at_once  # type: ignore[method-assign, assignment]
     with tempfile.TemporaryDirectory() as directory:
-        lean, routed = _app(Path(directory), lean=True), _app(Path(directory), lean=False)
-        figures = {"lean": [], "routed": []}
-        for _ in range(3):  # alternated, so a noisy neighbour touches both
-            figures["lean"].append(await _cpu_per_call(lean, calls))
-            figures["routed"].append(await _cpu_per_call(routed, calls))
-    best = {name: min(values) * 1e6 for name, values in figures.items()}
+        apps = {"lean": _app(Path(directory), lean=True), "routed": _app(Path(directory), lean=False)}
+        best = await _best_of_three(apps, ACTOR_CALL, calls)
     print(f"actor method call, app stack only ({calls} calls x 3, best of 3, CPU per call):")
     print(f"  through FastAPI's routing to the SDK's route: {best['routed']:.0f} us")
     print(
         f"  answered by ActorMethodCalls:                 {best['lean']:.0f} us ({best['lean'] / best['routed']:.2f}x)"
     )
     with tempfile.TemporaryDirectory() as directory:
-        ours, reference = _app(Path(directory), lean=True), _with_instrumentator(_app(Path(directory), lean=True))
-        for app in (ours, reference):
+        apps = {
+            "ours": _app(Path(directory), lean=True),
+            "reference": _with_instrumentator(_app(Path(directory), lean=True)),
+        }
+        for app in apps.values():
             app.state.sidecar = None  # an empty delivery calls nothing (the lifespan would start a client)
         for label, request in COUNTED.items():
-            spent: dict[str, list[float]] = {"ours": [], "reference": []}
-            for _ in range(3):
-                spent["ours"].append(await _cpu_per_request(ours, request, calls))
-                spent["reference"].append(await _cpu_per_request(reference, request, calls))
-            low = {name: min(values) * 1e6 for name, values in spent.items()}
+            low = await _best_of_three(apps, request, calls)
             print(f"{label}, app stack ({calls} calls x 3, best of 3, CPU per request):")
             print(f"  with prometheus-fastapi-instrumentator's middleware: {low['reference']:.0f} us")
             print(

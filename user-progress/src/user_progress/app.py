@@ -10,11 +10,12 @@ from user_progress.adapters.actors import LearnerProgressActor
 from user_progress.adapters.leaderboard import LeaderboardActor
 from user_progress.api import events, leaderboard, progress, reports
 from user_progress.settings import Settings
+from user_progress.status_answers import StatusAnswers
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    return create_dapr_app(
+    app = create_dapr_app(
         title="LearnFlow User Progress",
         version=__version__,
         description="Records learning events and reports where a learner stands.",
@@ -23,3 +24,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actor_types=[LearnerProgressActor, LeaderboardActor],
         required_components=(settings.state_store, settings.pubsub),
     )
+    app.state.status_answers = StatusAnswers(settings.status_answers_kept)
+    return app

@@ -9,6 +9,9 @@ class Settings(DaprAppSettings):
     #: Keys the leaderboard's display names (domain/pseudonyms.py). Changing it renames everyone;
     #: without it the names could be matched to guessed learner ids.
     pseudonym_key: SecretStr = Field(validation_alias="PSEUDONYM_KEY")
+    #: GET /status answers kept for the learners read most recently (status_answers.py), each a few
+    #: KB; 0 keeps none.
+    status_answers_kept: int = Field(default=1024, ge=0, validation_alias="STATUS_ANSWERS_KEPT")
 
     @field_validator("pseudonym_key")
     @classmethod

@@ -102,6 +102,24 @@ def test_status_reports_the_contract_fields(
     assert status["recommended_topic"] == "variables"
 
 
+def test_status_read_again_after_an_update_is_the_updated_one(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    """GET /status sends a kept answer again only for the snapshot it was computed from: one read
+    after an update is that update's answer, however often the one before was read."""
+    base = stack.app_url("user-progress")
+    http.post(f"{base}/update-progress", json=learning_event(learner, activity="exercise", score=70))
+    before = [http.get(f"{base}/status", params={"learner_id": learner}) for _ in range(3)]
+
+    answered = http.post(f"{base}/update-progress", json=learning_event(learner, activity="quiz", score=90))
+    after = http.get(f"{base}/status", params={"learner_id": learner})
+
+    assert [response.json()["events_recorded"] for response in before] == [1, 1, 1]
+    assert before[0].headers["content-type"] == "application/json"
+    assert after.json() == answered.json()
+    assert after.json()["events_recorded"] == 2
+
+
 def test_status_of_an_unknown_learner_is_404_problem(stack: RunningStack, http: httpx.Client, learner: str) -> None:
     response = http.get(f"{stack.app_url('user-progress')}/status", params={"learner_id": learner})
 

@@ -27,6 +27,9 @@ from learnflow_common.tracing import trace_headers
 class StateEntry:
     key: str
     value: Any
+    #: The store's version of the value, new with every write of the key (None from a store
+    #: without ETags).
+    etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ class DaprSidecar:
         if response.status_code == 204 or not response.content:
             return None
         self._raise_for_client_error(response)
-        return StateEntry(key=key, value=response.json())
+        return StateEntry(key=key, value=response.json(), etag=response.headers.get("ETag"))
 
     async def get_bulk_state(self, store: str, keys: Sequence[str]) -> dict[str, Any]:
         """Several keys in one round trip: each key's value, or ``None`` for a key that has none. A

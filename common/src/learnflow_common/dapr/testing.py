@@ -9,6 +9,7 @@ counted, failed and listed as its actor state is.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, TypeVar
 
@@ -122,8 +123,12 @@ class MemoryPublisher:
         self.actor_store.reads.append(key.rsplit("~", 1)[-1])
 
     async def get_state(self, store: str, key: str) -> StateEntry | None:
+        """The stored value, and an ETag that changes whenever it does."""
         self._read(key)
-        return StateEntry(key, _as_stored(self.state[key])) if key in self.state else None
+        if key not in self.state:
+            return None
+        stored = json.dumps(self.state[key]).encode()
+        return StateEntry(key, json.loads(stored), etag=hashlib.sha256(stored).hexdigest())
 
     async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
         for key in keys:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request, Response
 
 from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.auth import AuthorizedLearner
 from learnflow_common.problems import Problem, invalid_field
 from learnflow_common.ratelimit import LimitedCaller
 from user_progress.adapters.actor_interface import LearnerProgress
-from user_progress.adapters.learner_keys import learner_snapshot
+from user_progress.adapters.learner_keys import learner_status_body
 from user_progress.api.models import LearnerStatus, ProgressUpdate
 from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY, MAX_LOG_DAY_BYTES
+from user_progress.status_answers import StatusAnswers
 from user_progress.views import status_of
 
 router = APIRouter(tags=["progress"])
@@ -75,9 +76,21 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
     return status_of(result.snapshot, datetime.now(UTC))
 
 
+async def get_status_answers(request: Request) -> StatusAnswers:
+    """FastAPI dependency: the GET /status answers the app keeps (``create_app``)."""
+    answers: StatusAnswers = request.app.state.status_answers
+    return answers
+
+
 @router.get("/status", response_model=LearnerStatus, summary="Where a learner stands", responses=LEARNER_NOT_FOUND)
-async def get_status(learner_id: AuthorizedLearner, sidecar: Sidecar, settings: AppSettings) -> LearnerStatus:
-    snapshot = await learner_snapshot(sidecar, settings.state_store, learner_id)
-    if snapshot is None:
+async def get_status(
+    learner_id: AuthorizedLearner,
+    sidecar: Sidecar,
+    settings: AppSettings,
+    answers: Annotated[StatusAnswers, Depends(get_status_answers)],
+) -> Response:
+    """A ``LearnerStatus``, serialised once per snapshot and moment (``status_answers.py``)."""
+    body = await learner_status_body(sidecar, settings.state_store, answers, learner_id, datetime.now(UTC))
+    if body is None:
         raise learner_not_found(learner_id)
-    return status_of(snapshot, datetime.now(UTC))
+    return Response(body, media_type="application/json")

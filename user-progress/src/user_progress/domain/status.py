@@ -7,7 +7,7 @@ in an export): the API declares no shape of its own for them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -108,6 +108,24 @@ class LearnerStatus(View):
     weekly_xp: int = Field(
         description="XP earned in the learner's current local ISO week (Monday to Sunday in their zone)"
     )
+
+
+#: What of the clock a learner's status depends on: see :func:`status_moment`.
+StatusMoment = tuple[date, datetime | None]
+
+
+def status_moment(timezone: str, reviews: Iterable[datetime], now: datetime) -> StatusMoment:
+    """The learner's local date of ``now`` (their streak, mastery's consistency, the week's XP) and
+    the first of their ``reviews`` (:func:`review_times`) due after ``now`` (which are due, and so
+    the recommendation): the only things of ``now`` that :func:`learner_status` reads. Two instants
+    with the same moment give the same status of one state, so an answer computed at one may be
+    sent again at the other."""
+    return today_in(timezone, now), min((due for due in reviews if due > now), default=None)
+
+
+def review_times(state: LearnerState) -> tuple[datetime, ...]:
+    """When each of the learner's topics falls due for review."""
+    return tuple(topic.card.due for topic in state.topics.values() if topic.card)
 
 
 def learner_status(

@@ -57,8 +57,13 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _kafka_cluster_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def kafka_cluster_id() -> str:
+    """A random cluster id as Kafka makes one (``Uuid.randomUuid``: 16 bytes, URL-safe base64), drawn
+    again when it would start with ``-``, which the storage tool's ``-t`` would take for an option
+    (and fail to format: one start in 64)."""
+    while (drawn := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return drawn
 
 
 #: In a cluster's folder: the stack folder it belongs to, so a cluster whose stack is gone is pruned.
@@ -423,7 +428,7 @@ class Stack:
         if not (data_dir / "meta.properties").exists():
             self.console.say(f"formatting Kafka KRaft storage in {data_dir}")
             subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", "-t", _kafka_cluster_id(), "-c", str(properties)],
+                [*java, "kafka.tools.StorageTool", "format", "-t", kafka_cluster_id(), "-c", str(properties)],
                 check=True,
                 capture_output=True,
             )

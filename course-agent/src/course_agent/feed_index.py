@@ -78,7 +78,30 @@ def position_of(item: Mapping[str, Any]) -> Position:
 
 # ----------------------------------------------------------------------------------- a day's index
 async def add(reader: Reader, summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The values to write to add a lesson to its day (none when it is there already)."""
+    """The values to write to add a lesson to its day (none when it is there already).
+
+    A lesson is nearly always the newest of its minute: it then goes at the end of the minute's last
+    part (or into a new part after it, when that one is full), and only that part is read - a busy
+    minute holds many parts, and reading, copying and scanning all of them for every lesson made an
+    Add cost more the busier the minute. A lesson that is not the newest (a late or redelivered one:
+    a redelivery has the position it had) is added by :func:`add_by_scanning`, the reference."""
+    minute = minute_of(summary["created_at"])
+    minutes: dict[str, int] = dict(await reader.get(MINUTES_KEY) or {})
+    count = minutes.get(minute, 0)
+    if count:
+        last = await reader.get(part_key(minute, count)) or []
+        item = {key: summary[key] for key in FEED_FIELDS}
+        if last and position_of(item) > position_of(last[-1]):
+            if len(last) < BUCKET_CAP:
+                return {part_key(minute, count): [*last, item], MINUTES_KEY: dict(sorted(minutes.items()))}
+            minutes[minute] = count + 1
+            return {part_key(minute, count + 1): [item], MINUTES_KEY: dict(sorted(minutes.items()))}
+    return await add_by_scanning(reader, summary)
+
+
+async def add_by_scanning(reader: Reader, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """:func:`add` the obvious way, for any lesson: every part of the minute read and scanned for
+    the lesson, the lesson sorted into its part, a full part passing its newest item up."""
     minute = minute_of(summary["created_at"])
     minutes: dict[str, int] = dict(await reader.get(MINUTES_KEY) or {})
     parts = [list(await reader.get(part_key(minute, p)) or []) for p in range(1, minutes.get(minute, 0) + 1)]

@@ -122,6 +122,54 @@ def test_a_busy_minute_spills_into_parts_each_within_the_cap() -> None:
     assert feed.all_pages(17)[0] == reference(lessons)
 
 
+@settings(max_examples=60, deadline=None)
+@given(feeds, st.randoms(use_true_random=False), st.integers(0, 30))
+def test_adding_at_the_end_of_the_last_part_stores_what_scanning_every_part_stores(
+    lessons: list[dict[str, Any]], rng: random.Random, late: int
+) -> None:
+    """Lessons arrive mostly in order (the fast path), some late and some again (the reference's)."""
+    deliveries = sorted(lessons, key=position_of)
+    for _ in range(min(late, len(deliveries))):
+        i, j = rng.randrange(len(deliveries)), rng.randrange(len(deliveries))
+        deliveries[i], deliveries[j] = deliveries[j], deliveries[i]
+    for lesson in rng.sample(lessons, len(lessons) // 4):
+        deliveries.insert(rng.randrange(len(deliveries) + 1), lesson)
+    fast, scanning = MemoryStore(), MemoryStore()
+    for lesson in deliveries:
+        summary = clipped(lesson)
+        changes, expected = (
+            run_in_memory(feed_index.add(fast, summary)),
+            run_in_memory(feed_index.add_by_scanning(scanning, summary)),
+        )
+        assert bool(changes) == bool(expected)  # the actor answers whether it was added
+        fast.apply(changes)
+        scanning.apply(expected)
+
+    assert fast.values == scanning.values
+
+
+class CountedReads(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    async def get(self, key: str) -> Any | None:
+        self.reads.append(key)
+        return await super().get(key)
+
+
+def test_a_lesson_newer_than_its_busy_minute_reads_only_the_minutes_and_the_last_part() -> None:
+    day = CountedReads()
+    for n in range(5 * BUCKET_CAP + 3):
+        day.apply(run_in_memory(feed_index.add(day, clipped(_lesson(n, 0, second=n / 10)))))
+    day.reads.clear()
+
+    changes = run_in_memory(feed_index.add(day, clipped(_lesson(999, 0, second=59.9))))
+
+    assert day.reads == ["minutes", "bucket-2358.6"]
+    assert set(changes) == {"minutes", "bucket-2358.6"}
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 150), st.integers(1, 30), st.lists(st.integers(0, 8), min_size=1, max_size=6))
 def test_lessons_added_between_pages_never_shift_the_items(start: int, limit: int, arrivals: list[int]) -> None:

@@ -39,6 +39,10 @@ class DaprAppSettings(BaseSettings):
     sidecar_timeout_seconds: float = Field(default=5.0, validation_alias="SIDECAR_TIMEOUT_SECONDS")
     #: Longer: calls to one actor run one at a time, so a burst for one learner queues.
     actor_timeout_seconds: float = Field(default=30.0, validation_alias="ACTOR_TIMEOUT_SECONDS")
+    #: Values an active actor holds in memory at most, the most recently used (staged ones besides):
+    #: a call uses fewer than a dozen, and one held per value ever written grew without bound
+    #: (learnflow_common.dapr.actor_state).
+    actor_cached_values: int = Field(default=32, ge=1, validation_alias="ACTOR_CACHED_VALUES")
     #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")

@@ -36,7 +36,7 @@ class EarlierReleaseActor(LearnerProgressActor):
     _on_plain_keys = True
 
     def make_state(self) -> ActorState:
-        return SdkActorState(self._state_manager)
+        return SdkActorState(self._state_manager, self.settings.actor_cached_values)
 
 
 def _event(number: int, **fields: Any) -> dict[str, Any]:

@@ -4,6 +4,13 @@ Both hold what the actor read while it is active, stage changes, and commit them
 transaction; an actor is the only writer of its values either way (Dapr runs one instance of it,
 one call at a time), so neither needs an ETag, as actor state never had one.
 
+What they hold of values read or committed is bounded: the ``cached`` most recently used (values
+staged and not committed yet are always held). An actor stays active as long as it is called, and
+one that holds every value it ever wrote grows without bound: the feed's day actor held the whole
+day's feed, a learner's actor every lesson generated for them (benchmarks/results/PROFILE.md,
+Phase 15). A value no longer held is read again from the store, where it is the same, since the
+actor is its only writer.
+
 - :class:`SdkActorState`: the SDK's state manager (keys ``<app>||<type>||<id>||<key>``). Only
   its actor can read them: Dapr's state API refuses keys that hold ``||``.
 - :class:`PlainKeyState`: keys ``<prefix>~<id>~<key>`` through the state API. The app can read them
@@ -13,6 +20,7 @@ one call at a time), so neither needs an ETag, as actor state never had one.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -53,14 +61,29 @@ class ActorState(Protocol):
 
 
 class SdkActorState:
-    """The SDK's actor state manager (its cache and change tracker)."""
+    """The SDK's actor state manager (its cache and change tracker), its cache bounded."""
 
-    def __init__(self, manager: ActorStateManager[Any]) -> None:
+    def __init__(self, manager: ActorStateManager[Any], cached: int) -> None:
         self._manager = manager
+        self._cached = cached
 
     async def get(self, key: str) -> Any | None:
+        tracker = self._manager._get_contextual_state_tracker()
+        held = tracker.get(key)
+        if held is not None and held.change_kind == StateChangeKind.none:
+            tracker[key] = tracker.pop(key)  # the most recently used last
+            return held.value
         found, value = await self._manager.try_get_state(key)
+        self._trim()
         return value if found else None
+
+    def _trim(self) -> None:
+        """Forgets the least recently used values read or committed beyond the bound (the SDK keeps
+        them in its change tracker, marked unchanged, in the order they were last used)."""
+        tracker = self._manager._get_contextual_state_tracker()
+        held = [key for key, metadata in tracker.items() if metadata.change_kind == StateChangeKind.none]
+        for key in held[: max(0, len(held) - self._cached)]:
+            del tracker[key]
 
     def stage(self, key: str, value: Any) -> None:
         """The SDK's ``set_state`` first asks the sidecar whether a key it has not cached exists, only
@@ -68,10 +91,11 @@ class SdkActorState:
         new ``id-`` key, so that question cost a round trip per update (PROFILE.md): staged here
         directly in the SDK's change tracker, with the same effect on the committed transaction."""
         tracker = self._manager._get_contextual_state_tracker()
-        metadata = tracker.get(key)
+        metadata = tracker.pop(key, None)  # put back last: the most recently used
         if metadata is None:
             tracker[key] = StateMetadata(value, StateChangeKind.update)
             return
+        tracker[key] = metadata
         metadata.value = value
         if metadata.change_kind in (StateChangeKind.none, StateChangeKind.remove):
             metadata.change_kind = StateChangeKind.update
@@ -92,6 +116,7 @@ class SdkActorState:
         except BaseException:
             await self._manager.clear_cache()
             raise
+        self._trim()
 
     async def forget(self) -> None:
         await self._manager.clear_cache()
@@ -100,11 +125,12 @@ class SdkActorState:
 class PlainKeyState:
     """An actor's values as plain keys of the state store (see the module docstring)."""
 
-    def __init__(self, sidecar: DaprSidecar, store: str, prefix: str, actor_id: str) -> None:
+    def __init__(self, sidecar: DaprSidecar, store: str, prefix: str, actor_id: str, cached: int) -> None:
         self._sidecar, self._store = sidecar, store
         self._key_prefix = plain_key_prefix(prefix, actor_id)
-        #: what was read or committed (``None``: known to have no value)
-        self._known: dict[str, Any | None] = {}
+        self._cached = cached
+        #: what was read or committed (``None``: known to have no value), least recently used first
+        self._known: OrderedDict[str, Any | None] = OrderedDict()
         #: changes not committed yet (``None``: remove)
         self._staged: dict[str, Any | None] = {}
 
@@ -114,10 +140,13 @@ class PlainKeyState:
     async def get(self, key: str) -> Any | None:
         if key in self._staged:
             return self._staged[key]
-        if key not in self._known:
-            entry = await self._sidecar.get_state(self._store, self.key(key))
-            self._known[key] = entry.value if entry is not None else None
-        return self._known[key]
+        if key in self._known:
+            self._known.move_to_end(key)
+            return self._known[key]
+        entry = await self._sidecar.get_state(self._store, self.key(key))
+        value = self._known[key] = entry.value if entry is not None else None
+        self._trim()
+        return value
 
     async def prefetch(self, keys: Iterable[str]) -> None:
         """Reads the values of ``keys`` not known yet in one sidecar exchange."""
@@ -130,6 +159,7 @@ class PlainKeyState:
         found = await self._sidecar.get_bulk_state(self._store, [self.key(key) for key in wanted])
         for key in wanted:
             self._known[key] = found[self.key(key)]
+        self._trim()
 
     def stage(self, key: str, value: Any) -> None:
         self._staged[key] = value
@@ -146,7 +176,15 @@ class PlainKeyState:
         except BaseException:
             self._known.clear()
             raise
-        self._known.update(staged)
+        for key, value in staged.items():
+            self._known[key] = value
+            self._known.move_to_end(key)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Forgets the least recently used values beyond the bound."""
+        while len(self._known) > self._cached:
+            self._known.popitem(last=False)
 
     async def forget(self) -> None:
         self._known.clear()

@@ -111,7 +111,7 @@ class SidecarActor(Actor, Remindable):
     def make_state(self) -> ActorState:
         """Where this actor keeps its values (``learnflow_common.dapr.actor_state``): its actor state
         unless a subclass says otherwise."""
-        return SdkActorState(self._state_manager)
+        return SdkActorState(self._state_manager, self.settings.actor_cached_values)
 
     @property
     def state(self) -> ActorState:

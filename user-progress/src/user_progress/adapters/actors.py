@@ -110,7 +110,9 @@ class LearnerProgressActor(
     _on_plain_keys: bool = False
 
     def make_state(self) -> ActorState:
-        return PlainKeyState(self.sidecar, self.settings.state_store, LEARNER_KEYS, self.id.id)
+        return PlainKeyState(
+            self.sidecar, self.settings.state_store, LEARNER_KEYS, self.id.id, self.settings.actor_cached_values
+        )
 
     async def _move_from_actor_state(self) -> None:
         """Once an activation: a learner an earlier release kept in the actor's own state, with
@@ -118,7 +120,7 @@ class LearnerProgressActor(
         if self._on_plain_keys:
             return
         if await self.state.get(ledger.SNAPSHOT_KEY) is None and await self.state.get(ledger.LEGACY_RECORD_KEY) is None:
-            await self._move(SdkActorState(self._state_manager))
+            await self._move(SdkActorState(self._state_manager, self.settings.actor_cached_values))
         self._on_plain_keys = True
 
     async def _move(self, old: SdkActorState) -> None:

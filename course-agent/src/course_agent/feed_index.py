@@ -92,8 +92,8 @@ async def add(reader: Reader, summary: Mapping[str, Any]) -> dict[str, Any]:
         last = await reader.get(part_key(minute, count)) or []
         item = {key: summary[key] for key in FEED_FIELDS}
         if last and position_of(item) > position_of(last[-1]):
-            if len(last) < BUCKET_CAP:
-                return {part_key(minute, count): [*last, item], MINUTES_KEY: dict(sorted(minutes.items()))}
+            if len(last) < BUCKET_CAP:  # the minutes are as they were: not written again (up to 20 KB)
+                return {part_key(minute, count): [*last, item]}
             minutes[minute] = count + 1
             return {part_key(minute, count + 1): [item], MINUTES_KEY: dict(sorted(minutes.items()))}
     return await add_by_scanning(reader, summary)

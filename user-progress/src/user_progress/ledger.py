@@ -283,6 +283,22 @@ class Recording:
     recent: RecentFolds | None = None
 
 
+def keys_record_reads(event: LearningEvent) -> list[str]:
+    """What :func:`record` reads for ``event`` in the usual cases, for a caller to read them ahead in
+    one exchange: the snapshot, the event's id and day; for a learner's first event of a day, that
+    month's index of days and the checkpoint (the horizon moves); for a learner with no snapshot,
+    the first release's record."""
+    day = event.completed_at.astimezone(UTC).date()
+    return [
+        SNAPSHOT_KEY,
+        LEGACY_RECORD_KEY,
+        CHECKPOINT_KEY,
+        id_key(event.event_id),
+        log_key(day),
+        log_index_key(month_of(day)),
+    ]
+
+
 async def record(reader: Reader, learner_id: str, event: LearningEvent, recent: RecentFolds | None = None) -> Recording:
     """Records one event. The same event again is a ``duplicate`` and writes nothing; the same id
     with another body is a ``conflict``; an event before the horizon is ``too-late``. ``recent``:

@@ -17,7 +17,14 @@ from dapr.actor import ActorId
 from dapr.actor.runtime.manager import ActorManager
 
 from devstack.testing import AppAuth
-from learnflow_common.dapr.actors import OUTBOX_KEY, OUTBOX_REMINDER, UNDELIVERABLE_KEY
+from learnflow_common.dapr import actors as outbox
+from learnflow_common.dapr.actors import (
+    OUTBOX_KEY,
+    OUTBOX_QUIET_SECONDS,
+    OUTBOX_REMINDER,
+    OUTBOX_RETRY_DUE,
+    UNDELIVERABLE_KEY,
+)
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.testing import ActorHost, MemoryPublisher, ProcessDied
 from learnflow_common.dapr.turns import keep_turns
@@ -32,8 +39,28 @@ LEARNER = "ada"
 PROGRESS = "learnflow.progress.updated.v1"
 
 
+class Clock:
+    """The outbox's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @pytest.fixture
-def host(app_auth: AppAuth) -> ActorHost:
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    moved = Clock()
+    monkeypatch.setattr(outbox, "outbox_clock", moved)
+    return moved
+
+
+@pytest.fixture
+def host(app_auth: AppAuth, clock: Clock) -> ActorHost:
     settings = app_auth.settings(Settings, "user-progress")
     return ActorHost(LearnerProgressActor, settings)
 
@@ -79,28 +106,53 @@ async def test_events_staged_before_the_process_died_are_published_by_the_remind
 
 
 async def test_the_reminder_unregisters_itself_once_the_outbox_is_empty_and_the_learner_quiet(
-    host: ActorHost,
+    host: ActorHost, clock: Clock
 ) -> None:
     await _record(host, "e1")
 
-    await _fire_reminder(host)  # e1 was staged since it was registered: kept
+    clock.advance(OUTBOX_QUIET_SECONDS - 1)
+    await _fire_reminder(host)  # e1 was staged less than the quiet time ago: kept
     assert (LEARNER, OUTBOX_REMINDER) in host.store.reminders
-    await _fire_reminder(host)  # nothing staged since the last firing
+    clock.advance(1)
+    await _fire_reminder(host)  # nothing staged for the quiet time
 
     assert (LEARNER, OUTBOX_REMINDER) not in host.store.reminders
     assert "outbox-reminder" not in host.store.stored(LEARNER)
+    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
     await _record(host, "e2", minutes_ago=4)
     assert (LEARNER, OUTBOX_REMINDER) in host.store.reminders  # the next write registers it again
 
 
-async def test_an_active_learner_keeps_the_reminder_instead_of_registering_it_again(host: ActorHost) -> None:
+async def test_a_learners_single_event_costs_one_firing_of_the_reminder(host: ActorHost, clock: Clock) -> None:
+    """The first firing comes when the actor is already quiet: one scheduler round trip to fire, one
+    to unregister, where a firing 10 s after the event had kept it for another period."""
+    await _record(host, "e1")
+
+    clock.advance(OUTBOX_RETRY_DUE.total_seconds())
+    await _fire_reminder(host)
+
+    assert (LEARNER, OUTBOX_REMINDER) not in host.store.reminders
+    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
+    assert _published_sources(host) == ["e1"]
+
+
+async def test_an_active_learner_keeps_the_reminder_and_its_firings_commit_nothing(
+    host: ActorHost, clock: Clock
+) -> None:
     for number in range(3):
         await _record(host, f"e{number}", minutes_ago=10 - number)
+        transactions = host.store.transactions
+        clock.advance(OUTBOX_QUIET_SECONDS / 2)
         await _fire_reminder(host)
+        assert host.store.transactions == transactions  # the emptied outbox rides on the next commit
 
     assert host.store.reminder_registrations == 1
-    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []  # each firing committed the emptied outbox
-    assert _published_sources(host) == ["e0", "e1", "e2"]
+    assert {entry["event"]["data"]["source_event_id"] for entry in host.store.stored(LEARNER)[OUTBOX_KEY]} == {"e2"}
+    clock.advance(OUTBOX_QUIET_SECONDS)
+    await _fire_reminder(host)  # quiet: the emptied outbox and the flag's removal in one transaction
+    assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
+    assert (LEARNER, OUTBOX_REMINDER) not in host.store.reminders
+    assert _published_sources(host) == ["e0", "e1", "e2"]  # each once
 
 
 async def test_the_reminder_is_registered_once_while_it_is_registered_not_on_every_write(host: ActorHost) -> None:
@@ -111,7 +163,9 @@ async def test_the_reminder_is_registered_once_while_it_is_registered_not_on_eve
     assert _published_sources(host) == [f"e{number}" for number in range(5)]
 
 
-async def test_a_broker_outage_keeps_the_events_for_the_reminder_and_the_update_succeeds(host: ActorHost) -> None:
+async def test_a_broker_outage_keeps_the_events_for_the_reminder_and_the_update_succeeds(
+    host: ActorHost, clock: Clock
+) -> None:
     host.publisher.failures = [SidecarUnavailable("ERR_PUBSUB_PUBLISH_MESSAGE: broker down", "pubsub")]
 
     answer = await _record(host, "e1")
@@ -120,6 +174,7 @@ async def test_a_broker_outage_keeps_the_events_for_the_reminder_and_the_update_
     assert len(host.store.stored(LEARNER)[OUTBOX_KEY]) == 3  # progress, achievement, streak
     await _fire_reminder(host)
     assert _published_sources(host) == ["e1"]
+    clock.advance(OUTBOX_QUIET_SECONDS)
     await _fire_reminder(host)
     assert (LEARNER, OUTBOX_REMINDER) not in host.store.reminders
 
@@ -162,7 +217,7 @@ async def test_after_a_transport_error_during_the_save_the_clients_retry_is_reco
 
 
 async def test_an_update_costs_one_transaction_and_its_emptied_outbox_rides_on_the_next_commit(
-    host: ActorHost,
+    host: ActorHost, clock: Clock
 ) -> None:
     await _record(host, "e1")
     after_first = host.store.transactions
@@ -172,6 +227,7 @@ async def test_an_update_costs_one_transaction_and_its_emptied_outbox_rides_on_t
     assert host.store.transactions - after_first == 1  # no second transaction to empty the outbox
     staged = [entry["event"]["data"].get("source_event_id") for entry in host.store.stored(LEARNER)[OUTBOX_KEY]]
     assert set(staged) == {"e2"}  # e1's events, published, were removed by e2's commit
+    clock.advance(OUTBOX_QUIET_SECONDS)
     await _fire_reminder(host)
     assert host.store.stored(LEARNER)[OUTBOX_KEY] == []
     assert _published_sources(host) == ["e1", "e2"]  # nothing published twice while the actor lives
@@ -188,6 +244,32 @@ async def test_an_update_asks_the_sidecar_only_for_the_new_event_id_once(host: A
 
     assert len(host.store.reads) == 1
     assert host.store.reads[0].startswith("id-")
+
+
+async def test_a_returning_learners_first_update_of_an_activation_reads_in_one_exchange(host: ActorHost) -> None:
+    """A learner back after their actor went idle, on a new day: the snapshot, the event's id and
+    day, the month's index of days, the checkpoint (the horizon moves) and the outbox's keys are read
+    ahead together, not one after another."""
+    await _record(host, "e1", minutes_ago=3 * 24 * 60)
+    host.restart()
+    host.store.reads.clear()
+    host.store.exchanges = 0
+
+    answer = await _record(host, "e2")
+
+    assert answer.outcome == "recorded"
+    assert host.store.exchanges == 1
+    assert {"snapshot", "checkpoint", "outbox", "outbox-reminder"} <= set(host.store.reads)
+
+
+async def test_a_new_learners_first_update_reads_its_plain_keys_in_one_exchange(host: ActorHost) -> None:
+    """One exchange for every plain key it reads; the other three are the actor state an earlier
+    release kept learners in, looked at one key at a time (the SDK's actor state API has no bulk
+    read) before a learner with nothing on plain keys is taken for a new one."""
+    answer = await _record(host, "e1")
+
+    assert answer.outcome == "recorded"
+    assert host.store.exchanges == 4
 
 
 async def test_published_events_still_stored_when_the_process_dies_go_out_again_never_lost(

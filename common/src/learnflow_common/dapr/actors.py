@@ -14,11 +14,15 @@ and never invented; a consumer may see one twice and deduplicates on the CloudEv
 - Before that transaction is committed, a durable reminder (``outbox-retry``, kept by the
   scheduler) is registered, so if the process dies between the commit and the publish, or the
   broker is down, the reminder publishes the staged events without waiting for the learner's next
-  call. A registration goes through the scheduler, so it is made only when the actor's values do not
-  already say it is registered (key ``outbox-reminder``, written in the same transaction); the
-  reminder unregisters itself when it finds the outbox empty and no event was staged since it last
-  fired. If the scheduler cannot register it,
-  the change is still committed and the actor's next call or reminder publishes.
+  call (within a period, a minute). Each registration, firing and removal is a scheduler round trip
+  (2-3 ms of CPU across the scheduler, the sidecar and the app), and at a person's pace - an update
+  every 20 s or more - they outweighed the update itself (``benchmarks/learner_pace.py``). So the
+  reminder is registered only when the actor's values do not already say it is registered (key
+  ``outbox-reminder``, written in the same transaction), a firing that finds the outbox empty
+  commits nothing while the actor is still staging events, and the reminder unregisters itself (the
+  emptied outbox and the flag's removal in one transaction) once it finds the outbox empty and no
+  event staged for ``OUTBOX_QUIET_SECONDS``. If the scheduler cannot register it, the change is still
+  committed and the actor's next call or reminder publishes.
 - A publish the sidecar refuses (4xx: body refused, topic not allowed) would be refused again on
   every retry: the event is moved aside (key ``outbox-undeliverable``, the latest 100 kept) and
   logged as an error, and the events after it go out. The change itself stays committed and its
@@ -58,8 +62,17 @@ UNDELIVERABLE_KEY = "outbox-undeliverable"
 UNDELIVERABLE_KEPT = 100
 #: Every key of the outbox protocol, as an actor's values hold them.
 OUTBOX_KEYS = (OUTBOX_KEY, OUTBOX_REMINDER_KEY, UNDELIVERABLE_KEY)
-OUTBOX_RETRY_DUE = timedelta(seconds=10)
-OUTBOX_RETRY_PERIOD = timedelta(seconds=30)
+#: What :meth:`SidecarActor.stage_events` reads: an actor about to stage events may read them ahead.
+STAGING_READS = (OUTBOX_KEY, OUTBOX_REMINDER_KEY)
+#: The reminder's first firing and its period: how long events left by a dead process or a broker
+#: outage wait at most for it (a call of the actor publishes them sooner).
+OUTBOX_RETRY_DUE = timedelta(seconds=60)
+OUTBOX_RETRY_PERIOD = timedelta(seconds=60)
+#: A firing that finds the outbox empty and nothing staged for this long unregisters the reminder;
+#: shorter than the period, so one firing after a learner's last event is enough.
+OUTBOX_QUIET_SECONDS = 45.0
+#: The clock of that rule (tests move it).
+outbox_clock: Callable[[], float] = time.monotonic
 #: After a failed publish, calls skip publishing inline for this long (the reminder keeps trying),
 #: so a broker outage does not add a publish timeout to every request.
 OUTBOX_INLINE_BACKOFF_SECONDS = 15.0
@@ -90,11 +103,10 @@ class SidecarActor(Actor, Remindable):
     sidecar: ClassVar[DaprSidecar]
     settings: ClassVar[DaprAppSettings]
     _publishing_paused_until: ClassVar[float] = 0.0
-    #: Events were staged since the retry reminder last fired (this activation only). A reminder
-    #: that finds the outbox empty unregisters itself only when the actor has gone quiet: for an
-    #: active learner, registering it again every few updates cost a scheduler round trip and two
-    #: transactions each time (PROFILE.md).
-    _staged_since_reminder: bool = False
+    #: When this activation last staged events (``outbox_clock``). A reminder that finds the outbox
+    #: empty unregisters itself only when the actor has gone quiet: for an active learner, registering
+    #: it again every few updates cost a scheduler round trip each time (PROFILE.md).
+    _last_staged: float | None = None
     _values: ActorState | None = None
 
     @classmethod
@@ -181,7 +193,7 @@ class SidecarActor(Actor, Remindable):
         staged = [
             {"topic": topic, "partition_key": self.id.id, "event": event.model_dump(mode="json")} for event in events
         ]
-        self._staged_since_reminder = True
+        self._last_staged = outbox_clock()
         self.stage(OUTBOX_KEY, [*pending, *staged])
         OUTBOX_EVENTS.labels("staged").inc(len(staged))
         OUTBOX_BACKLOG.set(self._backlog_key, len(pending) + len(staged))
@@ -278,13 +290,13 @@ class SidecarActor(Actor, Remindable):
     async def receive_reminder(
         self, name: str, state: bytes, due_time: timedelta, period: timedelta, *args: Any
     ) -> None:
-        """Publishes what is left; with the outbox empty, forgets the flag, then the reminder (in
-        that order: a stored flag always means a registered reminder)."""
+        """Publishes what is left; with the outbox empty and the actor quiet, forgets the flag, then
+        the reminder (in that order: a stored flag always means a registered reminder). While the
+        actor is still staging events it keeps the reminder and commits nothing: the emptied outbox
+        rides on the actor's next change or on the quiet firing's commit."""
         if name != OUTBOX_REMINDER or await self.flush_outbox(force=True):
             return
-        if self._staged_since_reminder:  # still busy: keep the reminder rather than register it again
-            self._staged_since_reminder = False
-            await self.commit_state()  # the emptied outbox, if nothing else committed it
+        if self._last_staged is not None and outbox_clock() - self._last_staged < OUTBOX_QUIET_SECONDS:
             return
         await self.state.remove(OUTBOX_REMINDER_KEY)
         await self.commit_state()

@@ -46,12 +46,15 @@ class MemoryActorStore(DaprActorClientBase):
         self.reminders: dict[tuple[str, str], dict[str, Any]] = {}
         self.reminder_registrations = 0
         self.transactions = 0
-        #: every key the actors asked the sidecar for, in order (a round trip each)
+        #: every key the actors asked the sidecar for, in order
         self.reads: list[str] = []
+        #: the round trips those reads took (a bulk read of plain keys is one)
+        self.exchanges = 0
         self.fail_saves: list[str] = []
 
     async def get_state(self, actor_type: str, actor_id: str, name: str) -> bytes:
         self.reads.append(name)
+        self.exchanges += 1
         return self.values.get((actor_id, name), b"")
 
     def transaction(self) -> None:
@@ -125,6 +128,7 @@ class MemoryPublisher:
     async def get_state(self, store: str, key: str) -> StateEntry | None:
         """The stored value, and an ETag that changes whenever it does."""
         self._read(key)
+        self.actor_store.exchanges += 1
         if key not in self.state:
             return None
         stored = json.dumps(self.state[key]).encode()
@@ -133,6 +137,7 @@ class MemoryPublisher:
     async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
         for key in keys:
             self._read(key)
+        self.actor_store.exchanges += 1
         return {key: _as_stored(self.state[key]) if key in self.state else None for key in keys}
 
     async def transact_state(self, store: str, changes: dict[str, Any]) -> None:

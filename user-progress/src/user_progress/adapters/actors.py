@@ -20,13 +20,12 @@ from __future__ import annotations
 import logging
 import weakref
 from collections import OrderedDict
-from datetime import UTC
 from typing import Any, ClassVar
 
 from dapr.actor import ActorInterface, Remindable, actormethod
 
 from learnflow_common.dapr.actor_state import ActorState, PlainKeyState, SdkActorState
-from learnflow_common.dapr.actors import OUTBOX_KEYS, SidecarActor
+from learnflow_common.dapr.actors import OUTBOX_KEYS, STAGING_READS, SidecarActor
 from learnflow_common.events import PROGRESS_EVENTS_TOPIC
 from user_progress import ledger
 from user_progress.adapters.actor_interface import (
@@ -160,9 +159,9 @@ class LearnerProgressActor(
         """The recent folds are taken for the call and kept again only once its changes are committed:
         they must be folds of what is stored."""
         learning_event = RECORD_EVENT.request_of(event)
-        day = learning_event.completed_at.astimezone(UTC).date()
-        # what ledger.record reads, in one exchange (those not known yet)
-        await self.state.prefetch([ledger.SNAPSHOT_KEY, ledger.id_key(learning_event.event_id), ledger.log_key(day)])
+        # what ledger.record and the outbox read, in one exchange (those not known yet: all of them
+        # on a learner's first call in an activation, else the new event's id)
+        await self.state.prefetch([*ledger.keys_record_reads(learning_event), *STAGING_READS])
         await self._convert()  # ledger.record reads the snapshot itself
         recent = self.recent_folds
         self.holders.keep(self, None)

@@ -110,12 +110,14 @@ test: deps ## Every test; starts the stack for the integration tests if it is no
 bench: deps ## Benchmarks against the real stack (started if needed), and vs the direct path; they report figures
 	@tools/install-system-deps.sh bench
 	@$(VENV)/bin/pip install --quiet -c constraints.txt -r benchmarks/requirements.txt
-	@# a stack started here traces nothing, as the cluster's (TRACE_SAMPLING_RATE=1 make bench: its cost)
+	@# a stack started here traces nothing, as the cluster's (TRACE_SAMPLING_RATE=1 make bench: its cost),
+	@# and its sidecars serve Go's pprof for benchmarks/daprd_profile.py (idle until it asks)
 	@started=0; \
-	if ! $(DEVSTACK) status >/dev/null 2>&1; then TRACE_SAMPLING_RATE=$${TRACE_SAMPLING_RATE:-0} $(DEVSTACK) up || exit 1; started=1; fi; \
+	if ! $(DEVSTACK) status >/dev/null 2>&1; then TRACE_SAMPLING_RATE=$${TRACE_SAMPLING_RATE:-0} DAPR_PROFILING=1 $(DEVSTACK) up || exit 1; started=1; fi; \
 	$(VENV)/bin/python benchmarks/app_stack.py && $(VENV)/bin/python benchmarks/ledger_cpu.py && $(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py \
 	  && $(VENV)/bin/python benchmarks/lesson_growth.py && $(VENV)/bin/python benchmarks/consumer_drain.py \
 	  && $(VENV)/bin/python benchmarks/memory_growth.py && $(VENV)/bin/python benchmarks/learner_pace.py \
+	  && $(VENV)/bin/python benchmarks/daprd_profile.py \
 	  && $(VENV)/bin/python benchmarks/compare.py $(COMPARE_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc

@@ -34,7 +34,8 @@ NOT_SERVICES = frozenset({"common", "components", "k8s", "tools", "tests", "benc
 
 
 def dapr_ports(app_port: int) -> dict[str, int]:
-    """The numbering of dapr.yaml: app 800N has its sidecar on 350N, 710N, 720N and metrics 910N."""
+    """The numbering of dapr.yaml: app 800N has its sidecar on 350N, 710N, 720N, metrics 910N and
+    (when profiled) pprof 920N."""
     n = app_port - 8000
     if not 1 <= n <= 99:
         raise SystemExit(f"new_service: port {app_port} is outside 8001-8099")
@@ -44,6 +45,7 @@ def dapr_ports(app_port: int) -> dict[str, int]:
         "daprGRPCPort": 7100 + n,
         "daprInternalGRPCPort": 7200 + n,
         "metricsPort": 9100 + n,
+        "profilePort": 9200 + n,
     }
 
 
@@ -90,7 +92,7 @@ def _add_dapr_app(text: str, service: Service) -> str:
     apps = yaml.safe_load(text)["apps"]
     if any(app["appID"] == service.name for app in apps):
         return text
-    taken = {app[key] for app in apps for key in dapr_ports(8001)}
+    taken = {app.get(key) for app in apps for key in dapr_ports(8001)}
     if clashes := taken & set(dapr_ports(service.port).values()):
         raise SystemExit(f"new_service: port {service.port} clashes with dapr.yaml ports {sorted(clashes)}")
     return text.rstrip("\n") + "\n" + _dapr_app(service)

@@ -110,6 +110,7 @@ def test_new_service_gets_its_own_sidecar_ports_scopes_subscription_and_deployme
         "daprGRPCPort": 7103,
         "daprInternalGRPCPort": 7203,
         "metricsPort": 9103,
+        "profilePort": 9203,
         "command": ["python3", "-m", "exercise_agent"],
     }
     for component in ("statestore", "pubsub"):

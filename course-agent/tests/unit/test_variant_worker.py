@@ -38,7 +38,7 @@ class ScriptedSidecar:
         return None  # a learner the agent knows nothing of yet
 
     async def get_state(self, store: str, key: str) -> StateEntry | None:
-        return StateEntry(key, self.state[key]) if key in self.state else None
+        return StateEntry(key, json.dumps(self.state[key]).encode()) if key in self.state else None
 
     async def save_state(self, store: str, key: str, value: Any) -> None:
         self.state[key] = json.loads(json.dumps(value))

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from learnflow_common.dapr.actor_state import plain_key_prefix
+from learnflow_common.dapr.sidecar import StateEntry
 from learnflow_common.dapr.testing import MemoryPublisher
 from learnflow_common.vocabulary import GRADED_ACTIVITIES
 from user_progress import ledger
@@ -165,3 +166,36 @@ async def test_an_answer_is_sent_again_only_for_the_snapshot_it_was_computed_fro
     assert again is body
     assert after_write is not None
     assert json.loads(after_write)["events_recorded"] == 2
+
+
+class _EntriesRead(MemoryPublisher):
+    """The sidecar of the tests, keeping every entry it returned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[StateEntry] = []
+
+    async def get_state(self, store: str, key: str) -> StateEntry | None:
+        entry = await super().get_state(store, key)
+        if entry is not None:
+            self.entries.append(entry)
+        return entry
+
+
+async def test_a_kept_answer_is_sent_without_parsing_the_snapshot() -> None:
+    """The snapshot's JSON is parsed for the first read, not for a read of the same ETag at the same
+    moment: that answer is sent again as it was kept (PROFILE.md, Phase 17)."""
+    sidecar = _EntriesRead()
+    answers = StatusAnswers(8)
+    key = plain_key_prefix(LEARNER_KEYS, "ada") + ledger.SNAPSHOT_KEY
+    event = LearningEvent(event_id="e1", learner_id="ada", activity="quiz", topic="loops", completed_at=START, score=90)
+    await sidecar.transact_state("statestore", {key: snapshot_of("ada", [event]).to_dict()})
+    now = START + timedelta(minutes=5)
+
+    first = await learner_status_body(sidecar, "statestore", answers, "ada", now)  # type: ignore[arg-type]
+    again = await learner_status_body(sidecar, "statestore", answers, "ada", now)  # type: ignore[arg-type]
+
+    assert first is not None
+    assert again is first
+    parsed = ["value" in vars(entry) for entry in sidecar.entries]
+    assert parsed == [True, False]

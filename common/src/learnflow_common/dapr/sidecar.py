@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from json import dumps, loads
 from typing import Any
 from urllib.parse import quote
@@ -25,11 +26,19 @@ from learnflow_common.tracing import trace_headers
 
 @dataclass(frozen=True)
 class StateEntry:
+    """A key's value as the store returned it. ``value`` is parsed on first use: a reader that
+    needs only the ETag (GET /status sending a kept answer again) never parses it."""
+
     key: str
-    value: Any
+    #: The value's JSON.
+    raw: bytes
     #: The store's version of the value, new with every write of the key (None from a store
     #: without ETags).
     etag: str | None = None
+
+    @cached_property
+    def value(self) -> Any:
+        return loads(self.raw)
 
 
 @dataclass(frozen=True)
@@ -110,7 +119,7 @@ class DaprSidecar:
         if response.status_code == 204 or not response.content:
             return None
         self._raise_for_client_error(response)
-        return StateEntry(key=key, value=response.json(), etag=response.headers.get("ETag"))
+        return StateEntry(key=key, raw=response.content, etag=response.headers.get("ETag"))
 
     async def get_bulk_state(self, store: str, keys: Sequence[str]) -> dict[str, Any]:
         """Several keys in one round trip: each key's value, or ``None`` for a key that has none. A

@@ -132,7 +132,7 @@ class MemoryPublisher:
         if key not in self.state:
             return None
         stored = json.dumps(self.state[key]).encode()
-        return StateEntry(key, json.loads(stored), etag=hashlib.sha256(stored).hexdigest())
+        return StateEntry(key, stored, etag=hashlib.sha256(stored).hexdigest())
 
     async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
         for key in keys:

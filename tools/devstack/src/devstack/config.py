@@ -98,6 +98,8 @@ class AppSpec:
     dapr_grpc_port: int
     dapr_internal_grpc_port: int
     metrics_port: int
+    #: Go's pprof of the sidecar, served only when the stack profiles its sidecars (DAPR_PROFILING=1)
+    profile_port: int
     health_check_path: str
     resources_paths: list[Path]
     config_file: Path
@@ -152,6 +154,7 @@ def load_apps(repo: Path) -> list[AppSpec]:
                 dapr_grpc_port=_port(f"{prefix}_DAPR_GRPC_PORT", int(merged["daprGRPCPort"])),
                 dapr_internal_grpc_port=_port(f"{prefix}_DAPR_INTERNAL_GRPC_PORT", int(merged["daprInternalGRPCPort"])),
                 metrics_port=_port(f"{prefix}_DAPR_METRICS_PORT", int(merged["metricsPort"])),
+                profile_port=_port(f"{prefix}_DAPR_PROFILE_PORT", int(merged["profilePort"])),
                 health_check_path=merged.get("appHealthCheckPath", "/healthz"),
                 resources_paths=[(repo / path).resolve() for path in resources],
                 config_file=(repo / merged["configFilePath"]).resolve(),
@@ -248,6 +251,15 @@ class StackConfig:
         if not 0 <= rate <= 1:
             raise SystemExit(f"devstack: TRACE_SAMPLING_RATE={raw!r} is not a number from 0 to 1")
         return raw
+
+    @property
+    def dapr_profiling(self) -> bool:
+        """DAPR_PROFILING=1: each sidecar serves Go's pprof on 127.0.0.1 at its ``profilePort``
+        (dapr.yaml), for benchmarks/daprd_profile.py; off by default, as in production."""
+        raw = os.environ.get("DAPR_PROFILING") or "0"
+        if raw not in ("0", "1"):
+            raise SystemExit(f"devstack: DAPR_PROFILING={raw!r} is not 0 or 1")
+        return raw == "1"
 
     @property
     def logs_dir(self) -> Path:

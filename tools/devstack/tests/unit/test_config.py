@@ -54,3 +54,25 @@ def test_sidecars_listen_on_loopback_only(tmp_path: Path) -> None:
 
     for flag in ("--dapr-listen-addresses", "--dapr-internal-grpc-listen-address", "--metrics-listen-address"):
         assert argv[argv.index(flag) + 1] == "127.0.0.1", flag
+
+
+def test_sidecars_serve_pprof_only_when_the_stack_profiles_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DAPR_PROFILING=1 adds Go's pprof at dapr.yaml's profilePort (on the API's loopback
+    address); by default a sidecar serves none, as in production."""
+    from devstack.stack import daprd_command
+
+    [app, *_] = load_apps(REPO)
+    plain = daprd_command(tmp_path, app, "127.0.0.1:50005", "127.0.0.1:50006")
+    profiled = daprd_command(tmp_path, app, "127.0.0.1:50005", "127.0.0.1:50006", profiling=True)
+
+    assert "--enable-profiling" not in plain
+    assert profiled[profiled.index("--profile-port") + 1] == str(app.profile_port) == "9201"
+    assert "--enable-profiling" in profiled
+    assert StackConfig.load().dapr_profiling is False
+    monkeypatch.setenv("DAPR_PROFILING", "1")
+    assert StackConfig.load().dapr_profiling is True
+    monkeypatch.setenv("DAPR_PROFILING", "yes")
+    with pytest.raises(SystemExit, match="DAPR_PROFILING"):
+        _ = StackConfig.load().dapr_profiling

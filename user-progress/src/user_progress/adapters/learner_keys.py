@@ -39,21 +39,31 @@ async def learner_status_body(
     sidecar: DaprSidecar, store: str, answers: StatusAnswers, learner_id: str, now: datetime
 ) -> bytes | None:
     """GET /status's body at ``now``, read as :func:`learner_snapshot` reads; ``None`` until the
-    learner's first event. The answer kept for the snapshot just read, when there is one."""
-    entry = await _snapshot_entry(sidecar, store, learner_id)
-    if entry is None:
+    learner's first event. The answer kept for the snapshot just read, when there is one: then the
+    snapshot is not even parsed (an answer is kept only for a snapshot of this layout, and its ETag
+    changes with every write)."""
+    entry = await sidecar.get_state(store, _snapshot_key(learner_id))
+    if entry is not None and (kept := answers.kept(learner_id, entry.etag, now)) is not None:
+        return kept
+    if entry is None or not _of_this_layout(entry):
         snapshot = await LearnerProgress(sidecar, learner_id).snapshot()
         return None if snapshot is None else status_body(snapshot, now)
-    if (kept := answers.kept(learner_id, entry.etag, now)) is not None:
-        return kept
     snapshot = _recorded(ledger.Snapshot.from_dict(entry.value))
     return None if snapshot is None else answers.answer(learner_id, entry.etag, snapshot, now)
 
 
 async def _snapshot_entry(sidecar: DaprSidecar, store: str, learner_id: str) -> StateEntry | None:
     """The snapshot's plain key, if it has one of this layout."""
-    entry = await sidecar.get_state(store, plain_key_prefix(LEARNER_KEYS, learner_id) + ledger.SNAPSHOT_KEY)
-    return entry if entry is not None and entry.value.get("version") == ledger.LAYOUT_VERSION else None
+    entry = await sidecar.get_state(store, _snapshot_key(learner_id))
+    return entry if entry is not None and _of_this_layout(entry) else None
+
+
+def _snapshot_key(learner_id: str) -> str:
+    return plain_key_prefix(LEARNER_KEYS, learner_id) + ledger.SNAPSHOT_KEY
+
+
+def _of_this_layout(entry: StateEntry) -> bool:
+    return bool(entry.value.get("version") == ledger.LAYOUT_VERSION)
 
 
 def _recorded(snapshot: ledger.Snapshot) -> ledger.Snapshot | None:

@@ -123,7 +123,7 @@ def run_scenario(info: dict[str, Any], token: str, mode: str, seconds: int, run_
             profiler.join()
     if len(done) != len(sidecars):
         raise SystemExit(f"a sidecar's profile was not read: {sorted(set(sidecars.values()) - set(done))}")
-    requests = load["throughput_rps"] * (seconds + 1)
+    requests = max(load["requests"] - load["errors"], 1)
     report: dict[str, Any] = {"requests_per_second": load["throughput_rps"], "p50_ms": load["p50_ms"], "sidecars": {}}
     for app, path in files.items():
         traces = subprocess.run(
@@ -165,13 +165,13 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     token = operator_headers(info)["Authorization"].removeprefix("Bearer ")
     run_id = f"prof{uuid.uuid4().hex[:6]}"
+    scenarios = {mode: run_scenario(info, token, mode, args.seconds, run_id) for mode in ("status", "update")}
     report = {
-        "finished_at": "",
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "seconds": args.seconds,
-        "scenarios": {mode: run_scenario(info, token, mode, args.seconds, run_id) for mode in ("status", "update")},
+        "scenarios": scenarios,
     }
-    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     (RESULTS / "daprd_profile.json").write_text(json.dumps(report, indent=2) + "\n")
     print_report(report)
     print(f"\nwritten: {RESULTS}/daprd_profile.json, daprd-<app>-<scenario>.pprof")

@@ -116,6 +116,12 @@ class Floor:
     topic: str
 
 
+def _sidecar_env(info: dict[str, Any]) -> dict[str, str]:
+    """The floor's sidecars run with the Go processors the stack's do (devstack SIDECAR_GOMAXPROCS)."""
+    gomaxprocs = str(info.get("sidecar_gomaxprocs", "0"))
+    return {**os.environ, **({"GOMAXPROCS": gomaxprocs} if gomaxprocs != "0" else {})}
+
+
 def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -194,6 +200,7 @@ def _start_app_and_sidecar(
         stdout=sidecar_log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        env=_sidecar_env(info),
     )
     processes.append(sidecar)
     _wait(f"http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound", sidecar, f"the {name} daprd", sidecar_log)

@@ -177,6 +177,16 @@ def test_service_pods_run_hardened_with_the_dapr_sidecar(service: str) -> None:
     assert container["resources"]["limits"]
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_sidecars_run_on_one_go_processor_as_in_the_local_stack(service: str) -> None:
+    """Go would give daprd two processors under a 500m limit (it rounds a CPU limit under 2 up to
+    2); one spent 10-17% less of the sidecar's CPU per update (PROFILE.md, Phase 17). devstack's
+    default (SIDECAR_GOMAXPROCS) is the same."""
+    [deployment] = [doc for doc in rendered() if _name(doc) == f"Deployment/{service}"]
+
+    assert deployment["spec"]["template"]["metadata"]["annotations"]["dapr.io/env"] == "GOMAXPROCS=1"
+
+
 def _pod_templates() -> list[tuple[str, dict[str, Any]]]:
     return [(_name(doc), doc["spec"]["template"]) for doc in rendered() if "template" in doc.get("spec", {})]
 

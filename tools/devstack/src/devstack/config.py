@@ -253,6 +253,17 @@ class StackConfig:
         return raw
 
     @property
+    def sidecar_gomaxprocs(self) -> str:
+        """SIDECAR_GOMAXPROCS (default 1): the ``GOMAXPROCS`` of each daprd, as the Kubernetes
+        manifests set it (``dapr.io/env``). A pod's app is one single-threaded process and its sidecar
+        spends less CPU than the app per request; with one Go processor instead of one per CPU, a
+        sidecar spent 10-17% less CPU per update (PROFILE.md, Phase 17). ``0``: Go's own default."""
+        raw = os.environ.get("SIDECAR_GOMAXPROCS") or "1"
+        if not raw.isdigit():
+            raise SystemExit(f"devstack: SIDECAR_GOMAXPROCS={raw!r} is not a whole number")
+        return raw
+
+    @property
     def dapr_profiling(self) -> bool:
         """DAPR_PROFILING=1: each sidecar serves Go's pprof on 127.0.0.1 at its ``profilePort``
         (dapr.yaml), for benchmarks/daprd_profile.py; off by default, as in production."""

@@ -547,11 +547,14 @@ class Stack:
 
     # ------------------------------------------------------------------ apps
     def sidecar_env(self) -> dict[str, str]:
-        """What the component YAMLs read through `envRef`, plus this stack's tokens."""
+        """What the component YAMLs read through `envRef`, this stack's tokens, and the sidecars'
+        Go processors (``StackConfig.sidecar_gomaxprocs``)."""
+        gomaxprocs = self.config.sidecar_gomaxprocs
         return {
             **self.tokens,
             "KAFKA_BROKERS": self.config.kafka_bootstrap,
             "POSTGRES_CONNECTION_STRING": self.postgres_dsn(),
+            **({"GOMAXPROCS": gomaxprocs} if gomaxprocs != "0" else {}),
         }
 
     def app_env(self, app: AppSpec) -> dict[str, str]:
@@ -659,6 +662,8 @@ class Stack:
             "otlp_endpoint": cfg.otlp_endpoint,
             "traces_file": str(cfg.traces_file),
             "trace_sampling_rate": cfg.trace_sampling_rate,
+            # GOMAXPROCS of the sidecars ("0": Go's default): benchmarks give their own daprd the same
+            "sidecar_gomaxprocs": cfg.sidecar_gomaxprocs,
             "pids_dir": str(cfg.stack_dir / "pids"),
             # this supervisor serves `devstack kill NAME` / `devstack restart NAME` (devstack.control)
             "control_dir": str(self.control_dir),

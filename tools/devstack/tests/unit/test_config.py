@@ -76,3 +76,13 @@ def test_sidecars_serve_pprof_only_when_the_stack_profiles_them(
     monkeypatch.setenv("DAPR_PROFILING", "yes")
     with pytest.raises(SystemExit, match="DAPR_PROFILING"):
         _ = StackConfig.load().dapr_profiling
+
+
+def test_sidecars_run_on_one_go_processor_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SIDECAR_GOMAXPROCS: 1 by default, as the Kubernetes manifests; 0 leaves Go's default."""
+    assert StackConfig.load().sidecar_gomaxprocs == "1"
+    monkeypatch.setenv("SIDECAR_GOMAXPROCS", "0")
+    assert StackConfig.load().sidecar_gomaxprocs == "0"
+    monkeypatch.setenv("SIDECAR_GOMAXPROCS", "two")
+    with pytest.raises(SystemExit, match="SIDECAR_GOMAXPROCS"):
+        _ = StackConfig.load().sidecar_gomaxprocs

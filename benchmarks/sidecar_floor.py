@@ -31,6 +31,8 @@ import httpx
 import yaml
 from loadgen import HERE, stop_process_group
 
+from devstack.config import sidecar_go_env
+
 FLOOR_TOPIC = "bench-floor-progress"
 FLOOR_CONSUMED_TOPIC = "bench-floor-consumed"
 COMPONENTS = """\
@@ -116,12 +118,6 @@ class Floor:
     topic: str
 
 
-def _sidecar_env(info: dict[str, Any]) -> dict[str, str]:
-    """The floor's sidecars run with the Go processors the stack's do (devstack SIDECAR_GOMAXPROCS)."""
-    gomaxprocs = str(info.get("sidecar_gomaxprocs", "0"))
-    return {**os.environ, **({"GOMAXPROCS": gomaxprocs} if gomaxprocs != "0" else {})}
-
-
 def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -200,7 +196,8 @@ def _start_app_and_sidecar(
         stdout=sidecar_log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env=_sidecar_env(info),
+        # the Go processors of the stack's sidecars (devstack SIDECAR_GOMAXPROCS)
+        env={**os.environ, **sidecar_go_env(str(info.get("sidecar_gomaxprocs", "0")))},
     )
     processes.append(sidecar)
     _wait(f"http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound", sidecar, f"the {name} daprd", sidecar_log)

@@ -55,6 +55,12 @@ def _port(name: str, default: int) -> int:
         raise SystemExit(f"devstack: {name}={raw!r} is not a port number") from None
 
 
+def sidecar_go_env(gomaxprocs: str) -> dict[str, str]:
+    """A daprd's environment for ``StackConfig.sidecar_gomaxprocs`` ("0": Go's default, nothing set);
+    the stack's sidecars and the benchmarks' own take it from here."""
+    return {} if gomaxprocs == "0" else {"GOMAXPROCS": gomaxprocs}
+
+
 def stack_dir(repo: Path) -> Path:
     """Where a stack keeps its data, logs, pids and stack.json (LEARNFLOW_STACK_DIR to move it)."""
     return Path(os.environ.get("LEARNFLOW_STACK_DIR", repo / ".stack")).resolve()

@@ -37,6 +37,7 @@ from devstack.config import (
     POSTGRES_USER,
     AppSpec,
     StackConfig,
+    sidecar_go_env,
 )
 from devstack.processes import Console, ManagedProcess, write_pid_file
 
@@ -549,12 +550,11 @@ class Stack:
     def sidecar_env(self) -> dict[str, str]:
         """What the component YAMLs read through `envRef`, this stack's tokens, and the sidecars'
         Go processors (``StackConfig.sidecar_gomaxprocs``)."""
-        gomaxprocs = self.config.sidecar_gomaxprocs
         return {
             **self.tokens,
             "KAFKA_BROKERS": self.config.kafka_bootstrap,
             "POSTGRES_CONNECTION_STRING": self.postgres_dsn(),
-            **({"GOMAXPROCS": gomaxprocs} if gomaxprocs != "0" else {}),
+            **sidecar_go_env(self.config.sidecar_gomaxprocs),
         }
 
     def app_env(self, app: AppSpec) -> dict[str, str]:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from devstack.testing import AppAuth
+from learnflow_common.logs import JsonLines
 from user_progress.app import create_app
 from user_progress.settings import Settings
 
@@ -77,3 +81,57 @@ def test_a_line_logged_while_serving_carries_the_request_id(
     records = [record for record in _records(lines) if record["logger"].startswith("learnflow")]
     assert {record["logger"] for record in records} >= {"learnflow_common.problems", "learnflow.access"}
     assert {record["request_id"] for record in records} == {response.headers["x-request-id"]}
+
+
+def _one_line(formatter: logging.Formatter, record: logging.LogRecord) -> dict[str, Any]:
+    line = formatter.format(record)
+    assert "\n" not in line
+    parsed: dict[str, Any] = json.loads(line)
+    return parsed
+
+
+def test_a_line_has_the_record_the_fixed_fields_and_every_extra_field() -> None:
+    record = logging.LogRecord("learnflow.test", logging.WARNING, __file__, 1, "moved %d of %s", (3, "ada"), None)
+    record.__dict__.update(method="GET", when=datetime(2026, 12, 4, 23, 0, tzinfo=UTC), oddity=Path("/x"))
+
+    fields = _one_line(JsonLines({"app_id": "user-progress"}), record)
+
+    assert fields == {
+        "level": "WARNING",
+        "logger": "learnflow.test",
+        "message": "moved 3 of ada",
+        "app_id": "user-progress",
+        "method": "GET",
+        "when": "2026-12-04T23:00:00+00:00",
+        "oddity": "/x",
+        "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(),
+    }
+
+
+def test_an_exception_is_written_with_its_traceback_in_the_same_line() -> None:
+    try:
+        raise ValueError("the sidecar said no")
+    except ValueError:
+        record = logging.LogRecord("learnflow.test", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    record.stack_info = "Stack (most recent call last):\n  here"
+
+    fields = _one_line(JsonLines({}), record)
+
+    assert fields["message"] == "failed"
+    assert fields["exc_info"].startswith("Traceback (most recent call last):")
+    assert fields["exc_info"].endswith("ValueError: the sidecar said no")
+    assert fields["stack_info"] == record.stack_info
+
+
+def test_an_exception_logged_while_serving_reaches_the_log_as_one_json_line(
+    client: TestClient, lines: io.StringIO
+) -> None:
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("learnflow.test").exception("while serving")
+
+    [record] = [record for record in _records(lines) if record["logger"] == "learnflow.test"]
+    assert record["level"] == "ERROR"
+    assert record["app_id"] == "user-progress"
+    assert "RuntimeError: boom" in record["exc_info"]

@@ -13,15 +13,16 @@ at INFO; the sidecar's routes (actors, event deliveries) and the health checks a
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
 import uuid
 from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnflow_common.tracing import current_traceparent
@@ -31,6 +32,49 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 QUIET_PATHS = ("/healthz", "/readyz", "/metrics", "/dapr/", "/actors/", "/events/")
 access_log = logging.getLogger("learnflow.access")
+
+
+#: A record's own attributes; any other attribute came from ``extra=`` (or a filter) and is a field.
+RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per record: ``level``, ``logger``, ``message``, the fixed fields, each extra
+    field, ``timestamp`` (UTC, ISO 8601), and ``exc_info``/``stack_info`` when there are.
+
+    Written here rather than taken from python-json-logger, whose formatter cost ~15 us more CPU
+    per line in the running app, and every request writes one (benchmarks/results/PROFILE.md,
+    "Phase 18")."""
+
+    def __init__(self, fixed: dict[str, Any]) -> None:
+        super().__init__()
+        self.fixed = fixed
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields: dict[str, Any] = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **self.fixed,
+        }
+        for name, value in record.__dict__.items():
+            if name not in RECORD_ATTRIBUTES:
+                fields[name] = value
+        fields["timestamp"] = datetime.fromtimestamp(record.created, UTC).isoformat()
+        if record.exc_info:
+            fields["exc_info"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            fields["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(fields, default=_json_value)
+
+
+def _json_value(value: object) -> object:
+    """What ``json`` cannot write itself: dates in ISO 8601, anything else as its ``str``."""
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
 class RequestContext(logging.Filter):
@@ -45,15 +89,7 @@ class RequestContext(logging.Filter):
 def configure_logging(app_id: str, level: str) -> None:
     """JSON lines for the root logger and uvicorn's, replacing whatever was configured before."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        JsonFormatter(
-            "{levelname}{name}{message}",
-            style="{",
-            rename_fields={"levelname": "level", "name": "logger"},
-            static_fields={"app_id": app_id},
-            timestamp=True,
-        )
-    )
+    handler.setFormatter(JsonLines({"app_id": app_id}))
     handler.addFilter(RequestContext())
     root = logging.getLogger()
     root.handlers = [handler]
@@ -79,8 +115,7 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
-        incoming = headers.get("x-request-id", "")
+        incoming = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"x-request-id"), "")
         request_id = incoming if SAFE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request_token = REQUEST_ID.set(request_id)
         started, status = time.perf_counter(), 500

@@ -63,6 +63,19 @@ def test_the_sidecar_still_reaches_the_actor_routes_and_only_the_sidecar_does(ap
     assert unknown.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(("seconds", "said"), [(None, "0h10m0s0ms0\u03bcs"), (90, "0h1m30s0ms0\u03bcs")])
+def test_the_sidecar_is_told_to_deactivate_an_actor_idle_for_the_configured_time(
+    app_auth: AppAuth, seconds: int | None, said: str
+) -> None:
+    """Dapr's own default is an hour: every learner of the last hour held in memory (Phase 18)."""
+    extra = {} if seconds is None else {"ACTOR_IDLE_SECONDS": seconds}
+    for create_app, settings_type in SERVICES.values():
+        with TestClient(create_app(app_auth.settings(settings_type, "app", **extra))) as client:
+            config = client.get("/dapr/config", headers={"dapr-api-token": "app-token-for-tests"}).json()
+
+        assert config["actorIdleTimeout"] == said
+
+
 def test_every_request_body_has_examples_the_app_accepts(app: FastAPI) -> None:
     """An example in the docs that the app refuses would teach a frontend the wrong thing."""
     schema = app.openapi()

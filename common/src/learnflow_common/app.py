@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Annotated
 
 from dapr.actor import Actor
@@ -43,7 +44,6 @@ def create_dapr_app(
     routers: Sequence[APIRouter],
     actor_types: Sequence[type[Actor]],
     required_components: tuple[str, ...],
-    actor_config: ActorRuntimeConfig | None = None,
     background: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
 ) -> FastAPI:
     """``background``: work the app runs beside its requests (e.g. a queue's workers), entered once the
@@ -61,8 +61,9 @@ def create_dapr_app(
         # Actors get their own client: their calls (publishing the outbox) must never wait behind
         # the API's calls, which are themselves waiting for those actors.
         actor_sidecar = _sidecar_client(settings)
-        if actor_config is not None:
-            ActorRuntime.set_actor_config(actor_config)
+        ActorRuntime.set_actor_config(
+            ActorRuntimeConfig(actor_idle_timeout=timedelta(seconds=settings.actor_idle_seconds))
+        )
         keep_turns()
         with _no_blocking_sidecar_wait():
             actor_client = PooledDaprActorHttpClient(PLAIN_JSON)

@@ -43,6 +43,11 @@ class DaprAppSettings(BaseSettings):
     #: a call uses fewer than a dozen, and one held per value ever written grew without bound
     #: (learnflow_common.dapr.actor_state).
     actor_cached_values: int = Field(default=32, ge=1, validation_alias="ACTOR_CACHED_VALUES")
+    #: Seconds an actor stays active after its last call (``actorIdleTimeout``; Dapr's default is an
+    #: hour). Each active actor holds its values (~50 KB), so a process holds those of every learner
+    #: of the last this-many seconds: an hour of new learners grew each app ~14 MB a benchmark sitting
+    #: (benchmarks/results/PROFILE.md, "Phase 18"). A learner back within it finds their actor active.
+    actor_idle_seconds: int = Field(default=600, ge=1, validation_alias="ACTOR_IDLE_SECONDS")
     #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.
     retry_after_seconds: int = Field(default=5, validation_alias="RETRY_AFTER_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, validation_alias="MAX_BODY_BYTES")

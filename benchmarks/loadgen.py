@@ -36,7 +36,11 @@ def wrk(
     JWT every request carries (``harness.operator_headers``, without the ``Bearer`` prefix)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: tools/install-system-deps.sh bench (make bench does it)")
-    threads = min(clients, 2)
+    # One learner's events go out from one thread, in the order of their completed_at (learnflow.lua):
+    # two threads each advance it from the same start, so they put up to 960 events in a UTC day (the
+    # limit is 500: the hot point was answered 422 for hundreds of them) and, as they drift apart, one
+    # thread's events arrive far behind the other's newest, each a re-fold of its day (PROFILE.md, Phase 18).
+    threads = 1 if learners == 1 else min(clients, 2)
     argv = [
         "wrk",
         f"-t{threads}",

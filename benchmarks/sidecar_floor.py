@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 import yaml
-from loadgen import HERE, stop_process_group
+from loadgen import HERE, stack_pids, stop_process_group
 
 from devstack.config import sidecar_go_env
 
@@ -132,6 +132,12 @@ def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> N
     raise SystemExit(f"{what} did not answer {url} within 60 s: see {log}")
 
 
+def stack_daprd(info: dict[str, Any]) -> Path:
+    """The daprd executable the running stack's sidecars run: the floors' is the same build, wherever
+    ``make`` found or built it (``DAPR_BIN_DIR``), also when a benchmark is run by hand."""
+    return Path(os.readlink(f"/proc/{stack_pids(info)['user-progress-daprd']}/exe"))
+
+
 def _start_app_and_sidecar(
     info: dict[str, Any],
     name: str,
@@ -143,7 +149,6 @@ def _start_app_and_sidecar(
 ) -> dict[str, int]:
     """The floor app ``name`` on ``app_port`` and its daprd (app id ``bench-<name>``) on ``dapr_port``
     and the three ports after it; both are appended to ``processes`` as they start."""
-    dapr_bin = Path(os.environ.get("DAPR_BIN_DIR", Path.home() / ".dapr" / "bin"))
     logs = Path(info["logs_dir"])
     app_log = logs / f"bench-{name}.log"
     app = subprocess.Popen(
@@ -165,7 +170,7 @@ def _start_app_and_sidecar(
     sidecar_log = logs / f"bench-{name}-daprd.log"
     sidecar = subprocess.Popen(
         [
-            str(dapr_bin / "daprd"),
+            str(stack_daprd(info)),
             "--app-id",
             f"bench-{name}",
             "--app-port",

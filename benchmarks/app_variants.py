@@ -25,16 +25,14 @@ import argparse
 import statistics
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-import httpx
 from compare import ensure_learners, measure
 from harness import operator_headers, running_stack
-from loadgen import stack_pids, stop_process_group
+from loadgen import stack_pids, stop_process_group, wait_until_answering
 
 FIRST_PORT = 18700
 LEARNERS = 64
@@ -72,16 +70,7 @@ def running_variant(base_env: dict[str, str], port: int, overrides: dict[str, st
             start_new_session=True,
         )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the variant on port {port} did not start; see {log}")
-            time.sleep(0.2)
+        wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, f"the variant on port {port}", log)
         yield process.pid
     finally:
         stop_process_group(process)

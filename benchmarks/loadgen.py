@@ -14,6 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 HERE = Path(__file__).resolve().parent
 WRK_SCRIPT = HERE / "wrk" / "learnflow.lua"
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -162,6 +164,21 @@ class Sampler:
     def cpu_share(self) -> dict[str, float]:
         """CPU used per group as a share of one core over the sampled time (2.0 = both cores)."""
         return {name: round(value / self.elapsed, 2) for name, value in self.cpu_seconds.items() if value > 0.05}
+
+
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    """Until ``url`` answers 2xx (60 s at most); exits if ``process`` ends first (see ``log``)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited: see {log}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 300:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not answer {url} within 60 s: see {log}")
 
 
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:

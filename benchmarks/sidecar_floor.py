@@ -20,16 +20,14 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
-from loadgen import HERE, stack_pids, stop_process_group
+from loadgen import HERE, stack_pids, stop_process_group, wait_until_answering
 
 from devstack.config import sidecar_go_env
 
@@ -118,20 +116,6 @@ class Floor:
     topic: str
 
 
-def _wait(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited: see {log}")
-        try:
-            if httpx.get(url, timeout=1).status_code < 300:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{what} did not answer {url} within 60 s: see {log}")
-
-
 def stack_daprd(info: dict[str, Any]) -> Path:
     """The daprd executable the running stack's sidecars run: the floors' is the same build, wherever
     ``make`` found or built it (``DAPR_BIN_DIR``), also when a benchmark is run by hand."""
@@ -166,7 +150,7 @@ def _start_app_and_sidecar(
         start_new_session=True,
     )
     processes.append(app)
-    _wait(f"http://127.0.0.1:{app_port}/healthz", app, f"the {name} app", app_log)
+    wait_until_answering(f"http://127.0.0.1:{app_port}/healthz", app, f"the {name} app", app_log)
     sidecar_log = logs / f"bench-{name}-daprd.log"
     sidecar = subprocess.Popen(
         [
@@ -205,7 +189,9 @@ def _start_app_and_sidecar(
         env={**os.environ, **sidecar_go_env(str(info.get("sidecar_gomaxprocs", "0")))},
     )
     processes.append(sidecar)
-    _wait(f"http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound", sidecar, f"the {name} daprd", sidecar_log)
+    wait_until_answering(
+        f"http://127.0.0.1:{dapr_port}/v1.0/healthz/outbound", sidecar, f"the {name} daprd", sidecar_log
+    )
     return {name: app.pid, f"{name}-daprd": sidecar.pid}
 
 

@@ -117,7 +117,7 @@ bench: deps ## Benchmarks against the real stack (started if needed), and vs the
 	$(VENV)/bin/python benchmarks/app_stack.py && $(VENV)/bin/python benchmarks/ledger_cpu.py && $(VENV)/bin/python benchmarks/update_progress.py && $(VENV)/bin/python benchmarks/progress_growth.py && $(VENV)/bin/python benchmarks/generate_lesson.py \
 	  && $(VENV)/bin/python benchmarks/lesson_growth.py && $(VENV)/bin/python benchmarks/consumer_drain.py \
 	  && $(VENV)/bin/python benchmarks/memory_growth.py && $(VENV)/bin/python benchmarks/learner_pace.py \
-	  && $(VENV)/bin/python benchmarks/daprd_profile.py \
+	  && $(VENV)/bin/python benchmarks/daprd_profile.py && $(VENV)/bin/python benchmarks/sidecar_protocols.py \
 	  && $(VENV)/bin/python benchmarks/compare.py $(COMPARE_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc

@@ -31,7 +31,6 @@ and never invented; a consumer may see one twice and deduplicates on the CloudEv
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -40,8 +39,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dapr.actor import Actor, Remindable
+from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.serializers import DefaultJSONSerializer
 
+from learnflow_common.dapr import json_body
 from learnflow_common.dapr.actor_state import ActorState, SdkActorState
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
@@ -82,14 +83,21 @@ log = logging.getLogger(__name__)
 class PlainJSONSerializer(DefaultJSONSerializer):
     """JSON in, JSON out. The SDK's default decoder turns any string that starts like a date
     (an event_id "2026-11-20-quiz", a learner "2026-bob") into a datetime, or fails on it, and
-    strings like "10s" into timedeltas; ids and payloads must come back exactly as they were sent."""
+    strings like "10s" into timedeltas; ids and payloads must come back exactly as they were sent.
+    Actor answers and values (JSON's types: ``ActorMethod.answer``, ``to_dict`` forms) are written
+    by ``json_body``; what the SDK converts itself (bytes, its runtime configuration, a hook) as the SDK does."""
+
+    def serialize(self, obj: object, custom_hook: Callable[[object], bytes] | None = None) -> bytes:
+        if callable(custom_hook) or isinstance(obj, (bytes, ActorRuntimeConfig)):
+            return super().serialize(obj, custom_hook)
+        return json_body.encode(obj)
 
     def deserialize(
         self, data: bytes, data_type: type | None = object, custom_hook: Callable[[Any], object] | None = None
     ) -> Any:
         if not isinstance(data, (str, bytes)):
             raise ValueError("data must be str or bytes")
-        value = json.loads(data)
+        value = json_body.decode(data)
         return custom_hook(value) if callable(custom_hook) else value
 
 

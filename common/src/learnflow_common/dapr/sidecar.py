@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from json import dumps, loads
 from typing import Any
 from urllib.parse import quote
 
+from learnflow_common.dapr import json_body
 from learnflow_common.dapr.errors import SidecarUnavailable, classify_sidecar_error
 from learnflow_common.dapr.transport import SidecarConnections
 from learnflow_common.events import CloudEvent
@@ -38,7 +38,7 @@ class StateEntry:
 
     @cached_property
     def value(self) -> Any:
-        return loads(self.raw)
+        return json_body.decode(self.raw)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class SidecarResponse:
     headers: Mapping[str, str]
 
     def json(self) -> Any:
-        return loads(self.content)
+        return json_body.decode(self.content)
 
     @property
     def text(self) -> str:
@@ -85,7 +85,7 @@ class DaprSidecar:
             headers = {**(headers or {}), **context}
         body = content.encode() if isinstance(content, str) else content
         if json is not None:
-            body = dumps(json).encode()
+            body = json_body.encode(json)
             headers = {"Content-Type": "application/json", **(headers or {})}
         try:
             status, answer_headers, answer = await self._connections.request(

@@ -35,7 +35,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dapr.actor import Actor, Remindable
@@ -85,10 +85,10 @@ class PlainJSONSerializer(DefaultJSONSerializer):
     (an event_id "2026-11-20-quiz", a learner "2026-bob") into a datetime, or fails on it, and
     strings like "10s" into timedeltas; ids and payloads must come back exactly as they were sent.
     Actor answers and values (JSON's types: ``ActorMethod.answer``, ``to_dict`` forms) are written
-    by ``json_body``; what the SDK converts itself (bytes, its runtime configuration, a hook) as the SDK does."""
+    by ``json_body``; the SDK's own bodies exactly as the SDK writes them (:func:`_sdk_body`)."""
 
     def serialize(self, obj: object, custom_hook: Callable[[object], bytes] | None = None) -> bytes:
-        if callable(custom_hook) or isinstance(obj, (bytes, ActorRuntimeConfig)):
+        if callable(custom_hook) or _sdk_body(obj):
             return super().serialize(obj, custom_hook)
         return json_body.encode(obj)
 
@@ -102,6 +102,15 @@ class PlainJSONSerializer(DefaultJSONSerializer):
 
 
 PLAIN_JSON = PlainJSONSerializer()
+
+
+def _sdk_body(obj: object) -> bool:
+    """What the SDK hands its serializer itself, in forms of its own: bytes (base64), its runtime
+    configuration, and reminders and timers (``ActorReminderData.as_dict()``: their times are
+    timedeltas, written as Go durations, which daprd reads)."""
+    if isinstance(obj, (bytes, ActorRuntimeConfig)):
+        return True
+    return isinstance(obj, dict) and any(isinstance(value, (timedelta, datetime, bytes)) for value in obj.values())
 
 
 class SidecarActor(Actor, Remindable):

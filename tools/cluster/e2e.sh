@@ -40,13 +40,19 @@ took "key change (the pods reread the mounted JWKS)"
 phase "rolling redeploy of a changed image"
 tag=$(make -s -C phase-3-backend-services print-tag)-redeploy
 make -C phase-3-backend-services deploy TAG="$tag"
+# `rollout status` ends once the old ReplicaSet is scaled down; its pods may still be terminating
+# (daprd's graceful shutdown, the grace period), and they are listed until they are gone.
+deadline=$(( $(date +%s) + 120 ))
 for service in course-agent user-progress; do
-  images=$(kubectl -n "$namespace" get pods -l "app.kubernetes.io/name=$service" \
-    -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)
-  if [ "$images" != "learnflow/$service:$tag" ]; then
-    echo "cluster-e2e: FAILED: $service pods run $images, not learnflow/$service:$tag" >&2
-    exit 1
-  fi
+  while images=$(kubectl -n "$namespace" get pods -l "app.kubernetes.io/name=$service" \
+      -o jsonpath='{range .items[*]}{.spec.containers[0].image}{"\n"}{end}' | sort -u)
+    [ "$images" != "learnflow/$service:$tag" ]; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "cluster-e2e: FAILED: $service pods run $images, not learnflow/$service:$tag, 120 s after the rollout" >&2
+      exit 1
+    fi
+    sleep 2
+  done
 done
 took "redeploy"
 make verify

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 from learnflow_common.auth import KeySet, TokenVerifier
+from learnflow_common.collector import tune_collector
 from learnflow_common.dapr.actor_calls import ActorMethodCalls
 from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
@@ -73,6 +74,7 @@ def create_dapr_app(
                 await dapr_actor.register_actor(
                     actor_type, message_serializer=PLAIN_JSON, state_serializer=PLAIN_JSON, actor_client=actor_client
                 )
+        tune_collector(settings.gc_young_threshold, settings.gc_freeze_at_start)
         try:
             if background is None:
                 yield

@@ -14,6 +14,8 @@
   active actors (what a broker outage leaves waiting).
 - ``learnflow_events_consumed_total{type, outcome}``: deliveries from the sidecar and the answer
   given: ``SUCCESS``, ``RETRY`` (an outage) or ``DROP`` (to the dead letters).
+- ``learnflow_gc_pause_seconds{generation}``: Python's garbage collector's pauses
+  (``learnflow_common.collector``, which also says how the apps set the collector up).
 
 Daprd's own metrics are on each sidecar's metrics port (``metricsPort`` in dapr.yaml, 9090 in the
 cluster, where the pods carry ``prometheus.io/*`` annotations for both).

@@ -1,22 +1,25 @@
 """Python's cyclic garbage collector, set up for a long-running app, and what it costs, measured.
 
-With CPython's defaults (a young collection every 700 allocations of container objects, and full
-collections that scan every object alive) User Progress spent 0.25-1.0 ms of CPU per update
-collecting, and each full collection paused every request of the process for 50-210 ms, longer as
-the active learners' values grew (benchmarks/results/PROFILE.md, "Phase 20"). py-spy never showed it:
-a collection runs inside whichever allocation set it off. So, once the app has started:
+With CPython's defaults (a young collection every 700 net allocations of container objects, and
+full collections that scan every object alive) User Progress spent 0.1-1.0 ms per update collecting
+(the collections' pauses summed), and each full collection stopped the process for 50-210 ms,
+longer as the active learners' values grew (benchmarks/results/PROFILE.md, "Phase 20"). py-spy never
+showed it: a collection runs inside whichever allocation set it off. So, once the app has started:
 
 - ``gc.freeze()`` (``GC_FREEZE_AT_START``): what start-up built (modules, the curriculum, routes,
   pydantic's validators) lives as long as the process, so it goes to a generation the collector never
   scans. Once per process: a test process starts many apps.
 - the young generation's threshold (``GC_YOUNG_THRESHOLD``): nearly everything a request allocates
   is freed by reference counting and never costs a collection, so collecting less often does the same
-  work in far fewer, longer-spaced passes. Cycles are still collected, only later: at most that many
-  more container objects wait for it.
+  work in far fewer passes. The trade: each young collection is longer (4-10 ms under load instead of
+  ~0.4 ms, about a fourteenth as many), and cycles wait longer to be freed - which is why an actor
+  lets go of its values when Dapr deactivates it (``SidecarActor._on_deactivate``) instead of
+  leaving them to the collector.
 
 :class:`CollectorPauses` records every collection's pause (``learnflow_gc_pause_seconds``, a
-histogram by generation) from ``gc.callbacks``, without a lock: a callback can run inside any
-allocation, including one made while a metric's lock is held.
+histogram by generation; wall time, which every request of the process waits out) from
+``gc.callbacks``, without a lock: a callback can run inside any allocation, including one made while
+a metric's lock is held. It allocates nothing the collector tracks, and collections never nest.
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-#: Upper bounds (seconds) of the pause histogram's buckets: a young collection takes well under a
-#: millisecond, a full one of a large heap a tenth of a second or more.
+#: Upper bounds (seconds) of the pause histogram's buckets: a young collection takes from under a
+#: millisecond to ~10 ms, a full one of a large heap a tenth of a second or more.
 PAUSE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 GENERATIONS = (0, 1, 2)
 _frozen = False
@@ -53,7 +56,7 @@ def tune_collector(young_threshold: int, freeze: bool) -> None:
 
 class CollectorPauses(Collector):
     """Each generation's collections: how many, their pauses' sum, and how many ended within each
-    bucket. Only list items are assigned in the callback: nothing allocates or takes a lock."""
+    bucket. The callback only assigns list items: no lock, and no object the collector tracks."""
 
     def __init__(self) -> None:
         self._started = 0.0

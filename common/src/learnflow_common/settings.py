@@ -50,8 +50,8 @@ class DaprAppSettings(BaseSettings):
     actor_idle_seconds: int = Field(default=600, ge=1, validation_alias="ACTOR_IDLE_SECONDS")
     #: Python's garbage collector once the app has started (learnflow_common.collector): what
     #: start-up built is frozen out of its scans, and a young collection runs every this-many
-    #: allocations of container objects (Python's default, 700, cost User Progress 0.25-1.0 ms of CPU
-    #: per update and pauses of 50-210 ms: benchmarks/results/PROFILE.md, "Phase 20"; 0 keeps it).
+    #: allocations of container objects (Python's default, 700, cost User Progress 0.1-1.0 ms per
+    #: update collecting and pauses of 50-210 ms: benchmarks/results/PROFILE.md, "Phase 20"; 0 keeps it).
     gc_freeze_at_start: bool = Field(default=True, validation_alias="GC_FREEZE_AT_START")
     gc_young_threshold: int = Field(default=10_000, ge=0, validation_alias="GC_YOUNG_THRESHOLD")
     #: Seconds a client is told to wait (Retry-After) when the sidecar or a component is down.

@@ -361,6 +361,21 @@ async def test_the_actor_keeps_the_recent_folds_of_a_committed_recording_and_for
     assert actor.recent_folds.folds[-1] == Snapshot.from_dict(await actor.get_snapshot()).fold
 
 
+async def test_a_deactivated_actor_lets_go_of_its_cached_values_and_recent_folds(host: ActorHost) -> None:
+    """An actor is in a reference cycle (the SDK's state manager points back at it): what it holds
+    must not wait for a full collection of the garbage collector (learnflow_common.collector)."""
+    await _racing(host, LEARNER)
+    actor = host.actor(LEARNER)
+    assert actor.recent_folds is not None
+    assert actor._values is not None
+
+    await actor._on_deactivate_internal()
+
+    assert actor.recent_folds is None
+    assert actor._values is None
+    assert LEARNER not in LearnerProgressActor.holders._actors
+
+
 async def test_at_most_a_set_number_of_learners_hold_recent_folds_at_once(
     host: ActorHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -142,6 +142,13 @@ class SidecarActor(Actor, Remindable):
         unless a subclass says otherwise."""
         return SdkActorState(self._state_manager, self.settings.actor_cached_values)
 
+    async def _on_deactivate(self) -> None:
+        """Dapr deactivated this actor (idle for ``ACTOR_IDLE_SECONDS``): what it holds is let go now.
+        An actor sits in a reference cycle (the SDK's state manager points back at it), so without
+        this its cached values would wait for a full collection of the garbage collector, which
+        comes rarely (``learnflow_common.collector``)."""
+        self._values = None
+
     @property
     def state(self) -> ActorState:
         """This activation's values: what it read, staged and committed."""

@@ -108,6 +108,10 @@ class LearnerProgressActor(
     #: This activation found the learner's values on plain keys (or moved them there).
     _on_plain_keys: bool = False
 
+    async def _on_deactivate(self) -> None:
+        await super()._on_deactivate()
+        self.holders.keep(self, None)
+
     def make_state(self) -> ActorState:
         return PlainKeyState(
             self.sidecar, self.settings.state_store, LEARNER_KEYS, self.id.id, self.settings.actor_cached_values

@@ -75,7 +75,8 @@ def test_each_pause_falls_in_the_first_bucket_at_least_as_long(monkeypatch: pyte
     assert samples[("learnflow_gc_pause_seconds_count", None)] == 3
     assert samples[("learnflow_gc_pause_seconds_sum", None)] == pytest.approx(2.0021)
     other_generations = [sample.value for sample in family.samples if sample.labels["generation"] != "1"]
-    assert other_generations and not any(other_generations)
+    assert other_generations
+    assert not any(other_generations)
 
 
 def test_the_young_threshold_is_set_and_start_up_frozen_once(collector_as_found: None) -> None:

@@ -106,9 +106,7 @@ def test_zero_keeps_pythons_threshold_and_nothing_is_frozen_unless_asked(collect
     assert not collector._frozen
 
 
-def test_the_app_sets_up_the_collector_as_configured_once_started(
-    app_auth: AppAuth, collector_as_found: None
-) -> None:
+def test_the_app_sets_up_the_collector_as_configured_once_started(app_auth: AppAuth, collector_as_found: None) -> None:
     gc.set_threshold(700, 10, 10)
     collector._frozen = False
     settings = app_auth.settings(DaprAppSettings, "demo", GC_YOUNG_THRESHOLD=4_321)

@@ -40,7 +40,7 @@ def test_an_update_is_counted_by_route_actor_outbox_and_consumer(
     after = http.get(f"{user_progress}/metrics").text
     route = {"handler": "/update-progress", "method": "POST", "status": "2xx"}
     assert _value(after, "http_requests_total", **route) == _value(before, "http_requests_total", **route) + 1
-    actor = {"actor_type": "LearnerProgressActor", "method": "RecordEvent"}
+    actor = {"actor_type": "LearnerProgressActor", "method": "RecordEventForStatus"}
     assert (
         _value(after, "learnflow_actor_call_seconds_count", **actor)
         >= _value(before, "learnflow_actor_call_seconds_count", **actor) + 1

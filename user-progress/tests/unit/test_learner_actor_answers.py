@@ -1,16 +1,39 @@
 """What the learner actor answers, decided by pure functions: pages of the log and of the lessons,
-RecordEvent's answer, and the JSON each actor method sends through the sidecar."""
+RecordEvent's and RecordEventForStatus's answers, and the JSON each actor method sends through the
+sidecar."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
+from fastapi.responses import JSONResponse
+from fastapi.routing import serialize_response
+from fastapi.utils import create_model_field
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from learnflow_common.dapr.errors import ActorMethodFailed, classify_sidecar_error
 from learnflow_common.memory import MemoryStore, run_in_memory
 from user_progress import ledger
-from user_progress.adapters.actor_interface import GET_DAYS, GET_SNAPSHOT, READ_LOG, RECORD_EVENT, LogPage, Recorded
+from user_progress.adapters.actor_interface import (
+    GET_DAYS,
+    GET_SNAPSHOT,
+    READ_LOG,
+    RECORD_EVENT,
+    RECORD_EVENT_FOR_STATUS,
+    LearnerProgress,
+    LogPage,
+    Recorded,
+    RecordedStatus,
+)
+from user_progress.api.models import LearnerStatus
 from user_progress.domain.events import LearningEvent
+from user_progress.status_answers import status_body
+from user_progress.views import status_of
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -105,3 +128,121 @@ def test_each_actor_method_gets_back_through_json_what_was_sent() -> None:
     assert GET_SNAPSHOT.answer_of(_through_json(GET_SNAPSHOT.answer(snapshot))) == snapshot
     assert GET_DAYS.answer_of(_through_json(GET_DAYS.answer(days))) == days
     assert READ_LOG.answer_of(_through_json(READ_LOG.answer(page))) == page
+
+
+def _as_the_route_answered(status: LearnerStatus) -> bytes:
+    """POST /update-progress's body before RecordEventForStatus (the reference): the route returned
+    ``status_of(snapshot, now)`` and FastAPI serialised it as ``response_model=LearnerStatus``."""
+    field = create_model_field(name="Response_update_progress", type_=LearnerStatus, mode="serialization")
+    content = asyncio.run(serialize_response(field=field, response_content=status, is_coroutine=True))
+    return bytes(JSONResponse(content).body)
+
+
+def test_record_event_for_status_answers_record_events_answer_with_the_status_for_the_snapshot() -> None:
+    store = _store([_event(1, T0 + timedelta(days=60))])
+    now = T0 + timedelta(days=61)
+    recorded = run_in_memory(ledger.record(store, "ada", _event(3, T0 + timedelta(days=60, hours=1))))
+    duplicate = run_in_memory(ledger.record(store, "ada", _event(1, T0 + timedelta(days=60))))
+    late = run_in_memory(ledger.record(store, "ada", _event(2, T0)))
+    conflict = run_in_memory(ledger.record(store, "ada", _event(1, T0 + timedelta(days=59))))
+
+    for result in (recorded, duplicate):
+        assert result.snapshot is not None
+        answer = RecordedStatus.of(Recorded.of(result), now)
+        assert answer.outcome == result.outcome
+        assert answer.horizon is None
+        assert answer.status_body is not None
+        assert answer.status_body.encode() == _as_the_route_answered(status_of(result.snapshot, now))
+    assert RecordedStatus.of(Recorded.of(late), now) == RecordedStatus(
+        outcome="too-late", horizon=ledger.horizon_for(T0 + timedelta(days=60))
+    )
+    assert RecordedStatus.of(Recorded.of(conflict), now) == RecordedStatus(outcome="conflict")
+
+
+EVENTS = st.builds(
+    LearningEvent,
+    event_id=st.just("e"),
+    learner_id=st.just("ada"),
+    activity=st.sampled_from(["lesson", "exercise", "quiz", "review"]),
+    topic=st.sampled_from(["variables", "loops", "functions"]),
+    completed_at=st.integers(0, 20 * 24 * 60).map(lambda minutes: T0 + timedelta(minutes=minutes)),
+    score=st.none() | st.integers(0, 100),
+    timezone=st.sampled_from([None, "UTC", "Europe/Berlin", "Pacific/Kiritimati"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=st.lists(EVENTS, min_size=1, max_size=20), later=st.integers(0, 40 * 24 * 3600))
+def test_the_status_through_the_sidecars_json_is_the_body_the_route_answered_before(
+    history: list[LearningEvent], later: int
+) -> None:
+    """Whatever the learner and the moment: RecordEventForStatus's answer, through JSON as the sidecar
+    carries it, holds byte for byte the body POST /update-progress answered from the snapshot."""
+    store, result = MemoryStore(), None
+    for number, event in enumerate(history):
+        event = LearningEvent.from_dict({**event.to_dict(), "event_id": f"e{number}"})
+        if event.score is None and event.activity in ("exercise", "quiz"):
+            continue
+        result = run_in_memory(ledger.record(store, "ada", event))
+        store.apply(result.changes)
+    if result is None or result.snapshot is None:
+        return
+    now = history[0].completed_at + timedelta(seconds=later)
+
+    answer = RECORD_EVENT_FOR_STATUS.answer_of(
+        _through_json(RECORD_EVENT_FOR_STATUS.answer(RecordedStatus.of(Recorded.of(result), now)))
+    )
+
+    assert answer.outcome == result.outcome
+    assert answer.status_body is not None
+    assert answer.status_body.encode() == _as_the_route_answered(status_of(result.snapshot, now))
+
+
+#: What daprd answers for a method the actor's host does not have, as a real stack words it
+#: (test_rolling_update.py holds ``names_unknown_method`` to the real answer).
+NO_SUCH_METHOD = (
+    'error invoke actor method: error from actor service: (500) {"message":"ActorMethodNotFoundError('
+    '\'type object ActorMethodDispatcher has no method {method}\')","errorCode":"UNKNOWN"}'
+)
+
+
+class ReleaseBefore:
+    """An actor host of the release before RecordEventForStatus: refuses it as the SDK does, and
+    answers RecordEvent through JSON as the sidecar carries it."""
+
+    def __init__(self, answer: Recorded, refusal: str = "RecordEventForStatus") -> None:
+        self.answer, self.refusal = answer, refusal
+        self.methods: list[str] = []
+
+    async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
+        self.methods.append(method)
+        if method == "RecordEventForStatus":
+            raise classify_sidecar_error(
+                500, "ERR_ACTOR_INVOKE_METHOD", NO_SUCH_METHOD.replace("{method}", self.refusal)
+            )
+        return _through_json(RECORD_EVENT.answer(self.answer))
+
+
+async def test_on_a_host_of_the_release_before_the_status_comes_from_record_event() -> None:
+    store = _store([_event(1, T0)])
+    result = run_in_memory(ledger.record(store, "ada", _event(2, T0 + timedelta(hours=1))))
+    assert result.snapshot is not None
+    host = ReleaseBefore(Recorded.of(result))
+
+    answer = await LearnerProgress(host, "ada").record_event_for_status(_event(2, T0 + timedelta(hours=1)))
+
+    assert host.methods == ["RecordEventForStatus", "RecordEvent"]
+    assert answer.outcome == "recorded"
+    assert answer.status_body is not None
+    assert json.loads(answer.status_body) == json.loads(status_body(result.snapshot, datetime.now(UTC)))
+
+
+async def test_any_other_failure_of_record_event_for_status_is_not_taken_for_an_older_host() -> None:
+    store = _store([_event(1, T0)])
+    host = ReleaseBefore(
+        Recorded.of(run_in_memory(ledger.record(store, "ada", _event(1, T0)))), "RecordEventForStatusV2"
+    )
+
+    with pytest.raises(ActorMethodFailed):
+        await LearnerProgress(host, "ada").record_event_for_status(_event(1, T0))
+    assert host.methods == ["RecordEventForStatus"]

@@ -9,16 +9,18 @@ values travel in their stored ``to_dict`` form (:class:`DictForm`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel
 
 from learnflow_common.dapr.actor_methods import ActorDelivery, ActorInvoker, ActorMethod, DictForm
+from learnflow_common.dapr.errors import ActorMethodFailed
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
 from user_progress.domain.leaderboard import ShardStandings
 from user_progress.ledger import Outcome, Recording, Snapshot
+from user_progress.status_answers import status_body
 
 LEARNER_ACTOR = "LearnerProgressActor"
 LEADERBOARD_ACTOR = "LeaderboardActor"
@@ -49,6 +51,24 @@ class Recorded(BaseModel):
         if recording.outcome == "too-late":
             return cls(outcome=recording.outcome, horizon=snapshot.horizon)
         return cls(outcome=recording.outcome)
+
+
+class RecordedStatus(BaseModel):
+    """RecordEventForStatus's answer: RecordEvent's, with the learner's status at the actor's moment
+    (GET /status's JSON, ``status_answers.status_body``) in place of the snapshot. POST
+    /update-progress answers that status: the actor has the learner's values at hand, where the
+    caller would parse the snapshot (~6 KB) and compute the status from it (~0.15 ms of the app's
+    CPU per update; benchmarks/results/PROFILE.md, "Phase 21")."""
+
+    outcome: Outcome
+    status_body: str | None = None
+    horizon: datetime | None = None
+
+    @classmethod
+    def of(cls, recorded: Recorded, now: datetime) -> RecordedStatus:
+        snapshot = recorded.snapshot
+        body = status_body(snapshot, now).decode() if snapshot is not None else None
+        return cls(outcome=recorded.outcome, status_body=body, horizon=recorded.horizon)
 
 
 class DaysQuery(BaseModel):
@@ -104,6 +124,11 @@ class Written(BaseModel):
 
 
 RECORD_EVENT: ActorMethod[Event, Recorded] = ActorMethod(LEARNER_ACTOR, "RecordEvent", Event, Recorded)
+#: RecordEvent answering the status. Added after RecordEvent, which stays: a release before it may
+#: still call RecordEvent, or host the actor without this method, during a rolling update.
+RECORD_EVENT_FOR_STATUS: ActorMethod[Event, RecordedStatus] = ActorMethod(
+    LEARNER_ACTOR, "RecordEventForStatus", Event, RecordedStatus
+)
 GET_SNAPSHOT: ActorMethod[None, Snapshot | None] = ActorMethod(
     LEARNER_ACTOR, "GetSnapshot", None, LearnerSnapshot | None
 )
@@ -133,6 +158,18 @@ class LearnerProgress:
 
     async def record_event(self, event: LearningEvent) -> Recorded:
         return await RECORD_EVENT.call(self.sidecar, self.learner_id, event)
+
+    async def record_event_for_status(self, event: LearningEvent) -> RecordedStatus:
+        """Records the event and answers the learner's status. The actor may be hosted by a replica
+        of the release before RecordEventForStatus (a rolling update): that one refuses the method
+        before the event reaches the actor, so RecordEvent is called instead."""
+        try:
+            return await RECORD_EVENT_FOR_STATUS.call(self.sidecar, self.learner_id, event)
+        except ActorMethodFailed as error:
+            if not names_unknown_method(error, RECORD_EVENT_FOR_STATUS.name):
+                raise
+        recorded = await RECORD_EVENT.call(self.sidecar, self.learner_id, event)
+        return RecordedStatus.of(recorded, datetime.now(UTC))
 
     async def snapshot(self) -> Snapshot | None:
         """The learner's snapshot; None until their first event."""
@@ -173,3 +210,9 @@ class LeaderboardShard:
 
     async def standings(self, query: StandingsQuery) -> ShardStandings:
         return await STANDINGS.call(self.sidecar, self.actor_id, query)
+
+
+def names_unknown_method(error: ActorMethodFailed, method: str) -> bool:
+    """Whether the actor's host said it has no method ``method`` (the Dapr SDK's
+    ``ActorMethodNotFoundError``, raised before the actor is activated or called)."""
+    return f"has no method {method}'" in str(error)

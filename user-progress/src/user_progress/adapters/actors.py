@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections import OrderedDict
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from dapr.actor import ActorInterface, Remindable, actormethod
@@ -35,10 +36,12 @@ from user_progress.adapters.actor_interface import (
     READ_LESSONS,
     READ_LOG,
     RECORD_EVENT,
+    RECORD_EVENT_FOR_STATUS,
     Assigned,
     LessonsPage,
     LogPage,
     Recorded,
+    RecordedStatus,
 )
 from user_progress.adapters.learner_keys import LEARNER_KEYS
 from user_progress.contracts import progress_events
@@ -60,6 +63,9 @@ class LearnerProgressActions(ActorInterface):
 
     @actormethod(name="RecordEvent")
     async def record_event(self, event: Any) -> Any: ...
+
+    @actormethod(name="RecordEventForStatus")
+    async def record_event_for_status(self, event: Any) -> Any: ...
 
     @actormethod(name="GetSnapshot")
     async def get_snapshot(self) -> Any: ...
@@ -160,6 +166,13 @@ class LearnerProgressActor(
         return await ledger.load_snapshot(self.reader)
 
     async def record_event(self, event: Any) -> Any:
+        return RECORD_EVENT.answer(Recorded.of(await self._record(event)))
+
+    async def record_event_for_status(self, event: Any) -> Any:
+        recorded = Recorded.of(await self._record(event))
+        return RECORD_EVENT_FOR_STATUS.answer(RecordedStatus.of(recorded, datetime.now(UTC)))
+
+    async def _record(self, event: Any) -> ledger.Recording:
         """The recent folds are taken for the call and kept again only once its changes are committed:
         they must be folds of what is stored."""
         learning_event = RECORD_EVENT.request_of(event)
@@ -183,7 +196,7 @@ class LearnerProgressActor(
             await self.save_changes({})
         self.holders.keep(self, result.recent)
         await self.publish_after_answer()
-        return RECORD_EVENT.answer(Recorded.of(result))
+        return result
 
     async def get_snapshot(self) -> Any:
         """None until the learner's first event. Publishes what the outbox still holds, as every call does."""

@@ -16,7 +16,6 @@ from user_progress.adapters.learner_keys import learner_status_body
 from user_progress.api.models import LearnerStatus, ProgressUpdate
 from user_progress.ledger import LATE_HORIZON, MAX_EVENTS_PER_DAY, MAX_LOG_DAY_BYTES
 from user_progress.status_answers import StatusAnswers
-from user_progress.views import status_of
 
 router = APIRouter(tags=["progress"])
 
@@ -39,10 +38,11 @@ LEARNER_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no p
         429: {"description": "too many requests from this caller (Retry-After)"},
     },
 )
-async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar: Sidecar) -> LearnerStatus:
-    """Idempotent on ``event_id``: sending the same event again changes nothing and answers the same."""
+async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar: Sidecar) -> Response:
+    """Idempotent on ``event_id``: sending the same event again changes nothing and answers the same.
+    The status comes from the learner's actor as GET /status's JSON (``RecordEventForStatus``)."""
     caller.require_learner(update.learner_id)
-    result = await LearnerProgress(sidecar, update.learner_id).record_event(update.to_event())
+    result = await LearnerProgress(sidecar, update.learner_id).record_event_for_status(update.to_event())
     if result.outcome == "conflict":
         raise Problem(
             409,
@@ -72,8 +72,8 @@ async def update_progress(update: ProgressUpdate, caller: LimitedCaller, sidecar
             detail=f"at most {MAX_EVENTS_PER_DAY} events (or {MAX_LOG_DAY_BYTES // 1024} KB of them, item results "
             "included) per learner per UTC day are recorded.",
         )
-    assert result.snapshot is not None  # recorded or duplicate
-    return status_of(result.snapshot, datetime.now(UTC))
+    assert result.status_body is not None  # recorded or duplicate
+    return Response(result.status_body, media_type="application/json")
 
 
 async def get_status_answers(request: Request) -> StatusAnswers:

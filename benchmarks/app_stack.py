@@ -36,7 +36,7 @@ from user_progress.app import create_app
 from user_progress.settings import Settings
 
 APP_TOKEN = "a" * 32
-PATH = "/actors/LearnerProgressActor/learner-7/method/RecordEvent"
+PATH = "/actors/LearnerProgressActor/learner-7/method/RecordEventForStatus"
 BODY = b'{"event_id": "e-1"}' * 16
 #: A request as the sidecar makes it: (method, path, query, body, whether with the app token, the status expected).
 ACTOR_CALL = ("PUT", PATH, b"", BODY, True, 200)

@@ -48,6 +48,12 @@ ACTOR_CALLS = Histogram(
     ["actor_type", "method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
+ACTOR_METHOD_FALLBACKS = Counter(
+    "learnflow_actor_method_fallbacks",
+    "Calls of an actor method the actor's host did not have (a replica of the release before, during a "
+    "rolling update), made again with the method that release has",
+    ["actor_type", "method", "instead"],
+)
 OUTBOX_EVENTS = Counter(
     "learnflow_outbox_events",
     "Outbox events by what happened to them: staged, published, kept for the reminder, undeliverable",

@@ -4,17 +4,16 @@ sidecar."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi.responses import JSONResponse
-from fastapi.routing import serialize_response
-from fastapi.utils import create_model_field
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 
 from learnflow_common.dapr.errors import ActorMethodFailed, classify_sidecar_error
 from learnflow_common.memory import MemoryStore, run_in_memory
@@ -130,12 +129,25 @@ def test_each_actor_method_gets_back_through_json_what_was_sent() -> None:
     assert READ_LOG.answer_of(_through_json(READ_LOG.answer(page))) == page
 
 
+#: The route before RecordEventForStatus, as it was declared (the reference): it returned
+#: ``status_of(snapshot, now)`` and FastAPI serialised it as ``response_model=LearnerStatus``.
+_ROUTE_BEFORE = FastAPI()
+_ANSWERED: list[LearnerStatus] = []
+
+
+@_ROUTE_BEFORE.post("/update-progress", response_model=LearnerStatus)
+async def _update_progress_before() -> LearnerStatus:
+    return _ANSWERED[-1]
+
+
 def _as_the_route_answered(status: LearnerStatus) -> bytes:
-    """POST /update-progress's body before RecordEventForStatus (the reference): the route returned
-    ``status_of(snapshot, now)`` and FastAPI serialised it as ``response_model=LearnerStatus``."""
-    field = create_model_field(name="Response_update_progress", type_=LearnerStatus, mode="serialization")
-    content = asyncio.run(serialize_response(field=field, response_content=status, is_coroutine=True))
-    return bytes(JSONResponse(content).body)
+    """POST /update-progress's body when the route returned ``status``."""
+    _ANSWERED.append(status)
+    with TestClient(_ROUTE_BEFORE) as client:
+        answer = client.post("/update-progress")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/json"
+    return answer.content
 
 
 def test_record_event_for_status_answers_record_events_answer_with_the_status_for_the_snapshot() -> None:
@@ -198,6 +210,11 @@ def test_the_status_through_the_sidecars_json_is_the_body_the_route_answered_bef
     assert answer.status_body.encode() == _as_the_route_answered(status_of(result.snapshot, now))
 
 
+#: What daprd answers when the actor raised inside a method.
+ACTOR_RAISED = (
+    'error invoke actor method: error from actor service: (500) {"message":"KeyError(\'snapshot\')",'
+    '"errorCode":"UNKNOWN"}'
+)
 #: What daprd answers for a method the actor's host does not have, as a real stack words it
 #: (test_rolling_update.py holds ``names_unknown_method`` to the real answer).
 NO_SUCH_METHOD = (
@@ -207,19 +224,19 @@ NO_SUCH_METHOD = (
 
 
 class ReleaseBefore:
-    """An actor host of the release before RecordEventForStatus: refuses it as the SDK does, and
-    answers RecordEvent through JSON as the sidecar carries it."""
+    """An actor host of the release before RecordEventForStatus: refuses it as the SDK does (or, with
+    no ``refusal``, as an actor that raised inside it), and answers RecordEvent through JSON as the
+    sidecar carries it."""
 
-    def __init__(self, answer: Recorded, refusal: str = "RecordEventForStatus") -> None:
+    def __init__(self, answer: Recorded, refusal: str | None = "RecordEventForStatus") -> None:
         self.answer, self.refusal = answer, refusal
         self.methods: list[str] = []
 
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
         self.methods.append(method)
         if method == "RecordEventForStatus":
-            raise classify_sidecar_error(
-                500, "ERR_ACTOR_INVOKE_METHOD", NO_SUCH_METHOD.replace("{method}", self.refusal)
-            )
+            message = ACTOR_RAISED if self.refusal is None else NO_SUCH_METHOD.replace("{method}", self.refusal)
+            raise classify_sidecar_error(500, "ERR_ACTOR_INVOKE_METHOD", message)
         return _through_json(RECORD_EVENT.answer(self.answer))
 
 
@@ -229,19 +246,32 @@ async def test_on_a_host_of_the_release_before_the_status_comes_from_record_even
     assert result.snapshot is not None
     host = ReleaseBefore(Recorded.of(result))
 
+    fallbacks = {"actor_type": "LearnerProgressActor", "method": "RecordEventForStatus", "instead": "RecordEvent"}
+    before = REGISTRY.get_sample_value("learnflow_actor_method_fallbacks_total", fallbacks) or 0.0
+
     answer = await LearnerProgress(host, "ada").record_event_for_status(_event(2, T0 + timedelta(hours=1)))
 
     assert host.methods == ["RecordEventForStatus", "RecordEvent"]
+    assert REGISTRY.get_sample_value("learnflow_actor_method_fallbacks_total", fallbacks) == before + 1
     assert answer.outcome == "recorded"
     assert answer.status_body is not None
     assert json.loads(answer.status_body) == json.loads(status_body(result.snapshot, datetime.now(UTC)))
 
 
-async def test_any_other_failure_of_record_event_for_status_is_not_taken_for_an_older_host() -> None:
+async def test_a_refusal_naming_another_method_is_not_taken_for_an_older_host() -> None:
     store = _store([_event(1, T0)])
     host = ReleaseBefore(
         Recorded.of(run_in_memory(ledger.record(store, "ada", _event(1, T0)))), "RecordEventForStatusV2"
     )
+
+    with pytest.raises(ActorMethodFailed):
+        await LearnerProgress(host, "ada").record_event_for_status(_event(1, T0))
+    assert host.methods == ["RecordEventForStatus"]
+
+
+async def test_an_error_the_actor_raised_in_record_event_for_status_is_not_taken_for_an_older_host() -> None:
+    store = _store([_event(1, T0)])
+    host = ReleaseBefore(Recorded.of(run_in_memory(ledger.record(store, "ada", _event(1, T0)))), refusal=None)
 
     with pytest.raises(ActorMethodFailed):
         await LearnerProgress(host, "ada").record_event_for_status(_event(1, T0))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from dapr.actor import ActorId
+from dapr.actor import ActorId, ActorMethodNotFoundError
 from dapr.actor.runtime.manager import ActorManager
 
 from devstack.testing import AppAuth
@@ -296,11 +296,13 @@ class _GatedPublisher(MemoryPublisher):
         await super().publish(pubsub, topic, event, partition_key)
 
 
+@pytest.mark.parametrize("method", ["RecordEventForStatus", "RecordEvent"])
 async def test_through_the_runtime_an_update_answers_before_its_events_are_published_and_the_next_waits(
-    host: ActorHost, app_auth: AppAuth
+    host: ActorHost, app_auth: AppAuth, method: str
 ) -> None:
     """The SDK's dispatch (as daprd's calls arrive) with the app's turns: the publish leaves the
-    caller's latency, yet events go out in order and the next call reads what the publish left."""
+    caller's latency, yet events go out in order and the next call reads what the publish left.
+    Through RecordEventForStatus (this release's API) and RecordEvent (the release before's)."""
     keep_turns()
     publisher = _GatedPublisher()
     LearnerProgressActor.bind(publisher, app_auth.settings(Settings, "user-progress"))  # type: ignore[arg-type]
@@ -308,7 +310,7 @@ async def test_through_the_runtime_an_update_answers_before_its_events_are_publi
 
     def record(event_id: str, minutes_ago: int) -> Any:
         body = json.dumps(_event(event_id, minutes_ago)).encode()
-        return manager.dispatch(ActorId(LEARNER), "RecordEvent", body)
+        return manager.dispatch(ActorId(LEARNER), method, body)
 
     answered = json.loads(await asyncio.wait_for(record("e1", 5), timeout=5))
     assert answered["outcome"] == "recorded"
@@ -325,6 +327,24 @@ async def test_through_the_runtime_an_update_answers_before_its_events_are_publi
 
     sources = [event.data["source_event_id"] for _, event, _ in publisher.published if event.type == PROGRESS]
     assert sources == ["e1", "e2"]
+
+
+async def test_a_method_the_actor_type_does_not_have_is_refused_before_the_actor_is_activated(
+    host: ActorHost, app_auth: AppAuth
+) -> None:
+    """What makes falling back to RecordEvent safe when a host of the release before refuses
+    RecordEventForStatus: the SDK refuses an unknown method before it activates or calls the actor."""
+    keep_turns()
+    LearnerProgressActor.bind(MemoryPublisher(), app_auth.settings(Settings, "user-progress"))  # type: ignore[arg-type]
+    manager = ActorManager(host._context)
+    body = json.dumps(_event("e1", 5)).encode()
+
+    with pytest.raises(ActorMethodNotFoundError):
+        await manager.dispatch(ActorId(LEARNER), "RecordEventOfALaterRelease", body)
+
+    assert manager._active_actors == {}
+    assert host.store.reads == []
+    assert host.store.stored(LEARNER) == {}
 
 
 def _at(event_id: str, learner: str, completed_at: datetime) -> dict[str, Any]:

@@ -8,6 +8,7 @@ values travel in their stored ``to_dict`` form (:class:`DictForm`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 
 from learnflow_common.dapr.actor_methods import ActorDelivery, ActorInvoker, ActorMethod, DictForm
 from learnflow_common.dapr.errors import ActorMethodFailed
+from learnflow_common.metrics import ACTOR_METHOD_FALLBACKS
 from user_progress.domain.events import LearningEvent
 from user_progress.domain.fold import ClosedDay
 from user_progress.domain.leaderboard import ShardStandings
@@ -23,6 +25,7 @@ from user_progress.ledger import Outcome, Recording, Snapshot
 from user_progress.status_answers import status_body
 
 LEARNER_ACTOR = "LearnerProgressActor"
+log = logging.getLogger(__name__)
 LEADERBOARD_ACTOR = "LeaderboardActor"
 
 Event = Annotated[LearningEvent, DictForm(LearningEvent.from_dict)]
@@ -168,6 +171,12 @@ class LearnerProgress:
         except ActorMethodFailed as error:
             if not names_unknown_method(error, RECORD_EVENT_FOR_STATUS.name):
                 raise
+        ACTOR_METHOD_FALLBACKS.labels(LEARNER_ACTOR, RECORD_EVENT_FOR_STATUS.name, RECORD_EVENT.name).inc()
+        log.info(
+            "the learner actor's host has no %s (a replica of the release before): recording with %s",
+            RECORD_EVENT_FOR_STATUS.name,
+            RECORD_EVENT.name,
+        )
         recorded = await RECORD_EVENT.call(self.sidecar, self.learner_id, event)
         return RecordedStatus.of(recorded, datetime.now(UTC))
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
+from devstack.testing import RunningStack
+from learnflow_common.dapr import DaprSidecar
 
 EventFactory = Callable[..., dict[str, Any]]
 
@@ -38,3 +41,13 @@ def learning_event() -> EventFactory:
         }
 
     return make
+
+
+@pytest.fixture
+async def sidecar(stack: RunningStack) -> AsyncIterator[DaprSidecar]:
+    """The app's own sidecar client, talking to user-progress's real sidecar."""
+    client = DaprSidecar(stack.dapr_url("user-progress"), stack.dapr_headers["dapr-api-token"], timeout_seconds=30)
+    try:
+        yield client
+    finally:
+        await client.aclose()

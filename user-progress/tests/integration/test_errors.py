@@ -20,16 +20,6 @@ OVER_THE_SIDECARS_LIMIT = 5 * 1024 * 1024
 
 
 @pytest.fixture
-async def sidecar(stack: RunningStack) -> AsyncIterator[DaprSidecar]:
-    """The app's own sidecar client, talking to user-progress's real sidecar."""
-    client = DaprSidecar(stack.dapr_url("user-progress"), stack.dapr_headers["dapr-api-token"], timeout_seconds=30)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
 async def state_sidecar(stack: RunningStack) -> AsyncIterator[DaprSidecar]:
     """The same client on course-agent's sidecar: the one whose allow-list has the plain state API
     (user-progress keeps all its state in actors)."""

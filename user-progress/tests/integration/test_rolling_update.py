@@ -29,16 +29,6 @@ async def http(stack: RunningStack) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
-async def sidecar(stack: RunningStack) -> AsyncIterator[DaprSidecar]:
-    """The app's own sidecar client, talking to user-progress's real sidecar."""
-    client = DaprSidecar(stack.dapr_url("user-progress"), stack.dapr_headers["dapr-api-token"], timeout_seconds=30)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
 def _event(learner: str) -> LearningEvent:
     return LearningEvent("evt-rolling-1", learner, "quiz", "loops", datetime.now(UTC) - timedelta(minutes=5), score=70)
 

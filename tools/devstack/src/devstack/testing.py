@@ -195,8 +195,8 @@ def eventually(check: Callable[[], Any], timeout: float = 60.0, interval: float 
 def read_topic(
     bootstrap: str, topic: str, match: Callable[[dict[str, Any], bytes | None], bool], timeout: float = 60.0
 ) -> tuple[dict[str, Any], bytes | None]:
-    """Reads ``topic`` from the beginning with a plain Kafka consumer until a JSON message matches
-    (values that are not JSON, e.g. poison messages of a test, are skipped)."""
+    """Reads ``topic`` (from :data:`READ_FROM_SECONDS_AGO` ago) with a plain Kafka consumer until a
+    JSON message matches (values that are not JSON, e.g. poison messages of a test, are skipped)."""
 
     def json_match(value: bytes, key: bytes | None) -> bool:
         try:
@@ -209,11 +209,22 @@ def read_topic(
     return json.loads(value), key
 
 
+#: How far back a test reads a topic. A stack that served benchmarks holds millions of events
+#: (progress-events: ~1 GB after a day's sittings): read from the beginning, a test's own event was
+#: not reached within its timeout. A test reads what it caused within the last minutes.
+READ_FROM_SECONDS_AGO = 900.0
+
+
 def read_raw(
-    bootstrap: str, topic: str, match: Callable[[bytes, bytes | None], bool], timeout: float = 60.0
+    bootstrap: str,
+    topic: str,
+    match: Callable[[bytes, bytes | None], bool],
+    timeout: float = 60.0,
+    since_seconds: float = READ_FROM_SECONDS_AGO,
 ) -> tuple[bytes, bytes | None]:
-    """Reads ``topic`` from the beginning with a plain Kafka consumer until a message's bytes match."""
-    from confluent_kafka import Consumer
+    """Reads ``topic`` with a plain Kafka consumer, from ``since_seconds`` ago (by the messages'
+    timestamps), until a message's bytes match."""
+    from confluent_kafka import Consumer, TopicPartition
 
     consumer = Consumer(
         {
@@ -223,7 +234,14 @@ def read_raw(
             "enable.auto.commit": False,
         }
     )
-    consumer.subscribe([topic])
+    since_ms = int((time.time() - since_seconds) * 1000)
+
+    def from_since(consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Each partition from its first message at or after ``since_ms`` (its end if none is)."""
+        wanted = [TopicPartition(p.topic, p.partition, since_ms) for p in partitions]
+        consumer.assign(consumer.offsets_for_times(wanted, timeout=10))
+
+    consumer.subscribe([topic], on_assign=from_since)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:

@@ -25,8 +25,8 @@ from user_progress.ledger import Outcome, Recording, Snapshot
 from user_progress.status_answers import status_body
 
 LEARNER_ACTOR = "LearnerProgressActor"
-log = logging.getLogger(__name__)
 LEADERBOARD_ACTOR = "LeaderboardActor"
+log = logging.getLogger(__name__)
 
 Event = Annotated[LearningEvent, DictForm(LearningEvent.from_dict)]
 LearnerSnapshot = Annotated[Snapshot, DictForm(Snapshot.from_dict)]

@@ -8,7 +8,11 @@ costs any design and what this design adds. A fourth measures the floor with thi
 consumers: that update, its events consumed in bulk by two apps of their own sidecars, each delivery
 one state transaction (``running_floor(..., consumers=True)``), as LearnFlow consumes its events in
 User Progress (the leaderboard) and the Course Agent (its projection); it bounds what a design of
-that shape could keep of the baseline's figures on this machine.
+that shape could keep of the baseline's figures on this machine. A fifth is the baseline with the same
+two consumers, the like-for-like direct system: its events consumed by the baseline process itself and
+by a second one, with aiokafka in the same batches, each batch one PostgreSQL transaction
+(``app.py --consumer-group``); ours against it is what a team that needs those consumers too would
+compare.
 
     make bench                                   # starts the stack if needed, then this
     .venv/bin/python benchmarks/compare.py --seconds 3 --warmup 1 --concurrency 1 8   # a short run
@@ -50,10 +54,14 @@ from typing import Any
 import httpx
 from harness import operator_headers, running_stack
 from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, stop_process_group, wrk
-from sidecar_floor import FLOOR_CONSUMED_TOPIC, FLOOR_TOPIC, running_floor
+from sidecar_floor import FLOOR_CONSUMED_TOPIC, FLOOR_TOPIC, bulk_settings, running_floor
 
 RESULTS = HERE / "results"
 BASELINE_TOPIC = "bench-baseline-progress"
+BASELINE_CONSUMED_TOPIC = "bench-baseline-consumed"
+#: The baseline with consumers' two processes, and the app of ours whose consumer of progress events
+#: each stands for (its batches; the first is the one under load, as User Progress is).
+BASELINE_CONSUMERS = {"baseline-consumers": "user-progress", "baseline-projection": "course-agent"}
 PROGRESS_TOPIC = "progress-events"
 MEMORY_OF = ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "baseline")
 SCENARIOS = ("update-spread", "update-hot", "status", "generate-lesson")
@@ -66,6 +74,7 @@ MEASURED = (
     "floor-consumers-daprd",
     "floor-projection",
     "floor-projection-daprd",
+    *BASELINE_CONSUMERS,
     "kafka",
     "java",
     "postgres",
@@ -85,13 +94,28 @@ def create_topic(bootstrap: str, topic: str) -> None:
         future.result(30)
 
 
-def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
-    """Our own baseline process. A port already taken (e.g. the baseline of an interrupted run, still
-    connected to a PostgreSQL that is gone) would be measured in its place: refuse instead."""
+def start_baseline(
+    info: dict[str, Any], port: int, name: str = "baseline", topic: str = BASELINE_TOPIC, stands_for: str = ""
+) -> subprocess.Popen[bytes]:
+    """Our own baseline process; with ``stands_for`` (an app of ours), also consuming ``topic`` in the
+    consumer group ``bench-<name>`` with the batches of that app's consumer of progress events. A port
+    already taken (e.g. the baseline of an interrupted run, still connected to a PostgreSQL that is
+    gone) would be measured in its place: refuse instead."""
     with socket.socket() as probe:
         if probe.connect_ex(("127.0.0.1", port)) == 0:
             raise SystemExit(f"port {port} is taken (an earlier baseline?): stop it or pass --baseline-port")
-    log_path = Path(info["logs_dir"]) / "bench-baseline.log"
+    consuming = []
+    if stands_for:
+        bulk = bulk_settings(stands_for)
+        consuming = [
+            "--consumer-group",
+            f"bench-{name}",
+            "--batch-messages",
+            str(bulk["maxMessagesCount"]),
+            "--batch-wait-ms",
+            str(bulk["maxAwaitDurationMs"]),
+        ]
+    log_path = Path(info["logs_dir"]) / f"bench-{name}.log"
     log = log_path.open("wb")  # the process writes to it until it ends
     process = subprocess.Popen(
         [
@@ -104,7 +128,8 @@ def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
             "--kafka",
             info["kafka_bootstrap"],
             "--topic",
-            BASELINE_TOPIC,
+            topic,
+            *consuming,
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -113,7 +138,7 @@ def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the baseline exited: see {log_path}")
+            raise SystemExit(f"the {name} exited: see {log_path}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
@@ -121,7 +146,7 @@ def start_baseline(info: dict[str, Any], port: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.2)
     process.kill()
-    raise SystemExit("the baseline did not answer /healthz within 60 s")
+    raise SystemExit(f"the {name} did not answer /healthz within 60 s")
 
 
 def measure(
@@ -410,7 +435,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"Other load on the machine (processes of neither system, e.g. other worktrees' tests): "
             f"{statistics.mean(background):.2f} cores on average over the points, at most {max(background):.2f}.",
         ]
-    for system in ("ours", "baseline", "floor", "floor-consumers"):
+    for system in ("ours", "baseline", "baseline-consumers", "floor", "floor-consumers"):
         point = points.get(f"{system}/update-spread/32")
         if point:
             shares = ", ".join(f"{name} {share}" for name, share in point["cpu_cores"].items())
@@ -424,6 +449,7 @@ def markdown(report: dict[str, Any]) -> str:
 SYSTEM_PROCESSES = {
     "ours": ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "placement", "scheduler"),
     "baseline": ("baseline",),
+    "baseline-consumers": tuple(BASELINE_CONSUMERS),
     "floor": ("floor", "floor-daprd"),
     "floor-consumers": ("floor-consumers", "floor-consumers-daprd", "floor-projection", "floor-projection-daprd"),
 }
@@ -456,8 +482,18 @@ def cpu_per_update(system: str, point: dict[str, Any]) -> str:
     )
 
 
-#: The floors against the baseline and ours against each: (system, what it is).
+#: The other systems against the baseline and ours against each: (system, what it is).
 FLOORS = (
+    (
+        "baseline-consumers",
+        "The baseline with this product's consumers, the like-for-like direct system: the baseline's update, "
+        "its events consumed by the baseline process itself and by a second process (aiokafka, a consumer "
+        "group each, the batches of the consumer of ours each stands for), each batch one PostgreSQL "
+        "transaction of the learners' newest values and nothing read, offsets committed after it about once "
+        "a second, as Dapr's consumer does (`benchmarks/baseline/app.py --consumer-group`). ours / "
+        "baseline-consumers is what this design costs against a direct system that keeps the same two "
+        "consumers. Consumer lag: messages not yet committed by each group when the point ended.",
+    ),
     (
         "floor",
         "The floor of a Dapr design: the baseline's update through a Dapr sidecar's state and pub/sub APIs "
@@ -524,7 +560,13 @@ def chart(report: dict[str, Any], path: Path) -> None:
 
     concurrency = report["config"]["concurrency"]
     figure, axes = plt.subplots(2, len(SCENARIOS), figsize=(4.2 * len(SCENARIOS), 7.5), squeeze=False)
-    colors = {"ours": "tab:red", "baseline": "tab:blue", "floor": "tab:green", "floor-consumers": "tab:olive"}
+    colors = {
+        "ours": "tab:red",
+        "baseline": "tab:blue",
+        "baseline-consumers": "tab:cyan",
+        "floor": "tab:green",
+        "floor-consumers": "tab:olive",
+    }
     for column, scenario in enumerate(SCENARIOS):
         latency, throughput = axes[0][column], axes[1][column]
         for system in colors:
@@ -562,7 +604,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
     parser.add_argument("--learners", type=int, default=64)
     parser.add_argument("--propagation-samples", type=int, default=20)
-    parser.add_argument("--baseline-port", type=int, default=18090)
+    parser.add_argument(
+        "--baseline-port", type=int, default=18090, help="the baseline with consumers: the port + 5 and + 6"
+    )
     parser.add_argument(
         "--floor-port",
         type=int,
@@ -592,14 +636,22 @@ def main() -> None:
     create_topic(info["kafka_bootstrap"], BASELINE_TOPIC)
     create_topic(info["kafka_bootstrap"], FLOOR_TOPIC)
     create_topic(info["kafka_bootstrap"], FLOOR_CONSUMED_TOPIC)
+    create_topic(info["kafka_bootstrap"], BASELINE_CONSUMED_TOPIC)
     baseline = start_baseline(info, args.baseline_port)
     points: dict[str, dict[str, Any]] = {}
     with ExitStack() as cleanup:
         cleanup.callback(stop_process_group, baseline)
+        consuming_baselines = {}
+        for offset, (name, stands_for) in enumerate(BASELINE_CONSUMERS.items(), start=5):
+            process = start_baseline(info, args.baseline_port + offset, name, BASELINE_CONSUMED_TOPIC, stands_for)
+            cleanup.callback(stop_process_group, process)
+            consuming_baselines[name] = process
+        consuming_baseline_url = f"http://127.0.0.1:{args.baseline_port + 5}"
         floor = cleanup.enter_context(running_floor(info, args.floor_port, args.floor_port + 500))
         named = {name: pid for name, pid in stack_pids(info).items() if name in MEMORY_OF}
         named["baseline"] = baseline.pid
         named.update(floor.pids)
+        named.update({name: process.pid for name, process in consuming_baselines.items()})
         consumed = cleanup.enter_context(
             running_floor(info, args.floor_port + 2, args.floor_port + 510, consumers=True)
         )
@@ -608,6 +660,7 @@ def main() -> None:
         groups = {
             "ours": (PROGRESS_TOPIC, ("user-progress", "course-agent")),
             "floor-consumers": (consumed.topic, ("bench-floor-consumers", "bench-floor-projection")),
+            "baseline-consumers": (BASELINE_CONSUMED_TOPIC, tuple(f"bench-{name}" for name in BASELINE_CONSUMERS)),
         }
         time.sleep(3)
         idle = {name: rss_mb(pid) for name, pid in named.items()}
@@ -618,8 +671,8 @@ def main() -> None:
                 ("status", "status", args.learners),
             ):
                 systems = [("ours", ours_up), ("baseline", baseline_url), ("floor", floor.url)]
-                if mode == "update":  # its reads are the floor's
-                    systems.append(("floor-consumers", consumed.url))
+                if mode == "update":  # their reads are the baseline's and the floor's
+                    systems += [("baseline-consumers", consuming_baseline_url), ("floor-consumers", consumed.url)]
                 for system, url in systems:
                     prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
                     if mode == "status":

@@ -82,16 +82,23 @@ PRODUCT_SUBSCRIPTIONS = HERE.parent / "components" / "subscriptions.yaml"
 MIRRORED_CONSUMERS = {"bench-floor-consumers": "user-progress", "bench-floor-projection": "course-agent"}
 
 
+def bulk_settings(our_app: str) -> dict[str, Any]:
+    """The ``bulkSubscribe`` of ``our_app``'s subscription to progress events (``maxMessagesCount``,
+    ``maxAwaitDurationMs``): the batches a consumer standing for it takes."""
+    ours = next(
+        document
+        for document in yaml.safe_load_all(PRODUCT_SUBSCRIPTIONS.read_text())
+        if document["spec"]["topic"] == "progress-events" and document["scopes"] == [our_app]
+    )
+    settings: dict[str, Any] = ours["spec"]["bulkSubscribe"]
+    return settings
+
+
 def consumer_subscriptions(topic: str) -> str:
     """The floor's two subscriptions to ``topic``, each with the bulk settings of the progress-events
     subscription of the app it stands for (so both systems batch alike)."""
     documents = []
     for floor_app, our_app in MIRRORED_CONSUMERS.items():
-        ours = next(
-            document
-            for document in yaml.safe_load_all(PRODUCT_SUBSCRIPTIONS.read_text())
-            if document["spec"]["topic"] == "progress-events" and document["scopes"] == [our_app]
-        )
         documents.append(
             {
                 "apiVersion": "dapr.io/v2alpha1",
@@ -101,7 +108,7 @@ def consumer_subscriptions(topic: str) -> str:
                     "pubsubname": "floorpubsub",
                     "topic": topic,
                     "routes": {"default": "/events/progress"},
-                    "bulkSubscribe": ours["spec"]["bulkSubscribe"],
+                    "bulkSubscribe": bulk_settings(our_app),
                 },
                 "scopes": [floor_app],
             }

@@ -8,7 +8,15 @@ and writes it back; after the commit it publishes one CloudEvent keyed by the le
 ``acks=all`` and answers the new aggregate. ``GET /status`` is one ``SELECT`` of the aggregate.
 One uvicorn worker, uvicorn's defaults (uvloop and httptools when installed, as for the services).
 
-It owns its tables (``bench_baseline_*``) and topic (``bench-baseline-progress``), never the services'.
+With ``--consumer-group G``, the process also consumes ``--topic`` (aiokafka, group G) as this product's
+consumers do: in batches of up to ``--batch-messages`` messages gathered for at most ``--batch-wait-ms``
+after the first (the bulk settings of LearnFlow's subscriptions), each batch written in ONE transaction
+(the learners' newest values, nothing read), offsets committed after it at most once a second (as
+Dapr's Kafka consumer commits). ``compare.py`` runs two such processes as "the baseline with
+consumers": the one under load (as User Progress keeps the leaderboard) and a second one (as the
+Course Agent keeps its projection).
+
+It owns its tables (``bench_baseline_*``) and topics (``bench-baseline-*``), never the services'.
 What it does NOT do, and LearnFlow does: an outbox (an event committed but not published because the
 process died is lost here), per-learner publish order under concurrency (two concurrent updates of one
 learner may be published in the other order than they committed), the FSRS/mastery/streak rules.
@@ -17,7 +25,10 @@ learner may be published in the other order than they committed), the FSRS/maste
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import time
+import traceback
 import uuid
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,7 +36,7 @@ from typing import Any, Literal
 
 import asyncpg
 import uvicorn
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,7 +45,17 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS bench_baseline_events (
     learner_id text NOT NULL, event_id text NOT NULL, body jsonb NOT NULL, PRIMARY KEY (learner_id, event_id));
 CREATE TABLE IF NOT EXISTS bench_baseline_learners (learner_id text PRIMARY KEY, aggregate jsonb NOT NULL);
+CREATE TABLE IF NOT EXISTS bench_baseline_seen (
+    consumer text NOT NULL, learner_id text NOT NULL, data jsonb NOT NULL, PRIMARY KEY (consumer, learner_id));
 """
+#: One batch's newest value per learner, in one statement.
+UPSERT_SEEN = """
+INSERT INTO bench_baseline_seen (consumer, learner_id, data)
+SELECT $1, learner, data::jsonb FROM unnest($2::text[], $3::text[]) AS batch(learner, data)
+ON CONFLICT (consumer, learner_id) DO UPDATE SET data = EXCLUDED.data
+"""
+#: How often consumed offsets are committed (Dapr's Kafka consumer: about once a second).
+COMMIT_EVERY_SECONDS = 1.0
 XP = {"lesson": 10, "exercise": 10, "quiz": 10, "review": 5}
 
 
@@ -116,7 +137,50 @@ def connect_arguments(dsn: str) -> dict[str, Any]:
     return arguments
 
 
-def create_app(dsn: str, kafka: str, topic: str) -> FastAPI:
+async def consume(
+    consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str, batch_messages: int, batch_wait_ms: int
+) -> None:
+    """Batches of the topic's events, each batch's newest value per learner written in one transaction;
+    offsets committed after the write, at most once a second (at least once, like Dapr's consumer)."""
+    try:
+        await _consume(consumer, pool, group, batch_messages, batch_wait_ms)
+    except Exception:  # in the process's log: compare.py then reports a drain that never ended
+        traceback.print_exc()
+        raise
+
+
+async def _consume(
+    consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str, batch_messages: int, batch_wait_ms: int
+) -> None:
+    loop = asyncio.get_running_loop()
+    committed_at, uncommitted = time.monotonic(), False
+    while True:
+        records = _flat(await consumer.getmany(timeout_ms=1000, max_records=batch_messages))
+        deadline = loop.time() + batch_wait_ms / 1000
+        while records and len(records) < batch_messages and (left := deadline - loop.time()) > 0:
+            more = await consumer.getmany(
+                timeout_ms=max(1, int(left * 1000)), max_records=batch_messages - len(records)
+            )
+            records += _flat(more)
+        if records:
+            newest = {}
+            for record in records:
+                data = json.loads(record.value)["data"]
+                newest[data["learner_id"]] = json.dumps(data)
+            await pool.execute(UPSERT_SEEN, group, list(newest), list(newest.values()))
+            uncommitted = True
+        if uncommitted and time.monotonic() - committed_at >= COMMIT_EVERY_SECONDS:
+            await consumer.commit()
+            committed_at, uncommitted = time.monotonic(), False
+
+
+def _flat(batches: dict[Any, list[Any]]) -> list[Any]:
+    return [record for records in batches.values() for record in records]
+
+
+def create_app(
+    dsn: str, kafka: str, topic: str, consumer_group: str | None = None, batch: tuple[int, int] = (32, 5)
+) -> FastAPI:
     state: dict[str, Any] = {}
 
     @asynccontextmanager
@@ -129,7 +193,18 @@ def create_app(dsn: str, kafka: str, topic: str) -> FastAPI:
         producer = AIOKafkaProducer(bootstrap_servers=kafka, acks="all", enable_idempotence=True, linger_ms=0)
         await producer.start()
         state.update(pool=pool, producer=producer)
+        consumer = consuming = None
+        if consumer_group:
+            consumer = AIOKafkaConsumer(
+                topic, bootstrap_servers=kafka, group_id=consumer_group, enable_auto_commit=False
+            )
+            await consumer.start()
+            consuming = asyncio.create_task(consume(consumer, pool, consumer_group, *batch))
         yield
+        if consumer is not None and consuming is not None:
+            consuming.cancel()
+            await asyncio.gather(consuming, return_exceptions=True)
+            await consumer.stop()
         await producer.stop()
         await pool.close()
 
@@ -188,8 +263,11 @@ def main() -> None:
     parser.add_argument("--dsn", required=True)
     parser.add_argument("--kafka", required=True)
     parser.add_argument("--topic", default="bench-baseline-progress")
+    parser.add_argument("--consumer-group", help="also consume --topic in this consumer group")
+    parser.add_argument("--batch-messages", type=int, default=32)
+    parser.add_argument("--batch-wait-ms", type=int, default=5)
     args = parser.parse_args()
-    app = create_app(args.dsn, args.kafka, args.topic)
+    app = create_app(args.dsn, args.kafka, args.topic, args.consumer_group, (args.batch_messages, args.batch_wait_ms))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

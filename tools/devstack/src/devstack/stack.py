@@ -402,6 +402,11 @@ class Stack:
                     "transaction.state.log.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=true",
+                    # a development stack keeps a day, at most ~256 MB a partition, in 64 MB segments
+                    # (Kafka's 1 GB segments never rolled: a day of benchmarks left gigabytes)
+                    "log.retention.hours=24",
+                    "log.retention.bytes=268435456",
+                    "log.segment.bytes=67108864",
                     "",
                 ]
             )

@@ -135,18 +135,21 @@ def start_baseline(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the {name} exited: see {log_path}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the {name} did not answer /healthz within 60 s")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise SystemExit(f"the {name} exited: see {log_path}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise SystemExit(f"the {name} did not answer /healthz within 60 s")
+    except BaseException:  # not yet handed to the caller's cleanup (its own session: Ctrl-C misses it)
+        stop_process_group(process)
+        raise
 
 
 def measure(
@@ -591,6 +594,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
             axis.legend(fontsize=8)
     figure.suptitle(
         f"LearnFlow (ours) vs direct FastAPI+asyncpg+aiokafka (baseline) and through a sidecar (floor), "
+        "each also with this product's two consumers, "
         f"{report['finished_at']}"
     )
     figure.tight_layout()
@@ -633,6 +637,14 @@ def main() -> None:
     ours_up = info["apps"]["user-progress"]["app_url"]
     ours_ca = info["apps"]["course-agent"]["app_url"]
     baseline_url = f"http://127.0.0.1:{args.baseline_port}"
+    ports = [
+        args.baseline_port,
+        *(args.baseline_port + offset for offset in (5, 6)),
+        *(args.floor_port + offset for offset in (0, 2, 3)),
+        *(args.floor_port + offset for offset in (*range(500, 504), *range(510, 518))),
+    ]
+    if len(set(ports)) != len(ports):
+        raise SystemExit(f"--baseline-port and --floor-port give processes the same port: {sorted(ports)}")
     create_topic(info["kafka_bootstrap"], BASELINE_TOPIC)
     create_topic(info["kafka_bootstrap"], FLOOR_TOPIC)
     create_topic(info["kafka_bootstrap"], FLOOR_CONSUMED_TOPIC)
@@ -674,6 +686,9 @@ def main() -> None:
                 if mode == "update":  # their reads are the baseline's and the floor's
                     systems += [("baseline-consumers", consuming_baseline_url), ("floor-consumers", consumed.url)]
                 for system, url in systems:
+                    for name, process in consuming_baselines.items():
+                        if process.poll() is not None:  # its consumer failed (benchmarks/baseline/app.py)
+                            raise SystemExit(f"the {name} exited: see bench-{name}.log in {info['logs_dir']}")
                     prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
                     if mode == "status":
                         ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import signal
 import time
 import traceback
 import uuid
@@ -36,7 +38,7 @@ from typing import Any, Literal
 
 import asyncpg
 import uvicorn
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -140,11 +142,13 @@ def connect_arguments(dsn: str) -> dict[str, Any]:
 async def consume(
     consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str, batch_messages: int, batch_wait_ms: int
 ) -> None:
-    """Batches of the topic's events, each batch's newest value per learner written in one transaction;
-    offsets committed after the write, at most once a second (at least once, like Dapr's consumer)."""
+    """Dapr's bulk subscriber, directly (components-contrib's Kafka ``ConsumeClaim``): per partition,
+    what arrived within a tick of ``batch_wait_ms``, in batches of at most ``batch_messages``, each
+    batch's newest value per learner written in one statement; offsets committed after the writes,
+    at most once a second (at least once, as Dapr's consumer commits)."""
     try:
         await _consume(consumer, pool, group, batch_messages, batch_wait_ms)
-    except Exception:  # in the process's log: compare.py then reports a drain that never ended
+    except Exception:  # in the process's log; the process then stops (``_stop_if_failed``)
         traceback.print_exc()
         raise
 
@@ -152,30 +156,36 @@ async def consume(
 async def _consume(
     consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str, batch_messages: int, batch_wait_ms: int
 ) -> None:
-    loop = asyncio.get_running_loop()
     committed_at, uncommitted = time.monotonic(), False
     while True:
-        records = _flat(await consumer.getmany(timeout_ms=1000, max_records=batch_messages))
-        deadline = loop.time() + batch_wait_ms / 1000
-        while records and len(records) < batch_messages and (left := deadline - loop.time()) > 0:
-            more = await consumer.getmany(
-                timeout_ms=max(1, int(left * 1000)), max_records=batch_messages - len(records)
-            )
-            records += _flat(more)
-        if records:
-            newest = {}
-            for record in records:
-                data = json.loads(record.value)["data"]
-                newest[data["learner_id"]] = json.dumps(data)
-            await pool.execute(UPSERT_SEEN, group, list(newest), list(newest.values()))
-            uncommitted = True
+        await asyncio.sleep(batch_wait_ms / 1000)
+        for partition in consumer.assignment():
+            while records := await _batch(consumer, partition, batch_messages):
+                await _write_newest(pool, group, records)
+                uncommitted = True
         if uncommitted and time.monotonic() - committed_at >= COMMIT_EVERY_SECONDS:
             await consumer.commit()
             committed_at, uncommitted = time.monotonic(), False
 
 
-def _flat(batches: dict[Any, list[Any]]) -> list[Any]:
-    return [record for records in batches.values() for record in records]
+async def _batch(consumer: AIOKafkaConsumer, partition: TopicPartition, most: int) -> list[ConsumerRecord[Any, Any]]:
+    """What the consumer has fetched of ``partition``, at most ``most`` records, without waiting."""
+    return (await consumer.getmany(partition, timeout_ms=0, max_records=most)).get(partition, [])
+
+
+async def _write_newest(pool: asyncpg.Pool, group: str, records: list[ConsumerRecord[Any, Any]]) -> None:
+    newest = {}
+    for record in records:
+        data = json.loads(record.value)["data"]
+        newest[data["learner_id"]] = json.dumps(data)
+    await pool.execute(UPSERT_SEEN, group, list(newest), list(newest.values()))
+
+
+def _stop_if_failed(consuming: asyncio.Task[None]) -> None:
+    """A consumer that failed stops the process, so compare.py does not measure a system that no
+    longer consumes."""
+    if not consuming.cancelled() and consuming.exception() is not None:
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def create_app(
@@ -200,6 +210,7 @@ def create_app(
             )
             await consumer.start()
             consuming = asyncio.create_task(consume(consumer, pool, consumer_group, *batch))
+            consuming.add_done_callback(_stop_if_failed)
         yield
         if consumer is not None and consuming is not None:
             consuming.cancel()

@@ -42,6 +42,9 @@ from devstack.config import (
 from devstack.processes import Console, ManagedProcess, write_pid_file
 
 READY_TIMEOUT_SECONDS = float(os.environ.get("DEVSTACK_READY_TIMEOUT", "120"))
+#: Dead letters wait for a replay after an outage (README, "Dead letters"): their topics keep a month,
+#: whatever their size, where the development stack's other topics keep a day.
+DEAD_LETTER_RETENTION = {"retention.ms": str(30 * 24 * 3600 * 1000), "retention.bytes": "-1"}
 
 
 class StackError(RuntimeError):
@@ -374,9 +377,9 @@ class Stack:
 
     # ------------------------------------------------------------------ kafka
     def start_kafka(self) -> None:
-        from confluent_kafka.admin import AdminClient, NewTopic
+        from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
-        from learnflow_common.events import KAFKA_TOPICS
+        from learnflow_common.events import DEAD_LETTER_SUFFIX, KAFKA_TOPICS
 
         cfg = self.config
         kafka_dir = cfg.stack_dir / "kafka"
@@ -403,7 +406,8 @@ class Stack:
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=true",
                     # a development stack keeps a day, at most ~256 MB a partition, in 64 MB segments
-                    # (Kafka's 1 GB segments never rolled: a day of benchmarks left gigabytes)
+                    # (Kafka's 1 GB segments never rolled: a day of benchmarks left gigabytes); the
+                    # dead letters a month (DEAD_LETTER_RETENTION)
                     "log.retention.hours=24",
                     "log.retention.bytes=268435456",
                     "log.segment.bytes=67108864",
@@ -452,6 +456,20 @@ class Stack:
             process,
             lambda: set(KAFKA_TOPICS) <= set(admin.list_topics(timeout=5).topics),
         )
+        dead_letters = [
+            ConfigResource(
+                "topic",
+                topic,
+                incremental_configs=[
+                    ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET)
+                    for name, value in DEAD_LETTER_RETENTION.items()
+                ],
+            )
+            for topic in KAFKA_TOPICS
+            if topic.endswith(DEAD_LETTER_SUFFIX)
+        ]
+        for future in admin.incremental_alter_configs(dead_letters).values():
+            future.result(timeout=30)
 
     # ------------------------------------------------------------------ dapr control plane
     def start_control_plane(self) -> None:

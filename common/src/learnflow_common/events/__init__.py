@@ -98,10 +98,10 @@ class CloudEvent(BaseModel):
 
 
 __all__ = [
+    "DEAD_LETTER_SUFFIX",
     "EVENT_OWNERS",
     "EVENT_TOPICS",
     "EVENT_TYPES",
-    "DEAD_LETTER_SUFFIX",
     "KAFKA_TOPICS",
     "LESSON_EVENTS_TOPIC",
     "PROGRESS_EVENTS_TOPIC",

@@ -3,6 +3,7 @@ FastAPI route does: the SDK's route, still registered, is the reference both are
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -116,6 +117,19 @@ def test_an_actor_method_call_is_answered_as_the_sdks_route_answers_it(
     lean, reference = answers
     assert lean == reference
     assert lean[3] == [(actor_type, actor_id, method, body, reentrancy_id)]
+
+
+def test_an_actor_method_call_is_logged_under_the_sdks_route_template_as_the_sdks_route_logs_it(
+    clients: tuple[TestClient, TestClient], dispatch: ScriptedDispatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    routes = []
+    for client in clients:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="learnflow.access"):
+            client.put("/actors/LearnerActor/ada/method/RecordEvent", content=b"{}", headers={"dapr-api-token": TOKEN})
+        routes.append([record.route for record in caplog.records if record.name == "learnflow.access"])
+    lean, reference = routes
+    assert lean == reference == ["/actors/{actor_type_name}/{actor_id}/method/{method_name}"]
 
 
 def test_reminders_timers_and_deactivations_still_reach_the_sdks_routes(

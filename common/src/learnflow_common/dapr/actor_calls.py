@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from dapr.actor import ActorRuntime
@@ -28,6 +29,9 @@ from learnflow_common.middleware import ASGIApp, Receive, Scope, Send
 #: The SDK's route ``/actors/{actor_type_name}/{actor_id}/method/{method_name}``: no segment holds
 #: a '/', so reminders (``method/remind/<name>``) and timers (``method/timer/<name>``) do not match.
 METHOD_CALL = re.compile(r"/actors/([^/]+)/([^/]+)/method/([^/]+)")
+#: How the access line names a method call answered here (``scope["route"]``, read for its ``path`` as
+#: the router's route would be): the SDK's route's template.
+METHOD_CALL_ROUTE = SimpleNamespace(path="/actors/{actor_type_name}/{actor_id}/method/{method_name}")
 #: What the SDK's route answers a method's result with.
 RESULT_CONTENT_TYPE = b"application/json; utf-8"
 REENTRANCY_ID_HEADER = b"dapr-reentrancy-id"
@@ -47,6 +51,7 @@ class ActorMethodCalls:
         body = await _read_body(receive)
         if body is None:  # the sidecar went away before sending the whole body: nobody to answer
             return
+        scope["route"] = METHOD_CALL_ROUTE
         actor_type, actor_id, method = call.groups()
         reentrancy_id = next(
             (value.decode("latin-1") for key, value in scope["headers"] if key == REENTRANCY_ID_HEADER), None

@@ -9,12 +9,12 @@ and writes it back; after the commit it publishes one CloudEvent keyed by the le
 One uvicorn worker, uvicorn's defaults (uvloop and httptools when installed, as for the services).
 
 With ``--consumer-group G``, the process also consumes ``--topic`` (aiokafka, group G) as this product's
-consumers do: in batches of up to ``--batch-messages`` messages gathered for at most ``--batch-wait-ms``
-after the first (the bulk settings of LearnFlow's subscriptions), each batch written in ONE transaction
-(the learners' newest values, nothing read), offsets committed after it at most once a second (as
-Dapr's Kafka consumer commits). ``compare.py`` runs two such processes as "the baseline with
-consumers": the one under load (as User Progress keeps the leaderboard) and a second one (as the
-Course Agent keeps its projection).
+consumers do: batched as Dapr's Kafka consumer batches a bulk subscription (per partition, on a ticker
+of ``--batch-wait-ms``, at most ``--batch-messages`` a batch: the settings of LearnFlow's
+subscriptions), each batch written in ONE statement (the learners' newest values, nothing read),
+offsets committed after the writes at most once a second (as Dapr's Kafka consumer commits).
+``compare.py`` runs two such processes as "the baseline with consumers": the one under load (as User
+Progress keeps the leaderboard) and a second one (as the Course Agent keeps its projection).
 
 It owns its tables (``bench_baseline_*``) and topics (``bench-baseline-*``), never the services'.
 What it does NOT do, and LearnFlow does: an outbox (an event committed but not published because the

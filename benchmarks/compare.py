@@ -10,7 +10,7 @@ one state transaction (``running_floor(..., consumers=True)``), as LearnFlow con
 User Progress (the leaderboard) and the Course Agent (its projection); it bounds what a design of
 that shape could keep of the baseline's figures on this machine. A fifth is the baseline with the same
 two consumers, the like-for-like direct system: its events consumed by the baseline process itself and
-by a second one, with aiokafka in the same batches, each batch one PostgreSQL transaction
+by a second one, with aiokafka batched as Dapr batches ours, each batch one PostgreSQL statement
 (``app.py --consumer-group``); ours against it is what a team that needs those consumers too would
 compare.
 
@@ -491,9 +491,10 @@ FLOORS = (
         "baseline-consumers",
         "The baseline with this product's consumers, the like-for-like direct system: the baseline's update, "
         "its events consumed by the baseline process itself and by a second process (aiokafka, a consumer "
-        "group each, the batches of the consumer of ours each stands for), each batch one PostgreSQL "
-        "transaction of the learners' newest values and nothing read, offsets committed after it about once "
-        "a second, as Dapr's consumer does (`benchmarks/baseline/app.py --consumer-group`). ours / "
+        "group each, batched per partition as Dapr's Kafka consumer batches the subscription of ours each "
+        "stands for), each batch one PostgreSQL statement of the learners' newest values and nothing read, "
+        "offsets committed after it about once a second, as Dapr's consumer does "
+        "(`benchmarks/baseline/app.py --consumer-group`). ours / "
         "baseline-consumers is what this design costs against a direct system that keeps the same two "
         "consumers. Consumer lag: messages not yet committed by each group when the point ended.",
     ),

@@ -146,16 +146,6 @@ async def consume(
     what arrived within a tick of ``batch_wait_ms``, in batches of at most ``batch_messages``, each
     batch's newest value per learner written in one statement; offsets committed after the writes,
     at most once a second (at least once, as Dapr's consumer commits)."""
-    try:
-        await _consume(consumer, pool, group, batch_messages, batch_wait_ms)
-    except Exception:  # in the process's log; the process then stops (``_stop_if_failed``)
-        traceback.print_exc()
-        raise
-
-
-async def _consume(
-    consumer: AIOKafkaConsumer, pool: asyncpg.Pool, group: str, batch_messages: int, batch_wait_ms: int
-) -> None:
     committed_at, uncommitted = time.monotonic(), False
     while True:
         await asyncio.sleep(batch_wait_ms / 1000)
@@ -182,9 +172,10 @@ async def _write_newest(pool: asyncpg.Pool, group: str, records: list[ConsumerRe
 
 
 def _stop_if_failed(consuming: asyncio.Task[None]) -> None:
-    """A consumer that failed stops the process, so compare.py does not measure a system that no
-    longer consumes."""
-    if not consuming.cancelled() and consuming.exception() is not None:
+    """A consumer that failed stops the process (its error in the process's log), so compare.py does
+    not measure a system that no longer consumes."""
+    if not consuming.cancelled() and (error := consuming.exception()) is not None:
+        traceback.print_exception(error)
         os.kill(os.getpid(), signal.SIGTERM)
 
 

@@ -8,7 +8,8 @@
    unencrypted connection nor the superuser gets in; the NetworkPolicies are in place (the default
    deny, DNS, PostgreSQL, Kafka, the topics Job, one per service), and a pod no policy lets out tries
    PostgreSQL: whether the network plugin enforces them is reported, not required (a plain bridge
-   does not);
+   does not); each Kafka topic keeps, as the broker reports it, what the deployment declares (the
+   broker's bounds, the dead letters' month);
 3. every service pod accepts a token of the development issuer (`make secrets` keeps its key in
    --auth-dir; a Secret `auth-jwks` replaced since the pods started reaches them within a minute or
    two, so this waits that long);
@@ -204,6 +205,35 @@ def state_store_role_is_confined(kubectl: str, namespace: str) -> str | None:
     return None
 
 
+def kafka_keeps_what_it_declares(kubectl: str, namespace: str) -> str | None:
+    """Each topic's effective retention, as the broker reports it, is what the deployment declares:
+    the broker's bounds (StatefulSet kafka) and the dead letters' month (Job kafka-topics). None, or
+    what differs."""
+
+    def declared(kind: str, name: str) -> dict[str, str]:
+        spec = json.loads(run(kubectl, "-n", namespace, "get", kind, name, "-o", "json"))["spec"]["template"]["spec"]
+        return {item["name"]: item["value"] for item in spec["containers"][0].get("env", []) if "value" in item}
+
+    broker, job = declared("statefulset", "kafka"), declared("job", "kafka-topics")
+    for topic in job["TOPICS"].split():
+        described = run(
+            kubectl, "-n", namespace, "exec", "kafka-0", "--", "/opt/kafka/bin/kafka-configs.sh",
+            "--bootstrap-server", "localhost:9092", "--describe", "--all", "--entity-type", "topics",
+            "--entity-name", topic,
+        )  # fmt: skip
+        effective = dict(re.findall(r"^\s*(retention\.ms|retention\.bytes|segment\.bytes)=(\S+)", described, re.M))
+        kept_ms = int(broker["KAFKA_LOG_RETENTION_HOURS"]) * 3600 * 1000
+        expected = {
+            "retention.ms": job["DEAD_LETTER_RETENTION_MS"] if topic.endswith("-dlq") else str(kept_ms),
+            "retention.bytes": broker["KAFKA_LOG_RETENTION_BYTES"],
+            "segment.bytes": broker["KAFKA_LOG_SEGMENT_BYTES"],
+        }
+        print(f"verify:   {topic}: {effective}", flush=True)
+        if effective != expected:
+            return f"topic {topic} keeps {effective}, the deployment declares {expected}"
+    return None
+
+
 def network_policies_in_place(kubectl: str, namespace: str) -> str | None:
     """The scope's NetworkPolicies exist, the default deny isolating every pod both ways."""
     listed = json.loads(run(kubectl, "-n", namespace, "get", "networkpolicies", "-o", "json"))["items"]
@@ -305,6 +335,9 @@ def main() -> int:
     if problem := network_policies_in_place(kubectl, namespace):
         return fail(problem)
     print(f"verify:   NetworkPolicies {network_policies_enforced(kubectl, namespace)}", flush=True)
+    step("Kafka: each topic keeps what the deployment declares (bounded by the volume; dead letters a month)")
+    if problem := kafka_keeps_what_it_declares(kubectl, namespace):
+        return fail(problem)
 
     admin = issuer.token("verify-admin", scopes=("admin",))
     step(f"every service pod trusts the development issuer (key {issuer.kid})")

@@ -21,6 +21,9 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from devstack.stack import DEAD_LETTER_RETENTION
+from learnflow_common.events import KAFKA_TOPICS
+
 REPO = Path(__file__).resolve().parents[2]
 KUBERNETES_VERSION = "1.33.0"
 NAMESPACE = "phase-3-backend-services"
@@ -277,6 +280,56 @@ def test_every_state_store_pool_together_fits_in_postgres_max_connections() -> N
 
     sidecars = sum(_replicas_at_most(app) for app in store["scopes"])
     assert sidecars * int(max_conns) <= usable, f"{sidecars} sidecars x maxConns {max_conns} > {usable}"
+
+
+def _quantity_bytes(quantity: str) -> int:
+    """A Kubernetes storage quantity in the binary units the manifests use (``2Gi``)."""
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    number, unit = re.fullmatch(r"(\d+)([KMGT]i)", quantity).groups()  # type: ignore[union-attr]
+    return int(number) * units[unit]
+
+
+def _kafka() -> tuple[dict[str, str], int, dict[str, str]]:
+    """The broker's environment, its volume's size, and the topics Job's environment."""
+    [broker] = [doc for doc in rendered() if _name(doc) == "StatefulSet/kafka"]
+    [container] = broker["spec"]["template"]["spec"]["containers"]
+    [claim] = broker["spec"]["volumeClaimTemplates"]
+    [job] = [doc for doc in rendered() if _name(doc) == "Job/kafka-topics"]
+    [creator] = job["spec"]["template"]["spec"]["containers"]
+    return (
+        {item["name"]: item["value"] for item in container["env"]},
+        _quantity_bytes(claim["spec"]["resources"]["requests"]["storage"]),
+        {item["name"]: item["value"] for item in creator["env"]},
+    )
+
+
+#: What the volume keeps free for Kafka's own topics (consumer offsets, compacted; the KRaft metadata log).
+KAFKA_INTERNAL_ALLOWANCE = 512 * 2**20
+
+
+def test_the_cluster_broker_at_its_retention_bounds_fits_its_volume() -> None:
+    """Kafka deletes whole closed segments: a partition holds at most its retention bytes plus one
+    segment. Every partition of the platform's topics full, and room for Kafka's own, fit the volume."""
+    broker, volume, topics = _kafka()
+    partitions = len(topics["TOPICS"].split()) * int(topics["PARTITIONS"])
+    per_partition = int(broker["KAFKA_LOG_RETENTION_BYTES"]) + int(broker["KAFKA_LOG_SEGMENT_BYTES"])
+
+    assert int(broker["KAFKA_LOG_RETENTION_BYTES"]) > 0  # -1 (Kafka's default) is no bound at all
+    assert partitions * per_partition + KAFKA_INTERNAL_ALLOWANCE <= volume
+
+
+def test_the_cluster_creates_the_platforms_topics_with_the_brokers_partitions() -> None:
+    broker, _, topics = _kafka()
+
+    assert tuple(topics["TOPICS"].split()) == KAFKA_TOPICS
+    assert topics["PARTITIONS"] == broker["KAFKA_NUM_PARTITIONS"]
+
+
+def test_the_clusters_dead_letters_wait_a_month_as_the_local_stacks_do() -> None:
+    broker, _, topics = _kafka()
+
+    assert topics["DEAD_LETTER_RETENTION_MS"] == DEAD_LETTER_RETENTION["retention.ms"]
+    assert int(topics["DEAD_LETTER_RETENTION_MS"]) > int(broker["KAFKA_LOG_RETENTION_HOURS"]) * 3600 * 1000
 
 
 def test_the_namespace_is_written_once_in_the_scope_kustomization(tmp_path: Path) -> None:

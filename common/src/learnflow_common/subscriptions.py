@@ -15,12 +15,12 @@ Dapr never deduplicates: handlers dedupe on the event's business id or CloudEven
 what makes replaying a dead-letter topic safe (README, "Dead letters").
 
 Busy topics are bulk-subscribed (``bulkSubscribe`` in components/subscriptions.yaml): the sidecar
-hands over up to ``BULK_MAX_MESSAGES`` messages of one partition at once and reads one answer per
-message. :func:`deliver_in_batches` hands their events to the handler one batch per actor (one
-actor call and one state transaction for all of that actor's events, instead of one each), in the
-order of the partition, and answers each message as the single path would: a message that can never
-succeed is DROPped alone; an outage is RETRY for its actor's message and every later one of that
-actor, so the sidecar's retry keeps their order.
+hands over up to ``maxMessagesCount`` messages of one partition at once (at most
+``MAX_BULK_MESSAGES``) and reads one answer per message. :func:`deliver_in_batches` hands their
+events to the handler one batch per actor (one actor call and one state transaction for all of that
+actor's events, instead of one each), in the order of the partition, and answers each message as
+the single path would: a message that can never succeed is DROPped alone; an outage is RETRY for
+its actor's message and every later one of that actor, so the sidecar's retry keeps their order.
 """
 
 from __future__ import annotations
@@ -46,13 +46,15 @@ Model = TypeVar("Model", bound=BaseModel)
 
 #: The ``type`` of the envelope the sidecar posts for a bulk subscription.
 BULK_EVENT_TYPE = "com.dapr.event.sent.bulk"
-#: ``bulkSubscribe.maxMessagesCount`` of every bulk subscription (components/subscriptions.yaml).
-BULK_MAX_MESSAGES = 32
+#: The largest ``bulkSubscribe.maxMessagesCount`` of the bulk subscriptions (components/subscriptions.yaml):
+#: the weekly leaderboard's, whose batches save a shard's actor call per learner they share it with.
+MAX_BULK_MESSAGES = 128
 #: The broker refuses messages over this (``maxMessageBytes``, components/pubsub.yaml), so a bulk
-#: delivery is at most ``BULK_MAX_MESSAGES`` times it; each event in it is held to the app's own
-#: request limit by :func:`deliver_in_batches`.
+#: delivery is at most ``MAX_BULK_MESSAGES`` times it; each event in it is held to the app's own
+#: request limit by :func:`deliver_in_batches`. (An event of ours is a few KB, so a delivery is
+#: rarely over a few hundred KB.)
 BROKER_MAX_MESSAGE_BYTES = 1024 * 1024
-MAX_DELIVERY_BYTES = BULK_MAX_MESSAGES * BROKER_MAX_MESSAGE_BYTES + 64 * 1024
+MAX_DELIVERY_BYTES = MAX_BULK_MESSAGES * BROKER_MAX_MESSAGE_BYTES + 64 * 1024
 
 
 class DeliveryStatus(StrEnum):

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from learnflow_common.dapr.actor_methods import ActorDelivery, ActorMethod
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
-from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent
+from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent, dead_letter_topic
 from learnflow_common.metrics import EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,11 @@ class Received(Generic[Model]):
 
 #: Handles the events of one actor (the key), oldest first; raises as a single handler would.
 BatchHandler = Callable[[str, Sequence[Received[Model]]], Awaitable[object]]
+#: Publishes a message's bytes as they are to a topic of a pub/sub component, with its Kafka key
+#: (:meth:`DaprSidecar.publish_raw`).
+RawPublish = Callable[[str, str, bytes, str | None], Awaitable[None]]
+#: Where the Kafka component puts a message's key in the metadata of its entry.
+KAFKA_KEY_METADATA = "__key"
 
 
 async def deliver_in_batches(
@@ -186,12 +191,14 @@ async def deliver_in_batches(
     key_of: Callable[[Model], str],
     handle: BatchHandler[Model],
     max_event_bytes: int,
+    publish_raw: RawPublish,
 ) -> dict[str, Any]:
     """Parses a delivery - one CloudEvent, or a bulk envelope of several - and hands the events of
     the ``expected`` type to ``handle``, one call per key (actor id) with that key's events in the
     order delivered; calls for different keys run concurrently. Answers the single form
     (``{"status"}``) or the bulk form (``{"statuses": [{"entryId", "status"}]}``), every message
-    decided as :func:`deliver` decides one (see the module docstring)."""
+    decided as :func:`deliver` decides one (see the module docstring). ``publish_raw`` dead-letters
+    what the sidecar would not (:func:`_dead_letter_what_the_sidecar_would_misplace`)."""
     bulk = body.get("type") == BULK_EVENT_TYPE and isinstance(body.get("entries"), list)
     entries: list[tuple[str, Any]] = (
         [
@@ -217,7 +224,38 @@ async def deliver_in_batches(
     await asyncio.gather(*(_deliver_batch(key, batch, handle, statuses) for key, batch in batches.items()))
     if not bulk:
         return sidecar_answer(statuses[""])
+    await _dead_letter_what_the_sidecar_would_misplace(body, statuses, publish_raw)
     return {"statuses": [{"entryId": entry_id, "status": statuses[entry_id].value} for entry_id, _ in entries]}
+
+
+async def _dead_letter_what_the_sidecar_would_misplace(
+    body: dict[str, Any], statuses: dict[str, DeliveryStatus], publish_raw: RawPublish
+) -> None:
+    """daprd 1.18.1 dead-letters a DROPped entry of a bulk delivery by looking its entry id's place
+    among all the messages of the batch up in the list of those it could parse and delivered
+    (``postman/http.DeliverBulk``): after a message it could not parse (not JSON), it would
+    dead-letter another message, or crash on an index out of range - and meet the same batch again
+    when restarted. The Kafka component numbers a batch's entries 0, 1, 2...: a DROPped entry whose
+    number is not its place in the delivery is moved to the dead-letter topic here and answered
+    SUCCESS. If that publish fails, RETRY: when the sidecar's retries run out it dead-letters the
+    entry itself, by its own place (README, "Dead letters")."""
+    for place, entry in enumerate(body["entries"]):
+        if not isinstance(entry, dict):
+            continue
+        entry_id = str(entry.get("entryId", ""))
+        if statuses.get(entry_id) is not DeliveryStatus.DROP or not entry_id.isdecimal() or int(entry_id) == place:
+            continue
+        event = entry.get("event")
+        key = (entry.get("metadata") or {}).get(KAFKA_KEY_METADATA)
+        topic = dead_letter_topic(str(body.get("topic")))
+        try:
+            await publish_raw(str(body.get("pubsubname")), topic, json.dumps(event).encode(), key)
+        except Exception as error:
+            log.warning("event %s: could not move it to %s (%s); retrying it", _event_id(event), topic, error)
+            statuses[entry_id] = DeliveryStatus.RETRY
+        else:
+            log.warning("event %s moved to %s by the app: the sidecar would have misplaced it", _event_id(event), topic)
+            statuses[entry_id] = DeliveryStatus.SUCCESS
 
 
 def _parse_entry(event: Any, max_event_bytes: int) -> tuple[CloudEvent, BaseModel]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -267,6 +268,33 @@ def _statuses(answer: dict[str, Any]) -> list[str]:
     return [status["status"] for status in answer["statuses"]]
 
 
+async def _no_publish(pubsub: str, topic: str, data: bytes, key: str | None) -> None:
+    raise AssertionError(f"nothing is to be published here, yet {topic} got {data[:60]!r}")
+
+
+class _Published:
+    """Records what the app publishes itself (``DaprSidecar.publish_raw``), or raises ``failure``."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.messages: list[tuple[str, str, Any, str | None]] = []
+        self.failure = failure
+
+    async def __call__(self, pubsub: str, topic: str, data: bytes, key: str | None) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.messages.append((pubsub, topic, json.loads(data), key))
+
+
+def _skipping(delivery: dict[str, Any], *numbers: int) -> dict[str, Any]:
+    """The delivery as the sidecar posts it when it could not parse the messages ``numbers`` of the
+    batch (not JSON): their entries are left out, the others keep their numbers. Each entry carries
+    its Kafka key, as the Kafka component gives it."""
+    entries = [entry for entry in delivery["entries"] if int(entry["entryId"]) not in numbers]
+    for entry in entries:
+        entry["metadata"] = {"__key": entry["event"]["data"]["learner_id"], "__topic": "progress-events"}
+    return {**delivery, "entries": entries}
+
+
 async def test_a_bulk_delivery_hands_each_actor_its_events_in_one_call_in_partition_order() -> None:
     handle = _BatchRecorder()
 
@@ -276,6 +304,7 @@ async def test_a_bulk_delivery_hands_each_actor_its_events_in_one_call_in_partit
         lambda event: event.learner_id,
         handle,
         MAX_EVENT_BYTES,
+        _no_publish,
     )
 
     assert answer == {"statuses": [{"entryId": str(n), "status": "SUCCESS"} for n in range(4)]}
@@ -286,7 +315,7 @@ async def test_a_single_delivery_is_a_batch_of_one_answered_in_the_single_form()
     handle = _BatchRecorder()
 
     answer = await deliver_in_batches(
-        _progress("e1", "ada"), ProgressUpdatedV1, lambda event: event.learner_id, handle, MAX_EVENT_BYTES
+        _progress("e1", "ada"), ProgressUpdatedV1, lambda event: event.learner_id, handle, MAX_EVENT_BYTES, _no_publish
     )
 
     assert answer == {"status": "SUCCESS"}
@@ -304,6 +333,7 @@ async def test_in_a_bulk_delivery_only_the_unreadable_or_oversized_message_is_dr
         lambda event: event.learner_id,
         handle,
         MAX_EVENT_BYTES,
+        _no_publish,
     )
 
     assert _statuses(answer) == ["SUCCESS", "DROP", "DROP", "DROP", "SUCCESS"]
@@ -332,6 +362,7 @@ async def test_an_outage_retries_that_actors_messages_and_the_other_actors_succe
         lambda event: event.learner_id,
         handle,
         MAX_EVENT_BYTES,
+        _no_publish,
     )
 
     assert _statuses(answer) == ["RETRY", "RETRY", "SUCCESS", "RETRY"]
@@ -347,6 +378,7 @@ async def test_a_failing_batch_is_handled_one_event_at_a_time_so_only_the_poison
         lambda event: event.learner_id,
         handle,
         MAX_EVENT_BYTES,
+        _no_publish,
     )
 
     assert _statuses(answer) == ["SUCCESS", "DROP", "SUCCESS"]
@@ -373,6 +405,7 @@ async def test_an_outage_while_isolating_a_poison_retries_the_rest_of_that_actor
         lambda event: event.learner_id,
         handle,
         MAX_EVENT_BYTES,
+        _no_publish,
     )
 
     assert _statuses(answer) == ["SUCCESS", "RETRY", "RETRY"]
@@ -389,7 +422,60 @@ async def test_events_of_another_type_in_a_bulk_delivery_are_acknowledged_and_no
         lambda event: event.learner_id,
         handle,
         MAX_EVENT_BYTES,
+        _no_publish,
     )
 
     assert _statuses(answer)[1] == "SUCCESS"
     assert handle.batches == [("ada", ["e1"])]
+
+
+async def test_a_dropped_entry_after_one_the_sidecar_could_not_parse_is_moved_to_the_dead_letters_by_the_app() -> None:
+    """daprd 1.18.1 would dead-letter the entry at the dropped one's number among those it delivered
+    (here e4) or crash when there is none; the app moves the poison itself, with its key."""
+    poison = _progress("e3", "ada")
+    poison["data"]["week_xp"] = "lots"
+    published = _Published()
+
+    answer = await deliver_in_batches(
+        _skipping(_bulk(_progress("e1", "ada"), b"not json", poison, _progress("e4", "bob")), 1),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        _BatchRecorder(),
+        MAX_EVENT_BYTES,
+        published,
+    )
+
+    assert answer == {"statuses": [{"entryId": n, "status": "SUCCESS"} for n in ("0", "2", "3")]}
+    assert published.messages == [("pubsub", "progress-events-dlq", poison, "ada")]
+
+
+async def test_a_dropped_entry_the_sidecar_finds_at_its_own_place_is_left_to_the_sidecar() -> None:
+    poison = _progress("e2", "ada")
+    poison["data"]["week_xp"] = "lots"
+
+    answer = await deliver_in_batches(
+        _skipping(_bulk(_progress("e1", "ada"), poison, b"not json", _progress("e4", "bob")), 2),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        _BatchRecorder(),
+        MAX_EVENT_BYTES,
+        _no_publish,
+    )
+
+    assert _statuses(answer) == ["SUCCESS", "DROP", "SUCCESS"]
+
+
+async def test_a_misplaced_drop_the_app_cannot_move_is_retried_for_the_sidecar_to_dead_letter_in_the_end() -> None:
+    poison = _progress("e2", "ada")
+    poison["data"]["week_xp"] = "lots"
+
+    answer = await deliver_in_batches(
+        _skipping(_bulk(b"not json", poison), 0),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        _BatchRecorder(),
+        MAX_EVENT_BYTES,
+        _Published(SidecarUnavailable("broker down", "pubsub")),
+    )
+
+    assert answer == {"statuses": [{"entryId": "1", "status": "RETRY"}]}

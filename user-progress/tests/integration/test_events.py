@@ -198,6 +198,35 @@ def test_poison_messages_reach_the_dead_letter_topic_and_later_messages_on_their
     read_raw(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value == not_json)
 
 
+def test_a_poison_after_bytes_the_sidecar_cannot_parse_is_dead_lettered_itself_and_the_sidecars_keep_running(
+    stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
+) -> None:
+    """daprd 1.18.1 dead-letters a DROPped entry by the wrong place after an unparsable one - here it
+    stopped on an index out of range, and again at every restart: the apps move such a poison
+    themselves (learnflow_common.subscriptions). Both services consume lesson-events."""
+    assert (
+        http.post(f"{stack.app_url('user-progress')}/update-progress", json=learning_event(learner)).status_code == 200
+    )
+    not_json = f"not json either {uuid.uuid4()}".encode()
+    invalid = lesson_generated(learner, "x", data={"lesson_id": 7, "learner_id": learner})
+    later = lesson_generated(learner, f"{learner}~{uuid.uuid4().hex}")
+
+    partitions = produce(
+        stack.kafka_bootstrap,
+        "lesson-events",
+        [not_json, json.dumps(invalid).encode(), json.dumps(later).encode()],
+        key=learner,
+    )
+
+    assert len(set(partitions)) == 1  # one partition, most likely one batch
+    assert eventually(lambda: _lessons_assigned(stack, http, learner) == 1, timeout=90)
+    _, key = read_topic(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value.get("id") == invalid["id"])
+    assert key == learner.encode()
+    read_raw(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value == not_json)
+    for app in ("user-progress", "course-agent"):
+        assert http.get(f"{stack.dapr_url(app)}/v1.0/healthz").status_code == 204
+
+
 def test_a_dead_letter_replayed_by_the_operator_tool_is_processed_once(
     stack: RunningStack, http: httpx.Client, learner: str, learning_event: Any
 ) -> None:

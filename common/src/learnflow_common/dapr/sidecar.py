@@ -176,6 +176,21 @@ class DaprSidecar:
         )
         self._raise_for_client_error(response)  # 404 ERR_PUBSUB_NOT_FOUND: not loaded yet, an outage
 
+    async def publish_raw(self, pubsub: str, topic: str, data: bytes, partition_key: str | None) -> None:
+        """Publishes a message's bytes as they are, no CloudEvent made of them (``rawPayload``), with
+        its Kafka key when it had one: a delivered message moved to its dead-letter topic."""
+        params = {"metadata.rawPayload": "true"}
+        if partition_key is not None:
+            params["metadata.partitionKey"] = partition_key
+        response = await self._request(
+            "POST",
+            f"/v1.0/publish/{pubsub}/{topic}",
+            params=params,
+            content=data,
+            headers={"content-type": "application/json"},
+        )
+        self._raise_for_client_error(response)
+
     # ------------------------------------------------------------------ actors
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
         """Calls an actor method; Dapr routes it to the one host of that actor, one call at a time."""

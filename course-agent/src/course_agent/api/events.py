@@ -35,7 +35,7 @@ async def on_progress_event(
                 worker.submit(VariantJob(*level, learner_id=learner_id), from_event=True)
 
     return await deliver_in_batches(
-        body, ProgressUpdatedV1, lambda event: event.learner_id, apply, settings.max_body_bytes
+        body, ProgressUpdatedV1, lambda event: event.learner_id, apply, settings.max_body_bytes, sidecar.publish_raw
     )
 
 
@@ -48,5 +48,10 @@ async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSetting
         await FEED_ADD.call(sidecar, day, [received.delivery() for received in batch])
 
     return await deliver_in_batches(
-        body, LessonGeneratedV1, lambda lesson: day_of(lesson.created_at), add, settings.max_body_bytes
+        body,
+        LessonGeneratedV1,
+        lambda lesson: day_of(lesson.created_at),
+        add,
+        settings.max_body_bytes,
+        sidecar.publish_raw,
     )

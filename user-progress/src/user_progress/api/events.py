@@ -26,7 +26,7 @@ async def on_lesson_event(body: Delivery, sidecar: Sidecar, settings: AppSetting
         await ASSIGN_LESSON.call(sidecar, learner_id, [received.delivery() for received in batch])
 
     return await deliver_in_batches(
-        body, LessonGeneratedV1, lambda lesson: lesson.learner_id, assign, settings.max_body_bytes
+        body, LessonGeneratedV1, lambda lesson: lesson.learner_id, assign, settings.max_body_bytes, sidecar.publish_raw
     )
 
 
@@ -38,4 +38,6 @@ async def on_progress_event(body: Delivery, sidecar: Sidecar, settings: AppSetti
     async def record(shard: str, batch: Sequence[Received[ProgressUpdatedV1]]) -> None:
         await RECORD_WEEK_XP.call(sidecar, shard, [received.delivery() for received in batch])
 
-    return await deliver_in_batches(body, ProgressUpdatedV1, actor_id_of, record, settings.max_body_bytes)
+    return await deliver_in_batches(
+        body, ProgressUpdatedV1, actor_id_of, record, settings.max_body_bytes, sidecar.publish_raw
+    )

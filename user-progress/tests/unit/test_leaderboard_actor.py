@@ -46,7 +46,8 @@ APP_TOKEN = "app-token-for-tests"
 
 class ActorHost:
     """Stands in for the sidecar's ``invoke_actor``: one actor instance per id, one call at a time,
-    arguments and answers through JSON, a raising method reported as the sidecar reports it."""
+    arguments and answers through JSON, a raising method reported as the sidecar reports it (and for
+    ``publish_raw``, which these deliveries never need)."""
 
     def __init__(self) -> None:
         self.store = MemoryActorStore()
@@ -65,6 +66,9 @@ class ActorHost:
     def deactivate_all(self) -> None:
         """Dapr deactivates idle actors: the next call starts from what is stored."""
         self.actors.clear()
+
+    async def publish_raw(self, pubsub: str, topic: str, data: bytes, partition_key: str | None) -> None:
+        raise AssertionError(f"these deliveries leave no entry out: nothing for the app to move to {topic}")
 
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:
         assert actor_type == LEADERBOARD_ACTOR

@@ -64,6 +64,9 @@ APP_PORTS = {"course-agent": 8001, "user-progress": 8002}
 LEARNER_READS = {"course-agent": "/lessons", "user-progress": "/status"}
 #: Where `make secrets` keeps the development issuer's key (the Makefile passes it).
 AUTH_DIR = Path(__file__).resolve().parents[1] / ".stack-k8s/auth"
+#: The heap of a Kafka tool run in the broker's container, which would otherwise take the broker's own
+#: KAFKA_HEAP_OPTS (up to 768 MB) beside the broker.
+TOOL_HEAP = "-Xmx128m"
 #: The NetworkPolicies besides one per service: k8s/policies and k8s/infra.
 BASELINE_POLICIES = {"default-deny", "allow-dns", "postgres", "kafka", "kafka-topics"}
 #: The Dapr state store's tables (components/statestore.yaml: tableName, metadataTableName).
@@ -155,7 +158,8 @@ def consumed(kubectl: str, namespace: str, topic: str) -> list[KafkaMessage]:
     """Every message of ``topic`` so far, read with Kafka's own console consumer in the Kafka pod."""
     return console_consumer_messages(
         run(
-            kubectl, "-n", namespace, "exec", "kafka-0", "--", "/opt/kafka/bin/kafka-console-consumer.sh",
+            kubectl, "-n", namespace, "exec", "kafka-0", "--", "env", f"KAFKA_HEAP_OPTS={TOOL_HEAP}",
+            "/opt/kafka/bin/kafka-console-consumer.sh",
             "--bootstrap-server", "localhost:9092", "--topic", topic, "--from-beginning", "--timeout-ms", "15000",
             "--property", "print.key=true",
         )
@@ -217,7 +221,8 @@ def kafka_keeps_what_it_declares(kubectl: str, namespace: str) -> str | None:
     broker, job = declared("statefulset", "kafka"), declared("job", "kafka-topics")
     for topic in job["TOPICS"].split():
         described = run(
-            kubectl, "-n", namespace, "exec", "kafka-0", "--", "/opt/kafka/bin/kafka-configs.sh",
+            kubectl, "-n", namespace, "exec", "kafka-0", "--", "env", f"KAFKA_HEAP_OPTS={TOOL_HEAP}",
+            "/opt/kafka/bin/kafka-configs.sh",
             "--bootstrap-server", "localhost:9092", "--describe", "--all", "--entity-type", "topics",
             "--entity-name", topic,
         )  # fmt: skip

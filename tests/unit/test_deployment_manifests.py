@@ -309,13 +309,15 @@ KAFKA_INTERNAL_ALLOWANCE = 512 * 2**20
 
 def test_the_cluster_broker_at_its_retention_bounds_fits_its_volume() -> None:
     """Kafka deletes whole closed segments: a partition holds at most its retention bytes plus one
-    segment. Every partition of the platform's topics full, and room for Kafka's own, fit the volume."""
+    segment. Every partition of the platform's topics full, and room for Kafka's own, fit the volume
+    with a tenth to spare."""
     broker, volume, topics = _kafka()
     partitions = len(topics["TOPICS"].split()) * int(topics["PARTITIONS"])
     per_partition = int(broker["KAFKA_LOG_RETENTION_BYTES"]) + int(broker["KAFKA_LOG_SEGMENT_BYTES"])
 
     assert int(broker["KAFKA_LOG_RETENTION_BYTES"]) > 0  # -1 (Kafka's default) is no bound at all
-    assert partitions * per_partition + KAFKA_INTERNAL_ALLOWANCE <= volume
+    # a tenth spare: the file system's own, and the retention check runs every 5 minutes
+    assert partitions * per_partition + KAFKA_INTERNAL_ALLOWANCE <= 0.9 * volume
 
 
 def test_the_cluster_creates_the_platforms_topics_with_the_brokers_partitions() -> None:

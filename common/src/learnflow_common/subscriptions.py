@@ -49,12 +49,13 @@ BULK_EVENT_TYPE = "com.dapr.event.sent.bulk"
 #: The largest ``bulkSubscribe.maxMessagesCount`` of the bulk subscriptions (components/subscriptions.yaml):
 #: the weekly leaderboard's, whose batches save a shard's actor call per learner they share it with.
 MAX_BULK_MESSAGES = 128
-#: The broker refuses messages over this (``maxMessageBytes``, components/pubsub.yaml), so a bulk
-#: delivery is at most ``MAX_BULK_MESSAGES`` times it; each event in it is held to the app's own
-#: request limit by :func:`deliver_in_batches`. (An event of ours is a few KB, so a delivery is
-#: rarely over a few hundred KB.)
+#: The broker refuses messages over this (``maxMessageBytes``, components/pubsub.yaml).
 BROKER_MAX_MESSAGE_BYTES = 1024 * 1024
-MAX_DELIVERY_BYTES = MAX_BULK_MESSAGES * BROKER_MAX_MESSAGE_BYTES + 64 * 1024
+#: What a delivery may weigh: ``MAX_BULK_MESSAGES`` events of up to 256 KB each. An event over the
+#: app's request limit (64 KB) is dropped anyway (:func:`deliver_in_batches`), so every delivery of
+#: events the app would take fits; one of a raw producer's messages near the broker's limit is
+#: refused (413), retried by the sidecar and then dead-lettered, rather than held in memory whole.
+MAX_DELIVERY_BYTES = MAX_BULK_MESSAGES * 256 * 1024 + 64 * 1024
 
 
 class DeliveryStatus(StrEnum):
@@ -232,13 +233,16 @@ async def _dead_letter_what_the_sidecar_would_misplace(
     body: dict[str, Any], statuses: dict[str, DeliveryStatus], publish_raw: RawPublish
 ) -> None:
     """daprd 1.18.1 dead-letters a DROPped entry of a bulk delivery by looking its entry id's place
-    among all the messages of the batch up in the list of those it could parse and delivered
-    (``postman/http.DeliverBulk``): after a message it could not parse (not JSON), it would
-    dead-letter another message, or crash on an index out of range - and meet the same batch again
-    when restarted. The Kafka component numbers a batch's entries 0, 1, 2...: a DROPped entry whose
-    number is not its place in the delivery is moved to the dead-letter topic here and answered
-    SUCCESS. If that publish fails, RETRY: when the sidecar's retries run out it dead-letters the
-    entry itself, by its own place (README, "Dead letters")."""
+    among all the messages of the batch up in the list of those it delivered
+    (``postman/http.DeliverBulk``). After a message it could not parse (not JSON), and in a retry,
+    which delivers only the entries answered RETRY under their first numbers, it would dead-letter
+    another message, or crash on an index out of range - and meet the same batch again when
+    restarted. The Kafka component numbers a batch's entries 0, 1, 2...: a DROPped entry whose number
+    is not its place in the delivery is moved to the dead-letter topic here (its JSON and its key) and
+    answered SUCCESS. If that publish fails, it and the later ones are answered RETRY unpublished:
+    when the sidecar's retries run out, it dead-letters them itself, by their right place (README,
+    "Dead letters")."""
+    publishing = True
     for place, entry in enumerate(body["entries"]):
         if not isinstance(entry, dict):
             continue
@@ -246,16 +250,20 @@ async def _dead_letter_what_the_sidecar_would_misplace(
         if statuses.get(entry_id) is not DeliveryStatus.DROP or not entry_id.isdecimal() or int(entry_id) == place:
             continue
         event = entry.get("event")
-        key = (entry.get("metadata") or {}).get(KAFKA_KEY_METADATA)
         topic = dead_letter_topic(str(body.get("topic")))
-        try:
-            await publish_raw(str(body.get("pubsubname")), topic, json.dumps(event).encode(), key)
-        except Exception as error:
-            log.warning("event %s: could not move it to %s (%s); retrying it", _event_id(event), topic, error)
-            statuses[entry_id] = DeliveryStatus.RETRY
-        else:
-            log.warning("event %s moved to %s by the app: the sidecar would have misplaced it", _event_id(event), topic)
-            statuses[entry_id] = DeliveryStatus.SUCCESS
+        if publishing:
+            data = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+            key = (entry.get("metadata") or {}).get(KAFKA_KEY_METADATA)
+            try:
+                await publish_raw(str(body.get("pubsubname")), topic, data, key)
+            except Exception as error:
+                log.warning("event %s: could not move it to %s (%s); retrying it", _event_id(event), topic, error)
+                publishing = False
+            else:
+                log.warning("event %s moved to %s by the app: the sidecar would misplace it", _event_id(event), topic)
+                statuses[entry_id] = DeliveryStatus.SUCCESS
+                continue
+        statuses[entry_id] = DeliveryStatus.RETRY
 
 
 def _parse_entry(event: Any, max_event_bytes: int) -> tuple[CloudEvent, BaseModel]:

@@ -479,3 +479,47 @@ async def test_a_misplaced_drop_the_app_cannot_move_is_retried_for_the_sidecar_t
     )
 
     assert answer == {"statuses": [{"entryId": "1", "status": "RETRY"}]}
+
+
+async def test_after_a_failed_move_the_later_misplaced_drops_are_retried_without_trying() -> None:
+    first, second = _progress("e2", "ada"), _progress("e4", "bob")
+    for poison in (first, second):
+        poison["data"]["week_xp"] = "lots"
+    publish = _Published(SidecarUnavailable("broker down", "pubsub"))
+    calls: list[str] = []
+
+    async def counted(pubsub: str, topic: str, data: bytes, key: str | None) -> None:
+        calls.append(json.loads(data)["id"])
+        await publish(pubsub, topic, data, key)
+
+    answer = await deliver_in_batches(
+        _skipping(_bulk(b"not json", first, _progress("e3", "ada"), second), 0),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        _BatchRecorder(),
+        MAX_EVENT_BYTES,
+        counted,
+    )
+
+    assert _statuses(answer) == ["RETRY", "SUCCESS", "RETRY"]
+    assert calls == ["e2"]
+
+
+async def test_a_drop_among_the_entries_the_sidecar_delivers_again_after_a_retry_is_moved_by_the_app() -> None:
+    """A retry delivers only the entries answered RETRY, under their first numbers (here 1 and 3):
+    daprd would dead-letter the second by the place 3 in a list of two."""
+    poison = _progress("e4", "bob")
+    poison["data"]["week_xp"] = "lots"
+    published = _Published()
+
+    answer = await deliver_in_batches(
+        _skipping(_bulk(_progress("e1", "ada"), _progress("e2", "ada"), _progress("e3", "bob"), poison), 0, 2),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        _BatchRecorder(),
+        MAX_EVENT_BYTES,
+        published,
+    )
+
+    assert answer == {"statuses": [{"entryId": "1", "status": "SUCCESS"}, {"entryId": "3", "status": "SUCCESS"}]}
+    assert [message[2]["id"] for message in published.messages] == ["e4"]

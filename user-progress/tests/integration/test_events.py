@@ -218,8 +218,13 @@ def test_a_poison_after_bytes_the_sidecar_cannot_parse_is_dead_lettered_itself_a
         key=learner,
     )
 
-    assert len(set(partitions)) == 1  # one partition, most likely one batch
+    assert len(set(partitions)) == 1  # one partition: one batch for the Course Agent (it waits 200 ms)
     assert eventually(lambda: _lessons_assigned(stack, http, learner) == 1, timeout=90)
+    moved = f"event {invalid['id']} moved to lesson-events-dlq by the app"
+    logs = Path(stack.info["logs_dir"])
+    assert eventually(
+        lambda: any(moved in (logs / f"{app}.log").read_text() for app in ("user-progress", "course-agent"))
+    )
     _, key = read_topic(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value.get("id") == invalid["id"])
     assert key == learner.encode()
     read_raw(stack.kafka_bootstrap, "lesson-events-dlq", lambda value, _: value == not_json)

@@ -54,6 +54,7 @@ from devstack.smoke import (
     first_match,
     run_smoke,
 )
+from learnflow_common.events import DEAD_LETTER_SUFFIX
 
 ACTOR_TYPES = {
     "course-agent": {"LearnerPlanActor", "LessonFeedActor", "LessonFeedCatalogActor"},
@@ -154,14 +155,21 @@ def psql(kubectl: str, namespace: str, sql: str, database: str = "postgres") -> 
     ).strip()  # fmt: skip
 
 
+def kafka_tool(kubectl: str, namespace: str, tool: str, *args: str) -> str:
+    """What one of Kafka's own tools (``/opt/kafka/bin/<tool>``) prints, run in the broker's pod
+    against the broker, on a heap of its own."""
+    return run(
+        kubectl, "-n", namespace, "exec", "kafka-0", "--", "env", f"KAFKA_HEAP_OPTS={TOOL_HEAP}",
+        f"/opt/kafka/bin/{tool}", "--bootstrap-server", "localhost:9092", *args,
+    )  # fmt: skip
+
+
 def consumed(kubectl: str, namespace: str, topic: str) -> list[KafkaMessage]:
     """Every message of ``topic`` so far, read with Kafka's own console consumer in the Kafka pod."""
     return console_consumer_messages(
-        run(
-            kubectl, "-n", namespace, "exec", "kafka-0", "--", "env", f"KAFKA_HEAP_OPTS={TOOL_HEAP}",
-            "/opt/kafka/bin/kafka-console-consumer.sh",
-            "--bootstrap-server", "localhost:9092", "--topic", topic, "--from-beginning", "--timeout-ms", "15000",
-            "--property", "print.key=true",
+        kafka_tool(
+            kubectl, namespace, "kafka-console-consumer.sh",
+            "--topic", topic, "--from-beginning", "--timeout-ms", "15000", "--property", "print.key=true",
         )
     )  # fmt: skip
 
@@ -220,16 +228,21 @@ def kafka_keeps_what_it_declares(kubectl: str, namespace: str) -> str | None:
 
     broker, job = declared("statefulset", "kafka"), declared("job", "kafka-topics")
     for topic in job["TOPICS"].split():
-        described = run(
-            kubectl, "-n", namespace, "exec", "kafka-0", "--", "env", f"KAFKA_HEAP_OPTS={TOOL_HEAP}",
-            "/opt/kafka/bin/kafka-configs.sh",
-            "--bootstrap-server", "localhost:9092", "--describe", "--all", "--entity-type", "topics",
-            "--entity-name", topic,
-        )  # fmt: skip
+        described = kafka_tool(
+            kubectl,
+            namespace,
+            "kafka-configs.sh",
+            "--describe",
+            "--all",
+            "--entity-type",
+            "topics",
+            "--entity-name",
+            topic,
+        )
         effective = dict(re.findall(r"^\s*(retention\.ms|retention\.bytes|segment\.bytes)=(\S+)", described, re.M))
         kept_ms = int(broker["KAFKA_LOG_RETENTION_HOURS"]) * 3600 * 1000
         expected = {
-            "retention.ms": job["DEAD_LETTER_RETENTION_MS"] if topic.endswith("-dlq") else str(kept_ms),
+            "retention.ms": job["DEAD_LETTER_RETENTION_MS"] if topic.endswith(DEAD_LETTER_SUFFIX) else str(kept_ms),
             "retention.bytes": broker["KAFKA_LOG_RETENTION_BYTES"],
             "segment.bytes": broker["KAFKA_LOG_SEGMENT_BYTES"],
         }

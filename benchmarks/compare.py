@@ -18,7 +18,10 @@ compare.
     .venv/bin/python benchmarks/compare.py --seconds 3 --warmup 1 --concurrency 1 8   # a short run
 
 Load: wrk (benchmarks/wrk/learnflow.lua), loopback, bounded in time, a warm-up on the same learners
-excluded; every update has its own event id. For each concurrency:
+excluded; every update has its own event id. Each point is measured ``--rounds`` times (3), the
+systems in turn and their order reversed every other round, so a stall of the machine or its drift
+over a sitting falls on one round of every system alike: a figure is the median of its rounds, and a
+ratio the median of the rounds' ratios (``over_rounds``, ``ratio_over_rounds``). For each concurrency:
 
 - ``update-spread``: POST /update-progress over 64 learners; ``update-hot``: on one learner;
 - ``status``: GET /status of those 64 learners (the baseline: one SELECT of the aggregate);
@@ -363,13 +366,84 @@ def propagation(
     }
 
 
-def ratio(ours: float, baseline: float) -> str:
-    return f"{ours / baseline:.2f}x" if baseline else "-"
+#: A point's figures that are the median over its rounds (each on its own).
+MEDIAN_FIGURES = ("throughput_rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "mean_ms")
+#: What a point keeps of each round, for the ratios round by round and the range of each figure.
+ROUND_FIGURES = ("throughput_rps", "p50_ms", "p99_ms")
+
+
+def over_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One point measured in several rounds, as one: the median of each latency and throughput
+    figure and of each process's CPU share (a round with a machine's stall moves none of them), the
+    requests, errors, seconds and the drains' CPU of all rounds added up (CPU per update with the
+    drain divides by all the rounds' answers), the peak memory of any round, the slowest drain.
+    ``rounds`` keeps each round's figures (:func:`ratio_over_rounds`)."""
+    if len(rounds) == 1:
+        return {**rounds[0], "rounds": [{key: rounds[0][key] for key in ROUND_FIGURES}]}
+    point: dict[str, Any] = {key: round(statistics.median(r[key] for r in rounds), 2) for key in MEDIAN_FIGURES}
+    point["requests"] = sum(r["requests"] for r in rounds)
+    point["errors"] = sum(r["errors"] for r in rounds)
+    point["error_detail"] = _added(r["error_detail"] for r in rounds)
+    point["seconds"] = round(sum(r["seconds"] for r in rounds), 2)
+    point["peak_rss_mb"] = _each(rounds, "peak_rss_mb", max)
+    point["cpu_cores"] = _each(rounds, "cpu_cores", lambda shares: round(statistics.median(shares), 2))
+    if "consumer_lag" in rounds[0]:
+        point["consumer_lag"] = _each(rounds, "consumer_lag", lambda lags: round(statistics.median(lags)))
+        point["drain_before_seconds"] = max(r["drain_before_seconds"] for r in rounds)
+        drains = [r["drain_seconds"] for r in rounds]
+        point["drain_seconds"] = None if None in drains else max(drains)
+        point["drain_cpu_seconds"] = _each(rounds, "drain_cpu_seconds", lambda seconds: round(sum(seconds), 2))
+    point["rounds"] = [{key: r[key] for key in ROUND_FIGURES} for r in rounds]
+    return point
+
+
+def _each(rounds: list[dict[str, Any]], field: str, combine: Any) -> dict[str, Any]:
+    """``combine`` of each name's values in ``field`` over the rounds (0 where a round lacks the name;
+    a lag that could not be read, None, is left out)."""
+    names = {name: None for r in rounds for name in r[field]}
+    combined = {}
+    for name in names:
+        values = [r[field].get(name, 0) for r in rounds]
+        values = [value for value in values if value is not None]
+        combined[name] = combine(values) if values else None
+    return combined
+
+
+def _added(counts: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for count in counts:
+        for kind, number in count.items():
+            total[kind] = total.get(kind, 0) + number
+    return total
+
+
+def ratio_over_rounds(top: dict[str, Any], bottom: dict[str, Any], figure: str) -> str:
+    """``top`` / ``bottom`` of a figure, round by round (the two measured seconds apart in each), as
+    the median of those ratios and, over several rounds, their range. A point written before rounds
+    (one round, none kept) is its figure's ratio."""
+    pairs = list(zip(top.get("rounds", [top]), bottom.get("rounds", [bottom]), strict=False))
+    ratios = [t[figure] / b[figure] for t, b in pairs if b[figure]]
+    if not ratios:
+        return "-"
+    if len(ratios) == 1:
+        return f"{ratios[0]:.2f}x"
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
 
 
 def other_load(point: dict[str, Any]) -> float:
     """Cores used meanwhile by processes of neither system (e.g. other worktrees' test runs)."""
     return sum(share for name, share in point["cpu_cores"].items() if name not in MEASURED)
+
+
+def rounds_note(report: dict[str, Any]) -> str:
+    rounds = report["config"].get("rounds", 1)
+    if rounds == 1:
+        return "One round: each figure is one point."
+    return (
+        f"{rounds} rounds, the systems in turn and their order reversed every other round: each figure is the "
+        "median of its rounds, each ratio the median of the rounds' ratios (the two systems measured seconds "
+        "apart) with their range in brackets; CPU shares are medians, errors all rounds'."
+    )
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -379,9 +453,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, Linux {m['kernel']}, Python "
         f"{m['python']}; load generator {m['wrk']} on the same machine (loopback). {report['config']['seconds']} s "
-        f"per point after a {report['config']['warmup']} s warm-up on the same learners. Baseline: FastAPI + "
-        "asyncpg + aiokafka, one uvicorn worker, one PostgreSQL transaction per update, then one "
-        "CloudEvent with acks=all (`benchmarks/baseline/`). Latencies in ms; ratio = ours / baseline "
+        f"per point after a {report['config']['warmup']} s warm-up on the same learners. {rounds_note(report)} "
+        "Baseline: FastAPI + asyncpg + aiokafka, one uvicorn worker, one PostgreSQL transaction per update, then "
+        "one CloudEvent with acks=all (`benchmarks/baseline/`). Latencies in ms; ratio = ours / baseline "
         "(throughput: higher is better; latency: lower is better). Trace sampling of ours: "
         f"{report['config'].get('trace_sampling_rate', 'unknown')} (the cluster's: 0).",
         "",
@@ -407,8 +481,8 @@ def markdown(report: dict[str, Any]) -> str:
             lines.append(
                 f"| {scenario} | {clients} | {ours['throughput_rps']}{errors} | {ours['p50_ms']} | {ours['p99_ms']} "
                 f"| {base['throughput_rps']}{berrors} | {base['p50_ms']} | {base['p99_ms']} "
-                f"| {ratio(ours['throughput_rps'], base['throughput_rps'])} | {ratio(ours['p50_ms'], base['p50_ms'])} "
-                f"| {ratio(ours['p99_ms'], base['p99_ms'])} | {other_load(ours):.2f} / {other_load(base):.2f} |"
+                f"| {ratio_over_rounds(ours, base, 'throughput_rps')} | {ratio_over_rounds(ours, base, 'p50_ms')} "
+                f"| {ratio_over_rounds(ours, base, 'p99_ms')} | {other_load(ours):.2f} / {other_load(base):.2f} |"
             )
     for system, description in FLOORS:
         lines += floor_table(report, system, description)
@@ -536,7 +610,7 @@ def floor_table(report: dict[str, Any], system: str, description: str) -> list[s
     ]
 
     def ratios(top: dict[str, Any], bottom: dict[str, Any]) -> str:
-        return ", ".join(ratio(top[key], bottom[key]) for key in ("throughput_rps", "p50_ms", "p99_ms"))
+        return ", ".join(ratio_over_rounds(top, bottom, key) for key in ROUND_FIGURES)
 
     def lag(point: dict[str, Any]) -> str:
         return ", ".join(f"{group} {value}" for group, value in point.get("consumer_lag", {}).items()) or "-"
@@ -602,11 +676,26 @@ def chart(report: dict[str, Any], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
+def report_point(system: str, scenario: str, clients: int, number: int, point: dict[str, Any]) -> None:
+    print(
+        f"{system:>8} {scenario:<15} c={clients:<3} round {number + 1}  {point['throughput_rps']:>8} req/s  "
+        f"p50 {point['p50_ms']:>8} ms  p99 {point['p99_ms']:>8} ms  errors {point['errors']}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=8, help="measured seconds per point")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per point (excluded)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="each point this many times, the systems' order reversed every other round: medians, and the "
+        "ratios round by round",
+    )
     parser.add_argument("--learners", type=int, default=64)
     parser.add_argument("--propagation-samples", type=int, default=20)
     parser.add_argument(
@@ -651,7 +740,6 @@ def main() -> None:
     create_topic(info["kafka_bootstrap"], FLOOR_CONSUMED_TOPIC)
     create_topic(info["kafka_bootstrap"], BASELINE_CONSUMED_TOPIC)
     baseline = start_baseline(info, args.baseline_port)
-    points: dict[str, dict[str, Any]] = {}
     with ExitStack() as cleanup:
         cleanup.callback(stop_process_group, baseline)
         consuming_baselines = {}
@@ -677,38 +765,35 @@ def main() -> None:
         }
         time.sleep(3)
         idle = {name: rss_mb(pid) for name, pid in named.items()}
+        rounds: dict[str, list[dict[str, Any]]] = {}
         for clients in args.concurrency:
-            for scenario, mode, learners in (
-                ("update-spread", "update", args.learners),
-                ("update-hot", "update", 1),
-                ("status", "status", args.learners),
-            ):
-                systems = [("ours", ours_up), ("baseline", baseline_url), ("floor", floor.url)]
-                if mode == "update":  # their reads are the baseline's and the floor's
-                    systems += [("baseline-consumers", consuming_baseline_url), ("floor-consumers", consumed.url)]
-                for system, url in systems:
-                    for name, process in consuming_baselines.items():
-                        if process.poll() is not None:  # its consumer failed (benchmarks/baseline/app.py)
-                            raise SystemExit(f"the {name} exited: see bench-{name}.log in {info['logs_dir']}")
-                    prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
-                    if mode == "status":
-                        ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
-                    consumers = groups.get(system) if mode == "update" else None
-                    point = measure(url, mode, prefix, learners, clients, args, named, run_id, token, consumers)
-                    points[f"{system}/{scenario}/{clients}"] = point
-                    print(
-                        f"{system:>8} {scenario:<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "
-                        f"p50 {point['p50_ms']:>8} ms  p99 {point['p99_ms']:>8} ms  errors {point['errors']}",
-                        flush=True,
-                    )
-            lesson_prefix = f"{run_id}-ours-c{clients}"
-            point = measure(ours_ca, "lesson", lesson_prefix, args.learners, clients, args, named, run_id, token)
-            points[f"ours/generate-lesson/{clients}"] = point
-            print(
-                f"{'ours':>8} {'generate-lesson':<14} c={clients:<3} {point['throughput_rps']:>8} req/s  "
-                f"p50 {point['p50_ms']:>8} ms  p99 {point['p99_ms']:>8} ms  errors {point['errors']}",
-                flush=True,
-            )
+            for number in range(args.rounds):
+                for scenario, mode, learners in (
+                    ("update-spread", "update", args.learners),
+                    ("update-hot", "update", 1),
+                    ("status", "status", args.learners),
+                ):
+                    systems = [("ours", ours_up), ("baseline", baseline_url), ("floor", floor.url)]
+                    if mode == "update":  # their reads are the baseline's and the floor's
+                        systems += [("baseline-consumers", consuming_baseline_url), ("floor-consumers", consumed.url)]
+                    if number % 2:  # a sitting's drift falls on every system alike
+                        systems.reverse()
+                    for system, url in systems:
+                        for name, process in consuming_baselines.items():
+                            if process.poll() is not None:  # its consumer failed (benchmarks/baseline/app.py)
+                                raise SystemExit(f"the {name} exited: see bench-{name}.log in {info['logs_dir']}")
+                        prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
+                        if mode == "status":
+                            ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
+                        consumers = groups.get(system) if mode == "update" else None
+                        point = measure(url, mode, prefix, learners, clients, args, named, run_id, token, consumers)
+                        rounds.setdefault(f"{system}/{scenario}/{clients}", []).append(point)
+                        report_point(system, scenario, clients, number, point)
+                lesson_prefix = f"{run_id}-ours-c{clients}"
+                point = measure(ours_ca, "lesson", lesson_prefix, args.learners, clients, args, named, run_id, token)
+                rounds.setdefault(f"ours/generate-lesson/{clients}", []).append(point)
+                report_point("ours", "generate-lesson", clients, number, point)
+        points = {key: over_rounds(measured) for key, measured in rounds.items()}
         prop = {
             "ours": propagation(info, ours_up, PROGRESS_TOPIC, args.propagation_samples, True, run_id, "ours", auth),
             "baseline": propagation(
@@ -728,6 +813,7 @@ def main() -> None:
             "seconds": args.seconds,
             "warmup": args.warmup,
             "concurrency": args.concurrency,
+            "rounds": args.rounds,
             "learners": args.learners,
             "run_id": run_id,
             # the stack's Dapr and app tracing (devstack TRACE_SAMPLING_RATE); `make bench` runs with 0

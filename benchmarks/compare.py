@@ -782,14 +782,17 @@ def main() -> None:
                         for name, process in consuming_baselines.items():
                             if process.poll() is not None:  # its consumer failed (benchmarks/baseline/app.py)
                                 raise SystemExit(f"the {name} exited: see bench-{name}.log in {info['logs_dir']}")
-                        prefix = f"{run_id}-{system}-c{clients}" + ("-hot" if learners == 1 else "")
+                        # new learners every round: a round's completed_at start again, so on the last
+                        # round's learners its events would be late ones, each a re-fold (~90 ms hot)
+                        learners_of = f"{run_id}-{system}-c{clients}-r{number + 1}"
+                        prefix = learners_of + ("-hot" if learners == 1 else "")
                         if mode == "status":
-                            ensure_learners(url, prefix, learners, f"{run_id}-{system}-c{clients}", auth)
+                            ensure_learners(url, prefix, learners, learners_of, auth)
                         consumers = groups.get(system) if mode == "update" else None
                         point = measure(url, mode, prefix, learners, clients, args, named, run_id, token, consumers)
                         rounds.setdefault(f"{system}/{scenario}/{clients}", []).append(point)
                         report_point(system, scenario, clients, number, point)
-                lesson_prefix = f"{run_id}-ours-c{clients}"
+                lesson_prefix = f"{run_id}-ours-c{clients}-r{number + 1}"
                 point = measure(ours_ca, "lesson", lesson_prefix, args.learners, clients, args, named, run_id, token)
                 rounds.setdefault(f"ours/generate-lesson/{clients}", []).append(point)
                 report_point("ours", "generate-lesson", clients, number, point)

@@ -23,6 +23,7 @@ from learnflow_common.auth import KeySet, TokenVerifier
 from learnflow_common.collector import tune_collector
 from learnflow_common.dapr.actor_calls import ActorMethodCalls
 from learnflow_common.dapr.actor_client import PooledDaprActorHttpClient
+from learnflow_common.dapr.actor_state import ValueHolders
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.dapr.turns import keep_turns
@@ -68,9 +69,10 @@ def create_dapr_app(
         keep_turns()
         with _no_blocking_sidecar_wait():
             actor_client = PooledDaprActorHttpClient(PLAIN_JSON)
+            value_holders = ValueHolders(settings.actors_holding_values)
             for actor_type in actor_types:
                 if issubclass(actor_type, SidecarActor):
-                    actor_type.bind(actor_sidecar, settings)
+                    actor_type.bind(actor_sidecar, settings, value_holders)
                 await dapr_actor.register_actor(
                     actor_type, message_serializer=PLAIN_JSON, state_serializer=PLAIN_JSON, actor_client=actor_client
                 )

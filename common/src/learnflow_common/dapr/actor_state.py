@@ -11,6 +11,11 @@ day's feed, a learner's actor every lesson generated for them (benchmarks/result
 Phase 15). A value no longer held is read again from the store, where it is the same, since the
 actor is its only writer.
 
+And what a process holds is bounded: an actor stays active for ``ACTOR_IDLE_SECONDS`` after its last
+call, so the values of every learner of the last ten minutes stayed in memory. At most
+``ACTORS_HOLDING_VALUES`` actors of a process hold values at once (:class:`ValueHolders`); the one
+that used its values least recently lets them go when one more starts holding some.
+
 - :class:`SdkActorState`: the SDK's state manager (keys ``<app>||<type>||<id>||<key>``). Only
   its actor can read them: Dapr's state API refuses keys that hold ``||``.
 - :class:`PlainKeyState`: keys ``<prefix>~<id>~<key>`` through the state API. The app can read them
@@ -20,8 +25,10 @@ actor is its only writer.
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dapr.actor.runtime.state_change import StateChangeKind
@@ -60,18 +67,60 @@ class ActorState(Protocol):
         ...
 
 
+class HoldsValues(Protocol):
+    def let_go(self) -> None:
+        """Forgets the values read or committed, not those staged (read again when needed)."""
+        ...
+
+
+class ValueHolders:
+    """The actor states of one process that hold values, at most ``capacity`` at once, the least
+    recently used first. When one more starts holding values, the least recently used lets its
+    values go (:meth:`HoldsValues.let_go`), even in the middle of a call: it reads them again when
+    needed, and they are the same, since its actor is their only writer. A state no longer referenced
+    (its actor deactivated) leaves by itself."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError("at least one actor must be able to hold values")
+        self.capacity = capacity
+        self._holders: OrderedDict[int, weakref.ref[HoldsValues]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._holders)
+
+    def used(self, holder: HoldsValues) -> None:
+        """``holder`` holds values and used them now."""
+        key = id(holder)
+        if key in self._holders:
+            self._holders.move_to_end(key)
+            return
+        self._holders[key] = weakref.ref(holder, partial(self._leave, key))
+        while len(self._holders) > self.capacity:
+            _, least_recent = self._holders.popitem(last=False)
+            if (letting_go := least_recent()) is not None:
+                letting_go.let_go()
+
+    def _leave(self, key: int, _: object) -> None:
+        """A holder no longer referenced (its actor deactivated) is gone."""
+        self._holders.pop(key, None)
+
+
 class SdkActorState:
     """The SDK's actor state manager (its cache and change tracker), its cache bounded."""
 
-    def __init__(self, manager: ActorStateManager[Any], cached: int) -> None:
+    def __init__(self, manager: ActorStateManager[Any], cached: int, holders: ValueHolders | None = None) -> None:
         self._manager = manager
         self._cached = cached
+        self._holders = holders
 
     async def get(self, key: str) -> Any | None:
         tracker = self._manager._get_contextual_state_tracker()
         held = tracker.get(key)
         if held is not None and held.change_kind == StateChangeKind.none:
             tracker[key] = tracker.pop(key)  # the most recently used last
+            if self._holders is not None:
+                self._holders.used(self)
             return held.value
         found, value = await self._manager.try_get_state(key)
         self._trim()
@@ -80,10 +129,18 @@ class SdkActorState:
     def _trim(self) -> None:
         """Forgets the least recently used values read or committed beyond the bound (the SDK keeps
         them in its change tracker, marked unchanged, in the order they were last used)."""
+        self._forget_held(keep=self._cached)
+        if self._holders is not None:
+            self._holders.used(self)
+
+    def _forget_held(self, keep: int) -> None:
         tracker = self._manager._get_contextual_state_tracker()
         held = [key for key, metadata in tracker.items() if metadata.change_kind == StateChangeKind.none]
-        for key in held[: max(0, len(held) - self._cached)]:
+        for key in held[: max(0, len(held) - keep)]:
             del tracker[key]
+
+    def let_go(self) -> None:
+        self._forget_held(keep=0)
 
     def stage(self, key: str, value: Any) -> None:
         """The SDK's ``set_state`` first asks the sidecar whether a key it has not cached exists, only
@@ -125,10 +182,19 @@ class SdkActorState:
 class PlainKeyState:
     """An actor's values as plain keys of the state store (see the module docstring)."""
 
-    def __init__(self, sidecar: DaprSidecar, store: str, prefix: str, actor_id: str, cached: int) -> None:
+    def __init__(
+        self,
+        sidecar: DaprSidecar,
+        store: str,
+        prefix: str,
+        actor_id: str,
+        cached: int,
+        holders: ValueHolders | None = None,
+    ) -> None:
         self._sidecar, self._store = sidecar, store
         self._key_prefix = plain_key_prefix(prefix, actor_id)
         self._cached = cached
+        self._holders = holders
         #: what was read or committed (``None``: known to have no value), least recently used first
         self._known: OrderedDict[str, Any | None] = OrderedDict()
         #: changes not committed yet (``None``: remove)
@@ -142,6 +208,8 @@ class PlainKeyState:
             return self._staged[key]
         if key in self._known:
             self._known.move_to_end(key)
+            if self._holders is not None:
+                self._holders.used(self)
             return self._known[key]
         entry = await self._sidecar.get_state(self._store, self.key(key))
         value = self._known[key] = entry.value if entry is not None else None
@@ -185,6 +253,11 @@ class PlainKeyState:
         """Forgets the least recently used values beyond the bound."""
         while len(self._known) > self._cached:
             self._known.popitem(last=False)
+        if self._holders is not None:
+            self._holders.used(self)
+
+    def let_go(self) -> None:
+        self._known.clear()
 
     async def forget(self) -> None:
         self._known.clear()

@@ -43,7 +43,7 @@ from dapr.actor.runtime.config import ActorRuntimeConfig
 from dapr.serializers import DefaultJSONSerializer
 
 from learnflow_common.dapr import json_body
-from learnflow_common.dapr.actor_state import ActorState, SdkActorState
+from learnflow_common.dapr.actor_state import ActorState, SdkActorState, ValueHolders
 from learnflow_common.dapr.errors import SidecarUnavailable
 from learnflow_common.dapr.sidecar import DaprSidecar
 from learnflow_common.dapr.turns import after_answer
@@ -119,6 +119,8 @@ class SidecarActor(Actor, Remindable):
 
     sidecar: ClassVar[DaprSidecar]
     settings: ClassVar[DaprAppSettings]
+    #: The actors of the process holding values at once, bounded (``actor_state.ValueHolders``).
+    value_holders: ClassVar[ValueHolders]
     _publishing_paused_until: ClassVar[float] = 0.0
     #: When this activation last staged events (``outbox_clock``). A reminder that finds the outbox
     #: empty unregisters itself only when the actor has gone quiet: for an active learner, registering
@@ -127,9 +129,11 @@ class SidecarActor(Actor, Remindable):
     _values: ActorState | None = None
 
     @classmethod
-    def bind(cls, sidecar: DaprSidecar, settings: DaprAppSettings) -> None:
+    def bind(cls, sidecar: DaprSidecar, settings: DaprAppSettings, value_holders: ValueHolders | None = None) -> None:
+        """``value_holders``: the process's, shared by its actor types (one of this type's own if not given)."""
         cls.sidecar = sidecar
         cls.settings = settings
+        cls.value_holders = ValueHolders(settings.actors_holding_values) if value_holders is None else value_holders
 
     async def _on_post_actor_method_internal(self, method_context: ActorMethodContext) -> None:
         """The SDK commits whatever is staged after every method. These actors commit explicitly,
@@ -140,7 +144,7 @@ class SidecarActor(Actor, Remindable):
     def make_state(self) -> ActorState:
         """Where this actor keeps its values (``learnflow_common.dapr.actor_state``): its actor state
         unless a subclass says otherwise."""
-        return SdkActorState(self._state_manager, self.settings.actor_cached_values)
+        return SdkActorState(self._state_manager, self.settings.actor_cached_values, self.value_holders)
 
     async def _on_deactivate(self) -> None:
         """Dapr deactivated this actor (idle for ``ACTOR_IDLE_SECONDS``): what it holds is let go now.

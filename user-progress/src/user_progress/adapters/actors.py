@@ -120,7 +120,12 @@ class LearnerProgressActor(
 
     def make_state(self) -> ActorState:
         return PlainKeyState(
-            self.sidecar, self.settings.state_store, LEARNER_KEYS, self.id.id, self.settings.actor_cached_values
+            self.sidecar,
+            self.settings.state_store,
+            LEARNER_KEYS,
+            self.id.id,
+            self.settings.actor_cached_values,
+            self.value_holders,
         )
 
     async def _move_from_actor_state(self) -> None:

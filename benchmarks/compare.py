@@ -686,7 +686,7 @@ def report_point(system: str, scenario: str, clients: int, number: int, point: d
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=8, help="measured seconds per point")
+    parser.add_argument("--seconds", type=float, default=5, help="measured seconds per point and round")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds per point (excluded)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32, 64])
     parser.add_argument(

@@ -74,25 +74,30 @@ def held(state: ActorState, actor: Any) -> int:
     return sum(1 for metadata in tracker.values() if metadata.change_kind == StateChangeKind.none)
 
 
+async def perform(state: ActorState, store: MemoryActorStore, call: tuple[Any, ...], answers: list[Any]) -> None:
+    """One call on the state; what it answers (a read's value, a failed commit) goes to ``answers``."""
+    if call[0] == "get":
+        answers.append(await state.get(call[1]))
+    elif call[0] == "stage":
+        state.stage(call[1], call[2])
+    elif call[0] == "remove":
+        await state.remove(call[1])
+    elif call[0] == "prefetch":
+        await state.prefetch(call[1])
+    else:
+        if call[0] == "failed-commit":
+            store.fail_saves.append("outage")
+        try:
+            await state.commit()
+        except SidecarUnavailable:
+            answers.append("failed")
+        store.fail_saves.clear()  # a commit with nothing staged never reached the store
+
+
 async def run(state: ActorState, store: MemoryActorStore, actor: Any, calls: list[tuple[Any, ...]], cached: int) -> Any:
     answers: list[Any] = []
     for call in calls:
-        if call[0] == "get":
-            answers.append(await state.get(call[1]))
-        elif call[0] == "stage":
-            state.stage(call[1], call[2])
-        elif call[0] == "remove":
-            await state.remove(call[1])
-        elif call[0] == "prefetch":
-            await state.prefetch(call[1])
-        else:
-            if call[0] == "failed-commit":
-                store.fail_saves.append("outage")
-            try:
-                await state.commit()
-            except SidecarUnavailable:
-                answers.append("failed")
-            store.fail_saves.clear()  # a commit with nothing staged never reached the store
+        await perform(state, store, call, answers)
         assert held(state, actor) <= cached
     return answers, store.stored("learner-1")
 
@@ -156,23 +161,7 @@ async def run_actors(
     hold values. What they answered, and what each actor stored."""
     answers: list[Any] = []
     for which, call in calls:
-        state = states[which]
-        if call[0] == "get":
-            answers.append(await state.get(call[1]))
-        elif call[0] == "stage":
-            state.stage(call[1], call[2])
-        elif call[0] == "remove":
-            await state.remove(call[1])
-        elif call[0] == "prefetch":
-            await state.prefetch(call[1])
-        else:
-            if call[0] == "failed-commit":
-                store.fail_saves.append("outage")
-            try:
-                await state.commit()
-            except SidecarUnavailable:
-                answers.append("failed")
-            store.fail_saves.clear()
+        await perform(states[which], store, call, answers)
         assert sum(1 for state, actor in zip(states, actors, strict=True) if held(state, actor)) <= most
     return answers, [store.stored(actor_id) for actor_id in ACTORS]
 

@@ -221,6 +221,34 @@ def test_what_an_actor_staged_is_kept_when_it_lets_its_values_go() -> None:
     assert asyncio.run(scenario()) == {"lesson-1": {"n": 1}}
 
 
+@pytest.mark.parametrize("make", [sdk_states, plain_states])
+def test_an_actor_that_lets_its_values_go_while_its_commit_is_in_flight_reads_what_it_committed(make: Any) -> None:
+    """Another actor's call runs while this one awaits its state transaction and takes its place."""
+
+    async def scenario() -> tuple[Any, Any, dict[str, Any]]:
+        (first, second, _), store, _ = make(32, ValueHolders(1))
+        if isinstance(first, SdkActorState):
+            store.values[("learner-1", "old")] = b"1"
+            saves = (store, "save_state_transactionally")
+        else:
+            store.plain["probe~learner-1~old"] = 1
+            saves = (first._sidecar, "transact_state")
+        await first.get("old")
+        first.stage("new", 2)
+        await first.remove("old")
+        save = getattr(*saves)
+
+        async def while_another_actor_runs(*args: Any) -> None:
+            await second.get("old")  # the first lets go of what it holds
+            await save(*args)
+
+        setattr(*saves, while_another_actor_runs)
+        await first.commit()
+        return await first.get("new"), await first.get("old"), store.stored("learner-1")
+
+    assert asyncio.run(scenario()) == (2, None, {"new": 2})
+
+
 def test_a_deactivated_actors_state_leaves_the_holders() -> None:
     async def scenario() -> ValueHolders:
         holders = ValueHolders(2)

@@ -46,7 +46,7 @@ class DaprAppSettings(BaseSettings):
     #: Actors of the process that hold values at once, the most recently used (``ValueHolders``):
     #: one active actor holds up to ``actor_cached_values``, and actors stay active for
     #: ``actor_idle_seconds``, so without it an app grew with every learner of the last ten minutes
-    #: (~80 KB each in the Course Agent: benchmarks/results/PROFILE.md, "Phase 24").
+    #: (60-80 KB each in the Course Agent: benchmarks/results/PROFILE.md, "Phase 24").
     actors_holding_values: int = Field(default=256, ge=1, validation_alias="ACTORS_HOLDING_VALUES")
     #: Seconds an actor stays active after its last call (``actorIdleTimeout``; Dapr's default is an
     #: hour). Each active actor holds its values (~50 KB), so a process holds those of every learner

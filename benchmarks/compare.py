@@ -389,9 +389,8 @@ def over_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     point["cpu_cores"] = _each(rounds, "cpu_cores", lambda shares: round(statistics.median(shares), 2))
     if "consumer_lag" in rounds[0]:
         point["consumer_lag"] = _each(rounds, "consumer_lag", lambda lags: round(statistics.median(lags)))
-        point["drain_before_seconds"] = max(r["drain_before_seconds"] for r in rounds)
-        drains = [r["drain_seconds"] for r in rounds]
-        point["drain_seconds"] = None if None in drains else max(drains)
+        point["drain_before_seconds"] = _slowest(r["drain_before_seconds"] for r in rounds)
+        point["drain_seconds"] = _slowest(r["drain_seconds"] for r in rounds)
         point["drain_cpu_seconds"] = _each(rounds, "drain_cpu_seconds", lambda seconds: round(sum(seconds), 2))
     point["rounds"] = [{key: r[key] for key in ROUND_FIGURES} for r in rounds]
     return point
@@ -407,6 +406,12 @@ def _each(rounds: list[dict[str, Any]], field: str, combine: Any) -> dict[str, A
         values = [value for value in values if value is not None]
         combined[name] = combine(values) if values else None
     return combined
+
+
+def _slowest(drains: Any) -> float | None:
+    """The longest drain of the rounds; None (not drained within its wait) if any was."""
+    seconds = list(drains)
+    return None if None in seconds else max(seconds)
 
 
 def _added(counts: Any) -> dict[str, int]:

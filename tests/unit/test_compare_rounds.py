@@ -75,7 +75,11 @@ def test_the_drains_cpu_is_counted_over_every_rounds_answers() -> None:
     assert point["drain_seconds"] == 3.0
     # 1.2 s of drain over the 3,000 answers of the three rounds: +0.40 ms per update
     assert "user-progress +0.40" in cpu_per_update("ours", point)
-    assert over_rounds([with_drain(0.3, 100, 2.0), with_drain(0.3, 100, None)])["drain_seconds"] is None
+    undrained = over_rounds([with_drain(0.3, 100, 2.0), with_drain(0.3, 100, None)])
+    assert undrained["drain_seconds"] is None
+    assert "not within 120 s" in cpu_per_update("ours", undrained)
+    not_drained_before = with_drain(0.3, 100, 2.0) | {"drain_before_seconds": None}
+    assert over_rounds([with_drain(0.3, 100, 2.0), not_drained_before])["drain_before_seconds"] is None
 
 
 def test_a_ratio_is_the_median_of_the_rounds_ratios_not_the_ratio_of_medians() -> None:

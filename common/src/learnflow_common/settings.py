@@ -49,8 +49,8 @@ class DaprAppSettings(BaseSettings):
     #: (60-80 KB each in the Course Agent: benchmarks/results/PROFILE.md, "Phase 24").
     actors_holding_values: int = Field(default=256, ge=1, validation_alias="ACTORS_HOLDING_VALUES")
     #: Seconds an actor stays active after its last call (``actorIdleTimeout``; Dapr's default is an
-    #: hour). Each active actor holds its values (~50 KB), so a process holds those of every learner
-    #: of the last this-many seconds: an hour of new learners grew each app ~14 MB a benchmark sitting
+    #: hour). An active actor may hold its values (~50 KB; ``actors_holding_values`` of them at most):
+    #: an hour of new learners, each holding theirs, grew each app ~14 MB a benchmark sitting
     #: (benchmarks/results/PROFILE.md, "Phase 18"). A learner back within it finds their actor active.
     actor_idle_seconds: int = Field(default=600, ge=1, validation_alias="ACTOR_IDLE_SECONDS")
     #: Python's garbage collector once the app has started (learnflow_common.collector): what

@@ -129,18 +129,14 @@ class SdkActorState:
     def _trim(self) -> None:
         """Forgets the least recently used values read or committed beyond the bound (the SDK keeps
         them in its change tracker, marked unchanged, in the order they were last used)."""
-        self._forget_held(keep=self._cached)
+        _forget_held(self._manager._get_contextual_state_tracker(), keep=self._cached)
         if self._holders is not None:
             self._holders.used(self)
 
-    def _forget_held(self, keep: int) -> None:
-        tracker = self._manager._get_contextual_state_tracker()
-        held = [key for key, metadata in tracker.items() if metadata.change_kind == StateChangeKind.none]
-        for key in held[: max(0, len(held) - keep)]:
-            del tracker[key]
-
     def let_go(self) -> None:
-        self._forget_held(keep=0)
+        """Called during another actor's call: this actor's own tracker, not the one of the running
+        call's context (which reentrancy would make the caller's)."""
+        _forget_held(self._manager._default_state_change_tracker, keep=0)
 
     def stage(self, key: str, value: Any) -> None:
         """The SDK's ``set_state`` first asks the sidecar whether a key it has not cached exists, only
@@ -177,6 +173,15 @@ class SdkActorState:
 
     async def forget(self) -> None:
         await self._manager.clear_cache()
+
+
+def _forget_held(tracker: dict[str, StateMetadata[Any]], keep: int) -> None:
+    """Forgets all but the ``keep`` most recently used unchanged values of an SDK change tracker. The
+    SDK empties a tracker in a worker thread (``clear_cache``: after a failed save, at deactivation),
+    so it is read in one step and each value removed only if still there."""
+    held = [key for key, metadata in list(tracker.items()) if metadata.change_kind == StateChangeKind.none]
+    for key in held[: max(0, len(held) - keep)]:
+        tracker.pop(key, None)
 
 
 class PlainKeyState:

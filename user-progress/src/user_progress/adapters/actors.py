@@ -134,7 +134,7 @@ class LearnerProgressActor(
         if self._on_plain_keys:
             return
         if await self.state.get(ledger.SNAPSHOT_KEY) is None and await self.state.get(ledger.LEGACY_RECORD_KEY) is None:
-            await self._move(SdkActorState(self._state_manager, self.settings.actor_cached_values))
+            await self._move(SdkActorState(self._state_manager, self.settings.actor_cached_values, self.value_holders))
         self._on_plain_keys = True
 
     async def _move(self, old: SdkActorState) -> None:

@@ -49,6 +49,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -396,30 +398,28 @@ def over_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     return point
 
 
-def _each(rounds: list[dict[str, Any]], field: str, combine: Any) -> dict[str, Any]:
+def _each(rounds: list[dict[str, Any]], field: str, combine: Callable[[list[Any]], Any]) -> dict[str, Any]:
     """``combine`` of each name's values in ``field`` over the rounds (0 where a round lacks the name;
     a lag that could not be read, None, is left out)."""
-    names = {name: None for r in rounds for name in r[field]}
     combined = {}
-    for name in names:
+    for name in dict.fromkeys(name for r in rounds for name in r[field]):
         values = [r[field].get(name, 0) for r in rounds]
         values = [value for value in values if value is not None]
         combined[name] = combine(values) if values else None
     return combined
 
 
-def _slowest(drains: Any) -> float | None:
+def _slowest(drains: Iterable[float | None]) -> float | None:
     """The longest drain of the rounds; None (not drained within its wait) if any was."""
     seconds = list(drains)
     return None if None in seconds else max(seconds)
 
 
-def _added(counts: Any) -> dict[str, int]:
-    total: dict[str, int] = {}
+def _added(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: Counter[str] = Counter()
     for count in counts:
-        for kind, number in count.items():
-            total[kind] = total.get(kind, 0) + number
-    return total
+        total.update(count)  # kinds counted 0 stay listed
+    return dict(total)
 
 
 def ratio_over_rounds(top: dict[str, Any], bottom: dict[str, Any], figure: str) -> str:

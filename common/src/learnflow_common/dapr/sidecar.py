@@ -167,14 +167,13 @@ class DaprSidecar:
     # ------------------------------------------------------------------ pub/sub
     async def publish(self, pubsub: str, topic: str, event: CloudEvent, partition_key: str) -> None:
         """Publishes our own CloudEvent (stable id for consumer dedupe), keyed for per-learner order."""
-        response = await self._request(
-            "POST",
-            f"/v1.0/publish/{pubsub}/{topic}",
-            params={"metadata.partitionKey": partition_key},
-            content=event.model_dump_json(exclude_none=True),
-            headers={"content-type": "application/cloudevents+json"},
+        await self._publish(
+            pubsub,
+            topic,
+            event.model_dump_json(exclude_none=True).encode(),
+            "application/cloudevents+json",
+            {"metadata.partitionKey": partition_key},
         )
-        self._raise_for_client_error(response)  # 404 ERR_PUBSUB_NOT_FOUND: not loaded yet, an outage
 
     async def publish_raw(self, pubsub: str, topic: str, data: bytes, partition_key: str | None) -> None:
         """Publishes a message's bytes as they are, no CloudEvent made of them (``rawPayload``), with
@@ -182,14 +181,19 @@ class DaprSidecar:
         params = {"metadata.rawPayload": "true"}
         if partition_key is not None:
             params["metadata.partitionKey"] = partition_key
+        await self._publish(pubsub, topic, data, "application/json", params)
+
+    async def _publish(
+        self, pubsub: str, topic: str, data: bytes, content_type: str, params: Mapping[str, str]
+    ) -> None:
         response = await self._request(
             "POST",
             f"/v1.0/publish/{pubsub}/{topic}",
             params=params,
             content=data,
-            headers={"content-type": "application/json"},
+            headers={"content-type": content_type},
         )
-        self._raise_for_client_error(response)
+        self._raise_for_client_error(response)  # 404 ERR_PUBSUB_NOT_FOUND: not loaded yet, an outage
 
     # ------------------------------------------------------------------ actors
     async def invoke_actor(self, actor_type: str, actor_id: str, method: str, data: Any = None) -> Any:

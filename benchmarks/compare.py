@@ -18,9 +18,10 @@ compare.
     .venv/bin/python benchmarks/compare.py --seconds 3 --warmup 1 --concurrency 1 8   # a short run
 
 Load: wrk (benchmarks/wrk/learnflow.lua), loopback, bounded in time, a warm-up on the same learners
-excluded; every update has its own event id. Each point is measured ``--rounds`` times (3), the
-systems in turn and their order reversed every other round, so a stall of the machine or its drift
-over a sitting falls on one round of every system alike: a figure is the median of its rounds, and a
+excluded; every update has its own event id. Each point is measured ``--rounds`` times (4: an even
+number, so each system goes first as often as it goes last), the systems in turn and their order
+reversed every other round, so a stall of the machine or its drift over a sitting falls on one round
+of every system alike: a figure is the median of its rounds, and a
 ratio the median of the rounds' ratios (``over_rounds``, ``ratio_over_rounds``). For each concurrency:
 
 - ``update-spread``: POST /update-progress over 64 learners; ``update-hot``: on one learner;
@@ -697,9 +698,9 @@ def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="each point this many times, the systems' order reversed every other round: medians, and the "
-        "ratios round by round",
+        default=4,
+        help="each point this many times, the systems' order reversed every other round (an even number "
+        "balances it): medians, and the ratios round by round",
     )
     parser.add_argument("--learners", type=int, default=64)
     parser.add_argument("--propagation-samples", type=int, default=20)

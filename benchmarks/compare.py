@@ -29,10 +29,10 @@ ratio the median of the rounds' ratios (``over_rounds``, ``ratio_over_rounds``).
 - ``generate-lesson``: POST /generate-lesson (ours only; the built-in generator), learners with history.
 
 Then the event propagation of single updates at idle: the answer -> the event read by a plain Kafka
-consumer -> the Course Agent's projection reflecting it (the learner's ``LearnerPlanActor``
-``GetKnowledge`` has applied the event's seq, ``events_recorded``, polled through the course-agent
-sidecar every 10 ms). And RSS (/proc) of each app and sidecar at idle and its peak under load, plus
-the CPU every process used during each point. Writes benchmarks/results/compare.{json,md,png}.
+consumer -> the Course Agent's projection reflecting it (the learner's knowledge key has applied
+the event's seq, ``events_recorded``, read through the course-agent sidecar's state API every 10
+ms). And RSS (/proc) of each app and sidecar at idle and its peak under load, plus the CPU every
+process used during each point. Writes benchmarks/results/compare.{json,md,png}.
 
 Every request to our apps carries an operator's bearer token (``harness.operator_headers``: verified
 like any token, not rate limited); the baseline gets the same header and bodies, and ignores the header.
@@ -61,6 +61,8 @@ import httpx
 from harness import operator_headers, running_stack
 from loadgen import HERE, Sampler, machine, rss_mb, stack_pids, stop_process_group, wrk
 from sidecar_floor import FLOOR_CONSUMED_TOPIC, FLOOR_TOPIC, bulk_settings, running_floor
+
+from course_agent.adapters.knowledge import knowledge_key
 
 RESULTS = HERE / "results"
 BASELINE_TOPIC = "bench-baseline-progress"
@@ -332,9 +334,7 @@ def propagation(
             projected = None
             if projection and seq is not None:
                 while projected is None and time.perf_counter() < deadline:
-                    answer = client.put(
-                        f"{ca_dapr}/v1.0/actors/LearnerPlanActor/{learner}/method/GetKnowledge", headers=headers
-                    )
+                    answer = client.get(f"{ca_dapr}/v1.0/state/statestore/{knowledge_key(learner)}", headers=headers)
                     knowledge = answer.json() if answer.status_code == 200 and answer.content else None
                     if knowledge and _has_applied(knowledge, seq):
                         projected = time.perf_counter()

@@ -80,8 +80,8 @@ TABLE_OWNERS = (
     "SELECT tablename || ' ' || tableowner FROM pg_tables "
     f"WHERE tablename IN ({', '.join(repr(table) for table in STATE_TABLES)}) ORDER BY 1"
 )
-#: The Course Agent's knowledge of a learner: the actor state key `<app>||<actor type>||<id>||<key>`.
-KNOWLEDGE = "SELECT value FROM state WHERE key = 'course-agent||LearnerPlanActor||{learner}||knowledge'"
+#: The Course Agent's knowledge of a learner: its plain key `<app>||plan~<id>~knowledge`.
+KNOWLEDGE = "SELECT value FROM state WHERE key = 'course-agent||plan~{learner}~knowledge'"
 ENCRYPTED_CONNECTIONS = (
     "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) "
     "FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) WHERE a.usename = 'learnflow'"
@@ -175,7 +175,7 @@ def consumed(kubectl: str, namespace: str, topic: str) -> list[KafkaMessage]:
 
 
 def agent_knowledge(kubectl: str, namespace: str, learner: str) -> dict[str, Any] | None:
-    """The Course Agent's stored knowledge of ``learner`` (its actor's state row), None while it has none."""
+    """The Course Agent's stored knowledge of ``learner`` (its plain state row), None while it has none."""
     if not re.fullmatch(r"[A-Za-z0-9._:@-]+", learner):
         raise ValueError(f"not a learner id to put in a query: {learner!r}")
     row = psql(kubectl, namespace, KNOWLEDGE.format(learner=learner), database="learnflow")

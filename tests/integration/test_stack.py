@@ -85,7 +85,7 @@ def test_a_learner_goes_end_to_end_through_both_services_and_kafka(stack: Runnin
         return None
 
     def agent_knowledge(learner_id: str) -> dict[str, Any] | None:
-        key = f"course-agent||LearnerPlanActor||{learner_id}||knowledge"
+        key = f"course-agent||plan~{learner_id}~knowledge"
         row = pg.execute("select value from state where key = %s", (key,)).fetchone()
         return row[0] if row else None
 

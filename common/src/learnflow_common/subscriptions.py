@@ -21,6 +21,9 @@ events to the handler one batch per actor (one actor call and one state transact
 actor's events, instead of one each), in the order of the partition, and answers each message as
 the single path would: a message that can never succeed is DROPped alone; an outage is RETRY for
 its actor's message and every later one of that actor, so the sidecar's retry keeps their order.
+:func:`deliver_together` hands every key's batch to one call (a handler that reads and writes all
+the keys of a delivery in one exchange each) and answers each message as :func:`deliver_in_batches`
+would.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -179,6 +182,9 @@ class Received(Generic[Model]):
 
 #: Handles the events of one actor (the key), oldest first; raises as a single handler would.
 BatchHandler = Callable[[str, Sequence[Received[Model]]], Awaitable[object]]
+#: Handles every key's events of a delivery (each key's oldest first) and answers, per key, ``None``
+#: (done) or what that key's events raised (:func:`deliver_together`).
+DeliveryHandler = Callable[[Mapping[str, Sequence[Received[Model]]]], Awaitable[Mapping[str, BaseException | None]]]
 #: Publishes a message's bytes as they are to a topic of a pub/sub component, with its Kafka key
 #: (:meth:`DaprSidecar.publish_raw`).
 RawPublish = Callable[[str, str, bytes, str | None], Awaitable[None]]
@@ -200,33 +206,99 @@ async def deliver_in_batches(
     (``{"status"}``) or the bulk form (``{"statuses": [{"entryId", "status"}]}``), every message
     decided as :func:`deliver` decides one (see the module docstring). ``publish_raw`` dead-letters
     what the sidecar would not (:func:`_dead_letter_what_the_sidecar_would_misplace`)."""
-    bulk = body.get("type") == BULK_EVENT_TYPE and isinstance(body.get("entries"), list)
-    entries: list[tuple[str, Any]] = (
-        [
-            (str(entry.get("entryId", "")), entry.get("event")) if isinstance(entry, dict) else ("", None)
-            for entry in body["entries"]
-        ]
-        if bulk
-        else [("", body)]
+    delivery = _Delivery.parse(body, expected, key_of, max_event_bytes)
+    await asyncio.gather(
+        *(_deliver_batch(key, batch, handle, delivery.statuses) for key, batch in delivery.batches.items())
     )
-    statuses: dict[str, DeliveryStatus] = {}
-    batches: dict[str, list[Received[Model]]] = {}
-    for entry_id, event in entries:
-        try:
-            envelope, data = _parse_entry(event, max_event_bytes)
-        except UndeliverableEvent as error:
-            log.error("dropping event %s to the dead letters: %s", _event_id(event), error)
-            statuses[entry_id] = _counted(DeliveryStatus.DROP, "unreadable")
-            continue
-        if not isinstance(data, expected):
-            statuses[entry_id] = _counted(DeliveryStatus.SUCCESS, envelope.type)
-            continue
-        batches.setdefault(key_of(data), []).append(Received(entry_id, envelope, data))
-    await asyncio.gather(*(_deliver_batch(key, batch, handle, statuses) for key, batch in batches.items()))
-    if not bulk:
-        return sidecar_answer(statuses[""])
-    await _dead_letter_what_the_sidecar_would_misplace(body, statuses, publish_raw)
-    return {"statuses": [{"entryId": entry_id, "status": statuses[entry_id].value} for entry_id, _ in entries]}
+    return await delivery.answer(publish_raw)
+
+
+async def deliver_together(
+    body: dict[str, Any],
+    expected: type[Model],
+    key_of: Callable[[Model], str],
+    handle: DeliveryHandler[Model],
+    max_event_bytes: int,
+    publish_raw: RawPublish,
+) -> dict[str, Any]:
+    """As :func:`deliver_in_batches`, but every key's events go to ONE call of ``handle`` (a handler
+    that reads and writes all the keys of a delivery in one exchange each), which answers per key:
+    ``None`` when that key's events are done, else what they raised. If ``handle`` itself raises, every
+    key is answered as if its events had raised that. A key whose events met an outage is RETRY; one
+    whose events raised anything else is handled again alone, as :func:`deliver_in_batches` would
+    (its batch, then one event at a time), so only a message that can never succeed is DROPped."""
+    delivery = _Delivery.parse(body, expected, key_of, max_event_bytes)
+    batches = delivery.batches
+    try:
+        outcomes: Mapping[str, BaseException | None] = await handle(batches) if batches else {}
+    except Exception as raised:
+        outcomes = dict.fromkeys(batches, raised)
+
+    async def alone(key: str, batch: Sequence[Received[Model]]) -> None:
+        if (failure := (await handle({key: batch}))[key]) is not None:
+            raise failure
+
+    for key, batch in batches.items():
+        outcome = outcomes[key]
+        if outcome is None:
+            for received in batch:
+                delivery.statuses[received.entry_id] = _counted(DeliveryStatus.SUCCESS, received.envelope.type)
+        elif isinstance(outcome, SidecarUnavailable):
+            log.warning("retrying %d event(s) from %s: %s", len(batch), batch[0].envelope.id, outcome)
+            for received in batch:
+                delivery.statuses[received.entry_id] = _counted(DeliveryStatus.RETRY, received.envelope.type)
+        else:
+            await _deliver_batch(key, batch, alone, delivery.statuses)
+    return await delivery.answer(publish_raw)
+
+
+@dataclass
+class _Delivery(Generic[Model]):
+    """A delivery parsed: its entries (id, event) in order, the status of each entry decided so far,
+    and the events of the expected type by key, in the order delivered."""
+
+    body: dict[str, Any]
+    bulk: bool
+    entries: list[tuple[str, Any]]
+    statuses: dict[str, DeliveryStatus]
+    batches: dict[str, list[Received[Model]]]
+
+    @classmethod
+    def parse(
+        cls, body: dict[str, Any], expected: type[Model], key_of: Callable[[Model], str], max_event_bytes: int
+    ) -> _Delivery[Model]:
+        bulk = body.get("type") == BULK_EVENT_TYPE and isinstance(body.get("entries"), list)
+        entries: list[tuple[str, Any]] = (
+            [
+                (str(entry.get("entryId", "")), entry.get("event")) if isinstance(entry, dict) else ("", None)
+                for entry in body["entries"]
+            ]
+            if bulk
+            else [("", body)]
+        )
+        statuses: dict[str, DeliveryStatus] = {}
+        batches: dict[str, list[Received[Model]]] = {}
+        for entry_id, event in entries:
+            try:
+                envelope, data = _parse_entry(event, max_event_bytes)
+            except UndeliverableEvent as error:
+                log.error("dropping event %s to the dead letters: %s", _event_id(event), error)
+                statuses[entry_id] = _counted(DeliveryStatus.DROP, "unreadable")
+                continue
+            if not isinstance(data, expected):
+                statuses[entry_id] = _counted(DeliveryStatus.SUCCESS, envelope.type)
+                continue
+            batches.setdefault(key_of(data), []).append(Received(entry_id, envelope, data))
+        return cls(body, bulk, entries, statuses, batches)
+
+    async def answer(self, publish_raw: RawPublish) -> dict[str, Any]:
+        """The sidecar's answer, once every entry has its status."""
+        if not self.bulk:
+            return sidecar_answer(self.statuses[""])
+        await _dead_letter_what_the_sidecar_would_misplace(self.body, self.statuses, publish_raw)
+        return {
+            "statuses": [{"entryId": entry_id, "status": self.statuses[entry_id].value} for entry_id, _ in self.entries]
+        }
 
 
 async def _dead_letter_what_the_sidecar_would_misplace(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from learnflow_common.dapr.actor_methods import ActorDelivery, ActorMethod
@@ -14,11 +16,13 @@ from learnflow_common.dapr.errors import ActorMethodFailed, SidecarUnavailable
 from learnflow_common.events import EVENT_OWNERS, EVENT_TYPES, CloudEvent, LessonGeneratedV1, ProgressUpdatedV1
 from learnflow_common.subscriptions import (
     BULK_EVENT_TYPE,
+    DeliveryHandler,
     Received,
     UndeliverableEvent,
     deliver,
     deliver_in_batches,
     deliver_to_actor,
+    deliver_together,
     parse_event,
 )
 
@@ -523,3 +527,96 @@ async def test_a_drop_among_the_entries_the_sidecar_delivers_again_after_a_retry
 
     assert answer == {"statuses": [{"entryId": "1", "status": "SUCCESS"}, {"entryId": "3", "status": "SUCCESS"}]}
     assert [message[2]["id"] for message in published.messages] == ["e4"]
+
+
+# ------------------------------------------------------------------ a delivery handled together
+def _together(per_key: _BatchRecorder) -> DeliveryHandler[ProgressUpdatedV1]:
+    """A handler of a whole delivery that answers, per key, what ``per_key`` would have raised."""
+
+    async def handle(batches: Mapping[str, Sequence[Received[ProgressUpdatedV1]]]) -> dict[str, BaseException | None]:
+        outcomes: dict[str, BaseException | None] = {}
+        for key, batch in batches.items():
+            try:
+                await per_key(key, batch)
+            except Exception as error:
+                outcomes[key] = error
+            else:
+                outcomes[key] = None
+        return outcomes
+
+    return handle
+
+
+FAILURES = {
+    "outage": SidecarUnavailable("ERR_STATE_SAVE: store down", "state-store"),
+    "poison": ActorMethodFailed("error from actor service: (500) KeyError('week')"),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    learners=st.lists(st.sampled_from(["ada", "bob", "cy"]), min_size=1, max_size=8),
+    failing=st.dictionaries(st.integers(0, 7), st.sampled_from(sorted(FAILURES)), max_size=3),
+)
+async def test_a_delivery_handled_together_is_answered_as_one_handled_actor_by_actor(
+    learners: list[str], failing: dict[int, str]
+) -> None:
+    """Same statuses and same events handled as ``deliver_in_batches``, whatever fails where."""
+    delivery = _bulk(*(_progress(f"e{n}", learner) for n, learner in enumerate(learners)))
+    failures = {f"e{n}": FAILURES[kind] for n, kind in failing.items()}
+    by_actor, together = _BatchRecorder(failures), _BatchRecorder(failures)
+
+    expected = await deliver_in_batches(
+        delivery, ProgressUpdatedV1, lambda event: event.learner_id, by_actor, MAX_EVENT_BYTES, _no_publish
+    )
+    answer = await deliver_together(
+        delivery, ProgressUpdatedV1, lambda event: event.learner_id, _together(together), MAX_EVENT_BYTES, _no_publish
+    )
+
+    assert answer == expected
+    assert sorted(together.batches) == sorted(by_actor.batches)
+
+
+async def test_when_the_whole_delivery_meets_an_outage_every_message_is_retried() -> None:
+    async def store_down(
+        batches: Mapping[str, Sequence[Received[ProgressUpdatedV1]]],
+    ) -> dict[str, BaseException | None]:
+        raise SidecarUnavailable("ERR_STATE_GET: store down", "state-store")
+
+    answer = await deliver_together(
+        _bulk(_progress("e1", "ada"), _progress("e2", "bob")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        store_down,
+        MAX_EVENT_BYTES,
+        _no_publish,
+    )
+
+    assert _statuses(answer) == ["RETRY", "RETRY"]
+
+
+async def test_when_the_whole_delivery_fails_otherwise_each_actor_is_handled_alone() -> None:
+    """A handler that fails for the delivery as a whole (one poison among them) is asked again per
+    key, so only the poison's messages are dropped."""
+    calls: list[list[str]] = []
+
+    async def fails_with_e2(
+        batches: Mapping[str, Sequence[Received[ProgressUpdatedV1]]],
+    ) -> dict[str, BaseException | None]:
+        ids = [received.envelope.id for batch in batches.values() for received in batch]
+        calls.append(ids)
+        if "e2" in ids:
+            raise ActorMethodFailed("error from actor service: (500) KeyError('week')")
+        return dict.fromkeys(batches)
+
+    answer = await deliver_together(
+        _bulk(_progress("e1", "ada"), _progress("e2", "bob"), _progress("e3", "ada")),
+        ProgressUpdatedV1,
+        lambda event: event.learner_id,
+        fails_with_e2,
+        MAX_EVENT_BYTES,
+        _no_publish,
+    )
+
+    assert _statuses(answer) == ["SUCCESS", "DROP", "SUCCESS"]
+    assert calls == [["e1", "e3", "e2"], ["e1", "e3"], ["e2"]]

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from course_agent.adapters.knowledge import knowledge_key
 from devstack.testing import RunningStack, eventually, read_topic
 
 LESSON_FIELDS = {
@@ -108,7 +109,7 @@ def test_weak_progress_events_turn_the_next_lesson_into_remediation(
         lambda: (
             pg.execute(
                 "select value->'topics'->'loops'->>'attempts' from state where key = %s",
-                (f"course-agent||LearnerPlanActor||{learner}||knowledge",),
+                (f"course-agent||{knowledge_key(learner)}",),
             ).fetchone()
             == ("3",)
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,12 +15,15 @@ import httpx
 import pytest
 
 from course_agent.adapters import feed
+from course_agent.adapters.knowledge import fold_stored, knowledge_key
 from course_agent.content import curriculum
 from course_agent.domain.generator import choose, compose
 from course_agent.layout import SUMMARY_FIELDS
 from course_agent.planning import lesson_id_for
 from devstack.testing import RunningStack, deliveries, eventually, lesson_generated, produce
 from learnflow_common.dapr import DaprSidecar
+from learnflow_common.dapr.sidecar import Versioned
+from learnflow_common.events import ProgressUpdatedV1
 
 ACTOR_KEY = "course-agent||LearnerPlanActor||{learner}||{key}"
 
@@ -180,12 +184,76 @@ def test_redelivered_and_reordered_progress_events_are_applied_once(
         )
         assert response.json() == {"status": "SUCCESS"}
 
-    knowledge = _row(pg, ACTOR_KEY.format(learner=learner, key="knowledge"))
+    knowledge = _row(pg, f"course-agent||{knowledge_key(learner)}")
 
     assert knowledge["topics"]["loops"]["attempts"] == 3
     assert knowledge["applied_through"] == 3
     assert knowledge["applied_above"] == []
     assert "applied_event_ids" not in knowledge
+
+
+def _deliver(stack: RunningStack, http: httpx.Client, event: dict[str, Any]) -> None:
+    response = http.post(
+        f"{stack.app_url('course-agent')}/events/progress-events", json=event, headers=stack.app_headers
+    )
+    assert response.json() == {"status": "SUCCESS"}
+
+
+def test_knowledge_a_release_before_kept_in_actor_state_is_carried_to_its_key(
+    stack: RunningStack, http: httpx.Client, learner: str, pg: Any
+) -> None:
+    kept_before = {
+        "learner_id": learner,
+        "topics": {"loops": {"attempts": 3, "scores": [90, 90, 90], "mastery": 90}},
+        "applied_event_ids": ["ce-a"],
+    }
+    pg.execute(
+        "INSERT INTO state (key, value, isbinary) VALUES (%s, %s::jsonb, false)",
+        (ACTOR_KEY.format(learner=learner, key="knowledge"), json.dumps(kept_before)),
+    )
+
+    _deliver(stack, http, _progress_event(learner, 1, "ce-a"))  # a redelivery of one it had applied
+    _deliver(stack, http, _progress_event(learner, 2, "ce-new"))
+
+    knowledge = _row(pg, f"course-agent||{knowledge_key(learner)}")
+    assert knowledge["topics"]["loops"]["attempts"] == 4
+    assert knowledge["applied_through"] == 2
+    assert "legacy_ids" not in knowledge
+
+
+def test_a_fold_that_finds_the_knowledge_changed_since_its_read_reads_again_and_loses_no_event(
+    stack: RunningStack, http: httpx.Client, learner: str, pg: Any
+) -> None:
+    _deliver(stack, http, _progress_event(learner, 1, "ce-1"))  # the learner's actor creates the key
+    ours, theirs = (
+        [(event["id"], ProgressUpdatedV1.model_validate(event["data"]))]
+        for event in (_progress_event(learner, 2, "ce-2"), _progress_event(learner, 3, "ce-3"))
+    )
+
+    async def fold_while_another_consumer_saves_first() -> tuple[tuple[dict[str, list[bool]], list[str]], list[int]]:
+        sidecar = DaprSidecar(stack.dapr_url("course-agent"), stack.dapr_headers["dapr-api-token"])
+        real_save = sidecar.save_if_unchanged
+        saves: list[int] = []
+
+        async def save_after_theirs(store: str, writes: Mapping[str, Versioned]) -> None:
+            saves.append(len(writes))
+            if len(saves) == 1:  # another replica's fold lands between our first read and save
+                await fold_stored(sidecar, store, {learner: theirs})
+            await real_save(store, writes)
+
+        sidecar.save_if_unchanged = save_after_theirs  # type: ignore[method-assign]
+        try:
+            return await fold_stored(sidecar, "statestore", {learner: ours}), saves
+        finally:
+            await sidecar.aclose()
+
+    (applied, absent), saves = asyncio.run(fold_while_another_consumer_saves_first())
+
+    knowledge = _row(pg, f"course-agent||{knowledge_key(learner)}")
+    assert (applied, absent) == ({learner: [True]}, [])
+    assert saves == [1, 1, 1]  # ours (refused: theirs had landed), theirs, ours again
+    assert knowledge["topics"]["loops"]["attempts"] == 3
+    assert knowledge["applied_through"] == 3
 
 
 def _feed_ids(stack: RunningStack, http: httpx.Client, pages: int, limit: int = 50) -> tuple[list[str], str | None]:

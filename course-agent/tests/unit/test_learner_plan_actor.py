@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from course_agent.adapters.actors import KNOWLEDGE_KEY, LearnerPlanActor, lesson_key
+from course_agent.adapters.actors import LearnerPlanActor, lesson_key
+from course_agent.adapters.knowledge import knowledge_key
 from course_agent.layout import META_KEY, index_key
 from course_agent.settings import Settings
 from devstack.testing import AppAuth
@@ -58,7 +59,7 @@ async def test_a_progress_event_whose_save_failed_is_applied_when_redelivered(ho
     redelivered = await host.actor(LEARNER).apply_progress([_delivery("p1")])
 
     assert redelivered == [{"applied": True}]
-    assert KNOWLEDGE_KEY in host.store.stored(LEARNER)
+    assert knowledge_key(LEARNER) in host.publisher.state
 
 
 async def test_a_batch_of_a_learners_events_is_folded_in_order_and_saved_in_one_transaction(app_auth: AppAuth) -> None:
@@ -71,7 +72,7 @@ async def test_a_batch_of_a_learners_events_is_folded_in_order_and_saved_in_one_
 
     assert answers == [{"applied": True}, {"applied": True}, {"applied": False}]  # the last: a redelivery
     assert batched.store.transactions == 1
-    assert batched.store.stored(LEARNER)[KNOWLEDGE_KEY] == one_by_one.store.stored(LEARNER)[KNOWLEDGE_KEY]
+    assert batched.publisher.state[knowledge_key(LEARNER)] == one_by_one.publisher.state[knowledge_key(LEARNER)]
 
 
 async def test_a_lesson_whose_save_failed_is_generated_and_stored_when_the_request_is_retried(host: ActorHost) -> None:

@@ -43,6 +43,11 @@ class SidecarRefused(RuntimeError):
         self.status = status
 
 
+class StateConflict(Exception):
+    """A save guarded by ETags found a key changed (or removed) since it was read: read it again and
+    decide again. Not an outage: nothing is wrong with the store."""
+
+
 class ActorMethodFailed(Exception):
     """An actor method raised: a bug in the actor, not an outage (answered as 500)."""
 

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from learnflow_common.dapr import json_body
-from learnflow_common.dapr.errors import SidecarUnavailable, classify_sidecar_error
+from learnflow_common.dapr.errors import SidecarUnavailable, StateConflict, classify_sidecar_error
 from learnflow_common.dapr.transport import SidecarConnections
 from learnflow_common.events import CloudEvent
 from learnflow_common.tracing import trace_headers
@@ -39,6 +39,14 @@ class StateEntry:
     @cached_property
     def value(self) -> Any:
         return json_body.decode(self.raw)
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """A key's value as read, with the ETag a guarded save of it must match."""
+
+    value: Any
+    etag: str
 
 
 @dataclass(frozen=True)
@@ -134,6 +142,36 @@ class DaprSidecar:
             if "data" in item:
                 found[item["key"]] = item["data"]
         return found
+
+    async def get_bulk_versioned(self, store: str, keys: Sequence[str]) -> dict[str, Versioned | None]:
+        """Several keys in one round trip, each with its ETag (``None`` for a key that has no value),
+        for :meth:`save_if_unchanged`. A key the store could not read fails the whole read."""
+        response = await self._request("POST", f"/v1.0/state/{store}/bulk", json={"keys": list(keys)})
+        self._raise_for_client_error(response)
+        found: dict[str, Versioned | None] = dict.fromkeys(keys)
+        for item in response.json():
+            if item.get("error"):
+                problem = f"state store could not read {item.get('key')!r}: {item['error']}"
+                raise SidecarUnavailable(problem, "state-store")
+            if "data" in item:
+                found[item["key"]] = Versioned(item["data"], str(item["etag"]))
+        return found
+
+    async def save_if_unchanged(self, store: str, writes: Mapping[str, Versioned]) -> None:
+        """Saves each key's new value only if the key still has the ETag it was read with; raises
+        :class:`StateConflict` if any had changed or gone (the others may be saved: each key is
+        guarded alone, not all or none). daprd answers a mismatch 409 at once, without the
+        resiliency policy's retries: that is why a value that has none yet is not created here (a
+        first write on an existing key fails as a store error, retried and counted by the circuit
+        breaker), but by its one writer (``save_state``)."""
+        items = [
+            {"key": key, "value": write.value, "etag": write.etag, "options": {"concurrency": "first-write"}}
+            for key, write in writes.items()
+        ]
+        response = await self._request("POST", f"/v1.0/state/{store}", json=items)
+        if response.status_code == 409:
+            raise StateConflict(f"changed since read: {sorted(writes)[:5]}")
+        self._raise_for_client_error(response)
 
     async def save_state(self, store: str, key: str, value: Any) -> None:
         """Saves one key; the last write wins."""

@@ -19,8 +19,8 @@ from dapr.actor.runtime.context import ActorRuntimeContext
 from dapr.clients.base import DaprActorClientBase
 
 from learnflow_common.dapr.actors import PLAIN_JSON, SidecarActor
-from learnflow_common.dapr.errors import SidecarUnavailable
-from learnflow_common.dapr.sidecar import StateEntry
+from learnflow_common.dapr.errors import SidecarUnavailable, StateConflict
+from learnflow_common.dapr.sidecar import StateEntry, Versioned
 from learnflow_common.events import CloudEvent
 from learnflow_common.settings import DaprAppSettings
 
@@ -101,6 +101,10 @@ class MemoryActorStore(DaprActorClientBase):
         raise NotImplementedError
 
 
+def _etag_of(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value).encode()).hexdigest()
+
+
 def _as_stored(value: Any) -> Any:
     """A copy of ``value`` as the sidecar would store and return it: through JSON."""
     return json.loads(json.dumps(value))
@@ -132,7 +136,32 @@ class MemoryPublisher:
         if key not in self.state:
             return None
         stored = json.dumps(self.state[key]).encode()
-        return StateEntry(key, stored, etag=hashlib.sha256(stored).hexdigest())
+        return StateEntry(key, stored, etag=_etag_of(self.state[key]))
+
+    async def get_bulk_versioned(self, store: str, keys: list[str]) -> dict[str, Versioned | None]:
+        for key in keys:
+            self._read(key)
+        self.actor_store.exchanges += 1
+        return {
+            key: Versioned(_as_stored(self.state[key]), _etag_of(self.state[key])) if key in self.state else None
+            for key in keys
+        }
+
+    async def save_if_unchanged(self, store: str, writes: dict[str, Versioned]) -> None:
+        """As the sidecar: each key saved alone if its ETag still matches; a mismatch raises after."""
+        self.actor_store.transaction()
+        changed = [
+            key for key, write in writes.items() if key not in self.state or _etag_of(self.state[key]) != write.etag
+        ]
+        for key, write in writes.items():
+            if key not in changed:
+                self.state[key] = _as_stored(write.value)
+        if changed:
+            raise StateConflict(f"changed since read: {changed}")
+
+    async def save_state(self, store: str, key: str, value: Any) -> None:
+        self.actor_store.transaction()
+        self.state[key] = _as_stored(value)
 
     async def get_bulk_state(self, store: str, keys: list[str]) -> dict[str, Any]:
         for key in keys:

@@ -1,12 +1,15 @@
 """LearnerPlanActor: one per learner (registered with placement).
 
-It holds the agent's knowledge of the learner (folded from progress events), the learner's lessons
-and their index, and it serialises generation for that learner, so two concurrent requests cannot
-both claim the same "next" lesson. The actor is a thin shell: ``course_agent.layout`` says where
-values live and what a lesson changes, ``course_agent.planning`` decides the lesson and its event;
-the actor loads values (the accepted variants of the chosen topic among them), calls them, and saves
-the lesson, its index entry, the meta and its ``lesson.generated`` event in one actor state
-transaction (outbox, see learnflow_common.dapr.actors).
+It holds the learner's lessons and their index, and it serialises generation for that learner, so
+two concurrent requests cannot both claim the same "next" lesson. The agent's knowledge of the
+learner (folded from progress events) is on a plain key that the progress consumer writes
+(``adapters/knowledge``); the actor creates that key, for a learner who has none yet.
+
+The actor is a thin shell: ``course_agent.layout`` says where values live and what a lesson changes,
+``course_agent.planning`` decides the lesson and its event; the actor loads values (the accepted
+variants of the chosen topic among them), calls them, and saves the lesson, its index entry, the
+meta and its ``lesson.generated`` event in one actor state transaction (outbox, see
+learnflow_common.dapr.actors).
 Its methods' requests and answers are declared in ``course_agent.adapters.actor_interface``.
 """
 
@@ -29,9 +32,10 @@ from course_agent.adapters.actor_interface import (
     GeneratedLesson,
     LessonList,
 )
+from course_agent.adapters.knowledge import fold_as_owner, stored_knowledge
 from course_agent.adapters.variants import load_banks
 from course_agent.content import curriculum
-from course_agent.domain.knowledge import LearnerKnowledge, apply_progress
+from course_agent.domain.knowledge import LearnerKnowledge
 from course_agent.domain.variants import curriculum_with_variants
 from course_agent.layout import lesson_key
 from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
@@ -39,7 +43,8 @@ from learnflow_common.dapr.actors import SidecarActor
 from learnflow_common.events import LESSON_EVENTS_TOPIC, ProgressUpdatedV1
 from learnflow_common.vocabulary import DIFFICULTIES
 
-KNOWLEDGE_KEY = "knowledge"
+#: Where a release before kept the learner's knowledge, in the actor's state: read, never written.
+ACTOR_KNOWLEDGE_KEY = "knowledge"
 USER_PROGRESS_APP_ID = "user-progress"
 log = logging.getLogger(__name__)
 
@@ -70,22 +75,26 @@ class LearnerPlanActor(SidecarActor, LearnerPlanActions, Remindable):  # Reminda
         return await layout.load_meta(self.reader)
 
     async def _knowledge(self) -> LearnerKnowledge | None:
-        raw = await self.state_or_none(KNOWLEDGE_KEY)
+        """The learner's knowledge: from its key, else what a release before kept in this actor's state."""
+        knowledge = await stored_knowledge(self.sidecar, self.settings.state_store, self.id.id)
+        return knowledge if knowledge is not None else await self._knowledge_kept_before()
+
+    async def _knowledge_kept_before(self) -> LearnerKnowledge | None:
+        raw = await self.state_or_none(ACTOR_KNOWLEDGE_KEY)
         return LearnerKnowledge.from_dict(raw) if raw is not None else None
 
     async def apply_progress(self, deliveries: Any) -> Any:
         """``deliveries``: the learner's progress events, oldest first (one, or a bulk delivery's
-        batch), folded in turn into the knowledge and saved in one transaction."""
-        stored = knowledge = await self._knowledge()
-        applied: list[Applied] = []
-        for received in APPLY_PROGRESS.request_of(deliveries):
-            updated = apply_progress(knowledge, received.event_id, ProgressUpdatedV1.model_validate(received.data))
-            applied.append(Applied(applied=updated is not knowledge))
-            knowledge = updated
-        if knowledge is not stored and knowledge is not None:
-            self.stage(KNOWLEDGE_KEY, knowledge.to_dict())
-            await self.commit_state()
-        return APPLY_PROGRESS.answer(applied)
+        batch), folded in turn into the learner's knowledge, whose key this creates if it has none
+        (``adapters/knowledge``: the consumer asks the actor only then)."""
+        events = [
+            (received.event_id, ProgressUpdatedV1.model_validate(received.data))
+            for received in APPLY_PROGRESS.request_of(deliveries)
+        ]
+        applied = await fold_as_owner(
+            self.sidecar, self.settings.state_store, self.id.id, events, self._knowledge_kept_before
+        )
+        return APPLY_PROGRESS.answer([Applied(applied=flag) for flag in applied])
 
     async def get_knowledge(self) -> Any:
         return GET_KNOWLEDGE.answer(await self._knowledge())

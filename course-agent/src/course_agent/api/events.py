@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 
 from course_agent import planning
 from course_agent.adapters.actor_interface import APPLY_PROGRESS, FEED_ADD
+from course_agent.adapters.knowledge import fold_stored
 from course_agent.adapters.variants import VariantJob, VariantWorker
 from course_agent.feed_index import day_of
 from learnflow_common.app import AppSettings, Sidecar
 from learnflow_common.events import LessonGeneratedV1, ProgressUpdatedV1
-from learnflow_common.subscriptions import Received, deliver_in_batches
+from learnflow_common.subscriptions import Received, deliver_in_batches, deliver_together
 
 router = APIRouter(prefix="/events", tags=["dapr"], include_in_schema=False)
 Delivery = Annotated[dict[str, Any], Body()]
@@ -23,18 +25,40 @@ Delivery = Annotated[dict[str, Any], Body()]
 async def on_progress_event(
     body: Delivery, sidecar: Sidecar, settings: AppSettings, request: Request
 ) -> dict[str, Any]:
-    """Folds a learner's progress into the agent's own knowledge of them (bulk-subscribed: each
-    learner's events of a delivery in one call); progress that shows them struggling also asks the
-    variant generator (when it runs) for new items of that topic level."""
+    """Folds the learners' progress into the agent's own knowledge of them (bulk-subscribed: one
+    read and one save for all the learners of a delivery, ``adapters/knowledge``; a learner without
+    knowledge yet through their actor); progress that shows them struggling also asks the variant
+    generator (when it runs) for new items of that topic level."""
     worker: VariantWorker | None = request.app.state.variant_worker
 
-    async def apply(learner_id: str, batch: Sequence[Received[ProgressUpdatedV1]]) -> None:
-        answers = await APPLY_PROGRESS.call(sidecar, learner_id, [received.delivery() for received in batch])
-        for received, answer in zip(batch, answers, strict=True):
-            if answer.applied and worker is not None and (level := planning.variant_wanted(received.data)) is not None:
-                worker.submit(VariantJob(*level, learner_id=learner_id), from_event=True)
+    async def apply(
+        batches: Mapping[str, Sequence[Received[ProgressUpdatedV1]]],
+    ) -> dict[str, BaseException | None]:
+        events = {
+            learner: [(received.envelope.id, received.data) for received in batch] for learner, batch in batches.items()
+        }
+        applied, absent = await fold_stored(sidecar, settings.state_store, events)
+        outcomes: dict[str, BaseException | None] = dict.fromkeys(applied)
 
-    return await deliver_in_batches(
+        async def by_actor(learner_id: str) -> None:
+            try:
+                answers = await APPLY_PROGRESS.call(
+                    sidecar, learner_id, [received.delivery() for received in batches[learner_id]]
+                )
+            except Exception as error:  # answered for this learner's events alone (deliver_together)
+                outcomes[learner_id] = error
+            else:
+                applied[learner_id], outcomes[learner_id] = [answer.applied for answer in answers], None
+
+        await asyncio.gather(*(by_actor(learner_id) for learner_id in absent))
+        if worker is not None:
+            for learner_id, flags in applied.items():
+                for received, flag in zip(batches[learner_id], flags, strict=True):
+                    if flag and (level := planning.variant_wanted(received.data)) is not None:
+                        worker.submit(VariantJob(*level, learner_id=learner_id), from_event=True)
+        return outcomes
+
+    return await deliver_together(
         body, ProgressUpdatedV1, lambda event: event.learner_id, apply, settings.max_body_bytes, sidecar.publish_raw
     )
 

@@ -34,6 +34,7 @@ projection stored before items existed has none and is read as such.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -215,6 +216,19 @@ def apply_progress(knowledge: LearnerKnowledge | None, event_id: str, event: Pro
     )
     topics = {**knowledge.topics, event.topic: updated}
     return replace(knowledge, topics=topics).with_item_results(event).with_applied(event.events_recorded)
+
+
+def apply_progress_batch(
+    knowledge: LearnerKnowledge | None, events: Sequence[tuple[str, ProgressUpdatedV1]]
+) -> tuple[LearnerKnowledge | None, list[bool]]:
+    """Folds a learner's events (event id, event) in the order given; with each event whether it
+    changed the knowledge (False: applied before). Nothing changed: ``knowledge`` itself."""
+    applied: list[bool] = []
+    for event_id, event in events:
+        updated = apply_progress(knowledge, event_id, event)
+        applied.append(updated is not knowledge)
+        knowledge = updated
+    return knowledge, applied
 
 
 def from_status(status: dict[str, Any]) -> LearnerKnowledge:

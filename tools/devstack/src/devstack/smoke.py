@@ -53,7 +53,8 @@ class KafkaMessage:
 TokenSource = Callable[[str, tuple[str, ...]], str]
 #: Reads a topic from the beginning once: the first message whose JSON value matches, or None.
 TopicReader = Callable[[str, Callable[[dict[str, Any]], bool]], KafkaMessage | None]
-#: The Course Agent's stored knowledge of a learner (its actor state ``knowledge``), None while it has none.
+#: The Course Agent's stored knowledge of a learner (its plain state key ``plan~<learner>~knowledge``), None
+#: while it has none.
 KnowledgeReader = Callable[[str], dict[str, Any] | None]
 
 

@@ -132,30 +132,30 @@ class DaprSidecar:
     async def get_bulk_state(self, store: str, keys: Sequence[str]) -> dict[str, Any]:
         """Several keys in one round trip: each key's value, or ``None`` for a key that has none. A
         key the store could not read fails the whole read, as an outage."""
-        response = await self._request("POST", f"/v1.0/state/{store}/bulk", json={"keys": list(keys)})
-        self._raise_for_client_error(response)
         found: dict[str, Any] = dict.fromkeys(keys)
-        for item in response.json():
-            if item.get("error"):
-                problem = f"state store could not read {item.get('key')!r}: {item['error']}"
-                raise SidecarUnavailable(problem, "state-store")
-            if "data" in item:
-                found[item["key"]] = item["data"]
+        for item in await self._bulk_read(store, keys):
+            found[item["key"]] = item["data"]
         return found
 
     async def get_bulk_versioned(self, store: str, keys: Sequence[str]) -> dict[str, Versioned | None]:
         """Several keys in one round trip, each with its ETag (``None`` for a key that has no value),
         for :meth:`save_if_unchanged`. A key the store could not read fails the whole read."""
+        found: dict[str, Versioned | None] = dict.fromkeys(keys)
+        for item in await self._bulk_read(store, keys):
+            found[item["key"]] = Versioned(item["data"], str(item["etag"]))
+        return found
+
+    async def _bulk_read(self, store: str, keys: Sequence[str]) -> list[dict[str, Any]]:
+        """The sidecar's bulk read: the items of the keys that have a value (``key``, ``data``,
+        ``etag``); a key the store could not read raises an outage."""
         response = await self._request("POST", f"/v1.0/state/{store}/bulk", json={"keys": list(keys)})
         self._raise_for_client_error(response)
-        found: dict[str, Versioned | None] = dict.fromkeys(keys)
-        for item in response.json():
+        items: list[dict[str, Any]] = response.json()
+        for item in items:
             if item.get("error"):
                 problem = f"state store could not read {item.get('key')!r}: {item['error']}"
                 raise SidecarUnavailable(problem, "state-store")
-            if "data" in item:
-                found[item["key"]] = Versioned(item["data"], str(item["etag"]))
-        return found
+        return [item for item in items if "data" in item]
 
     async def save_if_unchanged(self, store: str, writes: Mapping[str, Versioned]) -> None:
         """Saves each key's new value only if the key still has the ETag it was read with; raises

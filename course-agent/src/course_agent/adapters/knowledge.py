@@ -91,24 +91,13 @@ async def fold_as_owner(
     events: Events,
     kept_before: Callable[[], Awaitable[LearnerKnowledge | None]],
 ) -> list[bool]:
-    """The learner's actor folds their events: into their key if it exists (guarded, as
-    :func:`fold_stored`), else into ``kept_before()`` (what the actor's state held, or nothing),
-    creating the key. Whether each event changed the knowledge."""
-    key = knowledge_key(learner_id)
-    for _ in range(CONFLICT_ATTEMPTS):
-        entry = (await sidecar.get_bulk_versioned(store, [key]))[key]
-        if entry is None:
-            after, applied = apply_progress_batch(await kept_before(), events)
-            if after is not None:
-                await sidecar.save_state(store, key, after.to_dict())
-            return applied
-        before = LearnerKnowledge.from_dict(entry.value)
-        after, applied = apply_progress_batch(before, events)
-        if after is before or after is None:
-            return applied
-        try:
-            await sidecar.save_if_unchanged(store, {key: Versioned(after.to_dict(), entry.etag)})
-        except StateConflict:
-            continue
-        return applied
-    raise SidecarUnavailable("learner knowledge changed under every fold: retrying the delivery", "state-store")
+    """The learner's actor folds their events: into their key if it exists (:func:`fold_stored`),
+    else into ``kept_before()`` (what the actor's state held, or nothing), creating the key. Whether
+    each event changed the knowledge."""
+    applied, absent = await fold_stored(sidecar, store, {learner_id: events})
+    if not absent:
+        return applied[learner_id]
+    after, created = apply_progress_batch(await kept_before(), events)
+    if after is not None:
+        await sidecar.save_state(store, knowledge_key(learner_id), after.to_dict())
+    return created

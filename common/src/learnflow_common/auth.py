@@ -28,7 +28,9 @@ from typing import Annotated, Any
 import httpx
 import jwt
 from fastapi import Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
+from fastapi.security.utils import get_authorization_scheme_param
 
 from learnflow_common.problems import Problem
 from learnflow_common.validation import LearnerId, is_safe_id
@@ -217,22 +219,30 @@ def _scopes(claims: dict[str, Any]) -> frozenset[str]:
     return frozenset(value for value in values if isinstance(value, str))
 
 
-#: Documents the scheme in OpenAPI; errors are ours (problem+json), so auto_error is off.
-bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT", description="A LearnFlow access token (JWT).")
+class BearerAuthentication(SecurityBase):
+    """FastAPI dependency: the request's principal, or 401 (problem+json, not FastAPI's own error).
+
+    A security scheme itself, so OpenAPI documents it (HTTP bearer, JWT) on every route that needs
+    a caller, and a route resolves one dependency for its caller where ``HTTPBearer`` and a function
+    using it were two: FastAPI 0.165 spends ~7 us resolving each dependency of each request."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(bearerFormat="JWT", description="A LearnFlow access token (JWT).")
+        self.scheme_name = "HTTPBearer"
+
+    async def __call__(self, request: Request) -> Principal:
+        app_token: bytes = request.app.state.app_token
+        sidecar_token = request.headers.get("dapr-api-token", "").encode()
+        if sidecar_token and hmac.compare_digest(sidecar_token, app_token):
+            return Principal(f"app:{request.headers.get('dapr-caller-app-id', 'dapr')}", frozenset({SERVICE_SCOPE}))
+        scheme, token = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if not token or scheme.lower() != "bearer":
+            raise unauthorized("This route needs a bearer token (Authorization: Bearer <JWT>).", error="")
+        verifier: TokenVerifier = request.app.state.token_verifier
+        return await verifier.principal(token)
 
 
-async def authenticate(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
-) -> Principal:
-    """FastAPI dependency: the request's principal, or 401."""
-    app_token: bytes = request.app.state.app_token
-    sidecar_token = request.headers.get("dapr-api-token", "").encode()
-    if sidecar_token and hmac.compare_digest(sidecar_token, app_token):
-        return Principal(f"app:{request.headers.get('dapr-caller-app-id', 'dapr')}", frozenset({SERVICE_SCOPE}))
-    if credentials is None:
-        raise unauthorized("This route needs a bearer token (Authorization: Bearer <JWT>).", error="")
-    verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.principal(credentials.credentials)
+authenticate = BearerAuthentication()
 
 
 Caller = Annotated[Principal, Depends(authenticate)]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from devstack.testing import AppAuth
 from learnflow_common.app import create_dapr_app
+from learnflow_common.auth import Caller
 from learnflow_common.dapr import SidecarRefused, SidecarUnavailable
 from learnflow_common.settings import DaprAppSettings
 
@@ -41,6 +42,11 @@ async def refused_too_large() -> None:
     raise SidecarRefused("ERR_BAD_REQUEST: stream too large", "dapr-sidecar", 413)
 
 
+@router.get("/whoami")
+async def whoami(caller: Caller) -> dict[str, object]:
+    return {"subject": caller.subject, "scopes": sorted(caller.scopes)}
+
+
 @router.post("/events/demo")
 async def delivery() -> dict[str, str]:
     return {"status": "SUCCESS"}
@@ -68,6 +74,58 @@ def test_dapr_facing_route_rejects_a_call_without_the_app_token(client: TestClie
     assert client.post("/events/demo").status_code == 401
     assert client.post("/events/demo", headers={"dapr-api-token": "wrong"}).status_code == 401
     assert client.post("/events/demo", headers={"dapr-api-token": "app-token-for-tests"}).status_code == 200
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc"])
+def test_a_route_with_a_caller_challenges_a_request_without_a_bearer_token(
+    client: TestClient, authorization: str | None
+) -> None:
+    """No error code in the challenge when no bearer token was sent at all (RFC 6750, 3.1)."""
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = client.get("/whoami", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"] == 'Bearer realm="learnflow"'
+    assert "needs a bearer token" in response.json()["detail"]
+
+
+def test_a_route_with_a_caller_refuses_a_bearer_token_that_is_not_a_valid_jwt(client: TestClient) -> None:
+    response = client.get("/whoami", headers={"Authorization": "Bearer not-a-jwt"})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="learnflow", error="invalid_token"'
+
+
+def test_a_route_with_a_caller_takes_a_bearer_token_whatever_the_scheme_s_case(
+    client: TestClient, app_auth: AppAuth
+) -> None:
+    token = app_auth.bearer("learner-1", "admin")["Authorization"].removeprefix("Bearer ")
+
+    for scheme in ("Bearer", "bearer", "BEARER"):
+        response = client.get("/whoami", headers={"Authorization": f"{scheme} {token}"})
+        assert response.json() == {"subject": "learner-1", "scopes": ["admin"]}, scheme
+
+
+def test_a_call_through_the_app_s_own_sidecar_is_a_service_named_by_its_caller(client: TestClient) -> None:
+    headers = {"dapr-api-token": "app-token-for-tests", "dapr-caller-app-id": "course-agent"}
+
+    assert client.get("/whoami", headers=headers).json() == {"subject": "app:course-agent", "scopes": ["service"]}
+
+
+def test_openapi_documents_the_caller_s_bearer_scheme(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+
+    assert document["components"]["securitySchemes"] == {
+        "HTTPBearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "A LearnFlow access token (JWT).",
+        }
+    }
+    assert document["paths"]["/whoami"]["get"]["security"] == [{"HTTPBearer": []}]
+    assert "security" not in document["paths"]["/things"]["post"]
 
 
 def test_public_route_needs_no_token(client: TestClient) -> None:

@@ -1,19 +1,23 @@
 """Variants of the User Progress app side by side on the running stack (issue 10): reports only.
 
     .venv/bin/python benchmarks/app_variants.py [--mode status|update] [--rounds 4 --seconds 5] \\
-        as-built  quiet:LOG_LEVEL=WARNING  older:PYTHONPATH=/tmp/wt/common/src:/tmp/wt/user-progress/src
+        [--clients 1] as-built  quiet:LOG_LEVEL=WARNING  older:PYTHONPATH=/tmp/wt/common/src:/tmp/wt/user-progress/src
 
 Each variant is one more app process, started with the environment of the stack's app (its tokens,
 its sidecar's ports) but on a port of its own and with the given variables set: a setting, or with
 ``PYTHONPATH`` another commit's code (``git worktree add /tmp/wt <commit>``; it runs on the packages
 this checkout installed, so a commit with other dependencies needs them installed). All of them talk to the
-stack's one sidecar; ``wrk`` loads them in turn (one client, 64 learners, rounds interleaved so a
-sitting's drift falls on all alike), and each one's CPU per request is read from ``/proc``.
+stack's one sidecar; ``wrk`` loads them in turn (one client unless ``--clients``, 64 learners, rounds
+interleaved and their order reversed every other round so a sitting's drift falls on all alike), and
+each one's CPU per request is read from ``/proc``, with that of every process of the stack.
 
 - ``status``: the variant does all of ``GET /status``.
 - ``update``: the variant does the API's part of ``POST /update-progress`` (parse, token, rate limit,
   the actor call, the status from its answer, the response); the actor runs in the stack's app,
-  whose CPU per update is given beside it.
+  whose CPU per update is given beside it. Each variant's round updates learners of its own, new
+  ones: updates of the learners of a round before would be late events (``completed_at`` starts
+  again with every point), each a re-fold. A point starts with the consumers' backlog drained, as
+  ``compare.py``'s do.
 
 ``make bench-ab`` compares two commits of the whole stack; this compares app code or settings
 within one stack, down to tens of microseconds (benchmarks/results/PROFILE.md, "Phase 18").
@@ -30,12 +34,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from compare import ensure_learners, measure
+from compare import PROGRESS_TOPIC, SHARED_PROCESSES, SYSTEM_PROCESSES, ensure_learners, measure
 from harness import operator_headers, running_stack
 from loadgen import stack_pids, stop_process_group, wait_until_answering
 
 FIRST_PORT = 18700
 LEARNERS = 64
+#: The processes whose CPU "every process" adds up, with the watched ones: ours, PostgreSQL and Kafka.
+STACK = (*SYSTEM_PROCESSES["ours"], *SHARED_PROCESSES)
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, str]]:
@@ -50,6 +56,13 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
     if not name:
         raise ValueError(f"variant {text!r} has no name")
     return name, overrides
+
+
+def point_learners(mode: str, run_id: str, variant: str, round_number: int) -> str:
+    """The prefix of a point's learners: the run's, made known once, for reads; for updates, new ones
+    for each variant and round, since every point's ``completed_at`` start again and updates of
+    learners already updated would be late events, each a re-fold."""
+    return f"{run_id}-{variant}-r{round_number}" if mode == "update" else run_id
 
 
 def process_environment(pid: int) -> dict[str, str]:
@@ -82,6 +95,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("status", "update"), default="status")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--clients", type=int, default=1)
     parser.add_argument("--warmup", type=float, default=1.5)
     parser.add_argument("--logs", type=Path, default=Path("/tmp"), help="where each variant's stderr goes")
     args = parser.parse_args()
@@ -93,9 +107,10 @@ def main() -> None:
     stack = stack_pids(info)
     base_env = process_environment(stack["user-progress"])
     run_id = f"var{uuid.uuid4().hex[:6]}"
-    ensure_learners(info["apps"]["user-progress"]["app_url"], run_id, LEARNERS, run_id, auth)
+    if args.mode == "status":
+        ensure_learners(info["apps"]["user-progress"]["app_url"], run_id, LEARNERS, run_id, auth)
     point_args = argparse.Namespace(seconds=args.seconds, warmup=args.warmup, kafka_bootstrap=info["kafka_bootstrap"])
-    figures: dict[str, list[tuple[float, dict[str, float]]]] = {name: [] for name in variants}
+    figures: dict[str, list[tuple[float, float, dict[str, float]]]] = {name: [] for name in variants}
     with ExitStack() as running:
         pids = {
             name: running.enter_context(
@@ -105,28 +120,43 @@ def main() -> None:
         }
         ports = {name: FIRST_PORT + number for number, name in enumerate(variants)}
         for round_number in range(args.rounds):
-            for name in variants:
+            for name in variants if round_number % 2 == 0 else reversed(variants):
                 watched = {
                     "variant": pids[name],
                     "sidecar": stack["user-progress-daprd"],
                     "stack's app": stack["user-progress"],
                 }
                 url = f"http://127.0.0.1:{ports[name]}"
-                point = measure(url, args.mode, run_id, LEARNERS, 1, point_args, watched, run_id, token)
-                cpu = {
-                    process: round(cores / point["throughput_rps"] * 1000, 3)
-                    for process, cores in point["cpu_cores"].items()
-                    if process in watched
+                consumers = (PROGRESS_TOPIC, ("user-progress", "course-agent")) if args.mode == "update" else None
+                learners = point_learners(args.mode, run_id, name, round_number)
+                named = {**stack, **watched}
+                point = measure(
+                    url, args.mode, learners, LEARNERS, args.clients, point_args, named, run_id, token, consumers
+                )
+                per_request = {
+                    process: cores / point["throughput_rps"] * 1000 for process, cores in point["cpu_cores"].items()
                 }
-                figures[name].append((point["p50_ms"], cpu))
-                print(f"{name} round {round_number}: p50 {point['p50_ms']} ms, CPU ms per request {cpu}", flush=True)
-    print(f"\n{args.mode}, median (best) of {args.rounds} rounds:")
+                cpu = {process: round(ms, 3) for process, ms in per_request.items() if process in watched}
+                cpu["every process"] = round(
+                    sum(ms for process, ms in per_request.items() if process in STACK or process in watched), 3
+                )
+                figures[name].append((point["p50_ms"], point["throughput_rps"], cpu))
+                print(
+                    f"{name} round {round_number}: p50 {point['p50_ms']} ms, {point['throughput_rps']} req/s, "
+                    f"CPU ms per request {cpu}",
+                    flush=True,
+                )
+    print(f"\n{args.mode}, {args.clients} client(s), median (best) of {args.rounds} rounds:")
     for name, rounds in figures.items():
-        p50s = [p50 for p50, _ in rounds]
-        variant_cpu = [cpu.get("variant", float("nan")) for _, cpu in rounds]
+        p50s = [p50 for p50, _, _ in rounds]
+        throughputs = [rps for _, rps, _ in rounds]
+        variant_cpu = [cpu.get("variant", float("nan")) for _, _, cpu in rounds]
+        every_cpu = [cpu["every process"] for _, _, cpu in rounds]
         print(
             f"  {name}: p50 {statistics.median(p50s):.3f} ({min(p50s):.3f}) ms, "
-            f"its CPU {statistics.median(variant_cpu):.3f} ({min(variant_cpu):.3f}) ms per request"
+            f"{statistics.median(throughputs):.1f} ({max(throughputs):.1f}) req/s, "
+            f"its CPU {statistics.median(variant_cpu):.3f} ({min(variant_cpu):.3f}) ms per request, "
+            f"every process's {statistics.median(every_cpu):.3f} ({min(every_cpu):.3f})"
         )
 
 

@@ -60,7 +60,7 @@ def parse_variant(text: str) -> tuple[str, dict[str, str]]:
 
 def point_learners(mode: str, run_id: str, variant: str, round_number: int) -> str:
     """The prefix of a point's learners: the run's, made known once, for reads; for updates, new ones
-    for each variant and round, since every point's ``completed_at`` start again and updates of
+    for each variant and round, since every point's ``completed_at`` starts again and updates of
     learners already updated would be late events, each a re-fold."""
     return f"{run_id}-{variant}-r{round_number}" if mode == "update" else run_id
 

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from compare import PROGRESS_TOPIC, SHARED_PROCESSES, SYSTEM_PROCESSES, ensure_learners, measure
+from compare import OURS_CONSUMED, SHARED_PROCESSES, SYSTEM_PROCESSES, ensure_learners, measure
 from harness import operator_headers, running_stack
 from loadgen import stack_pids, stop_process_group, wait_until_answering
 
@@ -127,7 +127,7 @@ def main() -> None:
                     "stack's app": stack["user-progress"],
                 }
                 url = f"http://127.0.0.1:{ports[name]}"
-                consumers = (PROGRESS_TOPIC, ("user-progress", "course-agent")) if args.mode == "update" else None
+                consumers = OURS_CONSUMED if args.mode == "update" else None
                 learners = point_learners(args.mode, run_id, name, round_number)
                 named = {**stack, **watched}
                 point = measure(

@@ -71,6 +71,8 @@ BASELINE_CONSUMED_TOPIC = "bench-baseline-consumed"
 #: each stands for (its batches; the first is the one under load, as User Progress is).
 BASELINE_CONSUMERS = {"baseline-consumers": "user-progress", "baseline-projection": "course-agent"}
 PROGRESS_TOPIC = "progress-events"
+#: The topic of ours' updates and the consumer groups that read it (a point drains them).
+OURS_CONSUMED = (PROGRESS_TOPIC, ("user-progress", "course-agent"))
 MEMORY_OF = ("user-progress", "user-progress-daprd", "course-agent", "course-agent-daprd", "baseline")
 SCENARIOS = ("update-spread", "update-hot", "status", "generate-lesson")
 #: CPU groups that belong to the systems measured; anything else is other load on the machine.
@@ -765,7 +767,7 @@ def main() -> None:
         named.update(consumed.pids)
         #: the consumer groups whose lag each system's update points report
         groups = {
-            "ours": (PROGRESS_TOPIC, ("user-progress", "course-agent")),
+            "ours": OURS_CONSUMED,
             "floor-consumers": (consumed.topic, ("bench-floor-consumers", "bench-floor-projection")),
             "baseline-consumers": (BASELINE_CONSUMED_TOPIC, tuple(f"bench-{name}" for name in BASELINE_CONSUMERS)),
         }

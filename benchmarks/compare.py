@@ -768,7 +768,7 @@ def main() -> None:
         #: the consumer groups whose lag each system's update points report
         groups = {
             "ours": OURS_CONSUMED,
-            "floor-consumers": (consumed.topic, ("bench-floor-consumers", "bench-floor-projection")),
+            "floor-consumers": (consumed.topic, consumed.groups),
             "baseline-consumers": (BASELINE_CONSUMED_TOPIC, tuple(f"bench-{name}" for name in BASELINE_CONSUMERS)),
         }
         time.sleep(3)

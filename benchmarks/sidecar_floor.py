@@ -12,6 +12,8 @@ with the settings of LearnFlow's two consumers of ``progress-events`` (read from
 ``components/subscriptions.yaml``), each with its own sidecar and consumer group - the updating
 app itself (as User Progress keeps the leaderboard) and a second one (as the Course Agent keeps its
 projection) - each delivery written in one state transaction (``through_sidecar.py --consume``).
+``subscribers`` and ``bulk`` make the variants of ``benchmarks/floors.py``: one of the two consumers
+only, or batches other than ours.
 """
 
 from __future__ import annotations
@@ -94,11 +96,20 @@ def bulk_settings(our_app: str) -> dict[str, Any]:
     return settings
 
 
-def consumer_subscriptions(topic: str) -> str:
-    """The floor's two subscriptions to ``topic``, each with the bulk settings of the progress-events
-    subscription of the app it stands for (so both systems batch alike)."""
+def consumer_subscriptions(
+    topic: str, subscribers: tuple[str, ...] = tuple(MIRRORED_CONSUMERS), bulk: dict[str, Any] | None = None
+) -> str:
+    """The floor's subscriptions to ``topic``: one for each of ``subscribers`` (of ``MIRRORED_CONSUMERS``;
+    an app left out runs but reads nothing), with ``bulk`` as its ``bulkSubscribe`` or, by default, the
+    bulk settings of the progress-events subscription of the app it stands for (so both systems batch
+    alike)."""
+    unknown = set(subscribers) - set(MIRRORED_CONSUMERS)
+    if unknown:
+        raise ValueError(f"not a consumer of the floor: {sorted(unknown)}")
     documents = []
     for floor_app, our_app in MIRRORED_CONSUMERS.items():
+        if floor_app not in subscribers:
+            continue
         documents.append(
             {
                 "apiVersion": "dapr.io/v2alpha1",
@@ -108,7 +119,7 @@ def consumer_subscriptions(topic: str) -> str:
                     "pubsubname": "floorpubsub",
                     "topic": topic,
                     "routes": {"default": "/events/progress"},
-                    "bulkSubscribe": bulk_settings(our_app),
+                    "bulkSubscribe": dict(bulk) if bulk is not None else bulk_settings(our_app),
                 },
                 "scopes": [floor_app],
             }
@@ -121,6 +132,8 @@ class Floor:
     url: str
     pids: dict[str, int]
     topic: str
+    #: the consumer groups that read ``topic`` (one per subscribing app; none without consumers)
+    groups: tuple[str, ...]
 
 
 def stack_daprd(info: dict[str, Any]) -> Path:
@@ -203,10 +216,19 @@ def _start_app_and_sidecar(
 
 
 @contextmanager
-def running_floor(info: dict[str, Any], app_port: int, dapr_port: int, *, consumers: bool = False) -> Iterator[Floor]:
+def running_floor(
+    info: dict[str, Any],
+    app_port: int,
+    dapr_port: int,
+    *,
+    consumers: bool = False,
+    subscribers: tuple[str, ...] = tuple(MIRRORED_CONSUMERS),
+    bulk: dict[str, Any] | None = None,
+) -> Iterator[Floor]:
     """The floor app on ``app_port`` and its sidecar's HTTP API on ``dapr_port`` (its gRPC, internal
     gRPC and metrics ports the three after it), up until the block ends. With ``consumers``, the
-    projection app on ``app_port + 1`` and its sidecar on ``dapr_port + 4`` too."""
+    projection app on ``app_port + 1`` and its sidecar on ``dapr_port + 4`` too, ``subscribers`` of the
+    two consuming (``consumer_subscriptions``: with ``bulk`` instead of ours' batches)."""
     topic = FLOOR_CONSUMED_TOPIC if consumers else FLOOR_TOPIC
     processes: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="bench-floor-") as resources:
@@ -214,9 +236,11 @@ def running_floor(info: dict[str, Any], app_port: int, dapr_port: int, *, consum
             COMPONENTS.format(dsn=info["postgres_dsn"], brokers=info["kafka_bootstrap"])
         )
         arguments = ["--topic", topic]
+        groups: tuple[str, ...] = ()
         if consumers:
-            (Path(resources) / "subscriptions.yaml").write_text(consumer_subscriptions(topic))
+            (Path(resources) / "subscriptions.yaml").write_text(consumer_subscriptions(topic, subscribers, bulk))
             arguments.append("--consume")
+            groups = tuple(app for app in MIRRORED_CONSUMERS if app in subscribers)
         try:
             name = "floor-consumers" if consumers else "floor"
             pids = _start_app_and_sidecar(info, name, app_port, dapr_port, resources, arguments, processes)
@@ -224,7 +248,7 @@ def running_floor(info: dict[str, Any], app_port: int, dapr_port: int, *, consum
                 pids |= _start_app_and_sidecar(
                     info, "floor-projection", app_port + 1, dapr_port + 4, resources, arguments, processes
                 )
-            yield Floor(f"http://127.0.0.1:{app_port}", pids, topic)
+            yield Floor(f"http://127.0.0.1:{app_port}", pids, topic, groups)
         finally:
             for process in reversed(processes):
                 stop_process_group(process)

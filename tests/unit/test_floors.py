@@ -12,6 +12,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
+from compare import MEDIAN_FIGURES
 from floors import FAR_MORE, VARIANTS, summary, variant_order
 from sidecar_floor import bulk_settings, consumer_subscriptions
 
@@ -54,36 +55,24 @@ def test_the_variants_order_is_reversed_every_other_round() -> None:
 
 
 def a_point(rps: float, p50: float, p99: float) -> dict[str, Any]:
-    return {
-        "requests": int(rps * 5),
-        "errors": 0,
-        "error_detail": {},
-        "throughput_rps": rps,
-        "p50_ms": p50,
-        "p90_ms": p50,
-        "p99_ms": p99,
-        "max_ms": p99,
-        "mean_ms": p50,
-        "seconds": 5.0,
-        "peak_rss_mb": {},
-        "cpu_cores": {},
-    }
+    """A point as ``compare.measure`` gives it, the figures that matter here set apart."""
+    figures = dict.fromkeys(MEDIAN_FIGURES, p50) | {"throughput_rps": rps, "p99_ms": p99}
+    bookkeeping = {"requests": int(rps * 5), "errors": 0, "error_detail": {}, "seconds": 5.0}
+    return figures | bookkeeping | {"peak_rss_mb": {}, "cpu_cores": {}}
 
 
 def test_each_systems_ratios_are_taken_round_by_round_against_the_baseline() -> None:
     rounds = {
         "baseline": [a_point(1000, 20, 40), a_point(500, 40, 80)],
-        "floor, no consumers": [a_point(600, 30, 50), a_point(300, 60, 100)],
+        "floor, no consumers": [a_point(700, 30, 50), a_point(250, 80, 100)],
     }
     ratios = summary(rounds)
-    assert ratios["baseline"] == {
-        "throughput_rps": "1.00x (1.00-1.00)",
-        "p50_ms": "1.00x (1.00-1.00)",
-        "p99_ms": "1.00x (1.00-1.00)",
-    }
-    # the machine ran at half speed in the second round: the ratios stay those of each round
+    same = "1.00x (1.00-1.00)"
+    assert ratios["baseline"] == {"throughput_rps": same, "p50_ms": same, "p99_ms": same}
+    # the machine ran at half speed in the second round: each round is set against the baseline's of
+    # that round (the ratio of the medians would be 0.63x and 1.83x)
     assert ratios["floor, no consumers"] == {
-        "throughput_rps": "0.60x (0.60-0.60)",
-        "p50_ms": "1.50x (1.50-1.50)",
+        "throughput_rps": "0.60x (0.50-0.70)",
+        "p50_ms": "1.75x (1.50-2.00)",
         "p99_ms": "1.25x (1.25-1.25)",
     }

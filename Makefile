@@ -118,7 +118,7 @@ bench: deps ## Benchmarks against the real stack (started if needed), and vs the
 	  && $(VENV)/bin/python benchmarks/lesson_growth.py && $(VENV)/bin/python benchmarks/consumer_drain.py \
 	  && $(VENV)/bin/python benchmarks/memory_growth.py && $(VENV)/bin/python benchmarks/learner_pace.py \
 	  && $(VENV)/bin/python benchmarks/daprd_profile.py && $(VENV)/bin/python benchmarks/sidecar_protocols.py \
-	  && $(VENV)/bin/python benchmarks/gc_pauses.py && $(VENV)/bin/python benchmarks/floors.py \
+	  && $(VENV)/bin/python benchmarks/gc_pauses.py && $(VENV)/bin/python benchmarks/floors.py && $(VENV)/bin/python benchmarks/floors.py --clients 1 \
 	  && $(VENV)/bin/python benchmarks/compare.py $(COMPARE_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(DEVSTACK) down; fi; \
 	exit $$rc

@@ -16,7 +16,7 @@ Per round: the baseline and the floor without consumers, then each variant of th
 consumers (started anew for each), the variants' order reversed every other round; every point on 64
 new learners, 5 s after a 2 s warm-up, its consumers' backlog drained before it (``compare.measure``).
 Each system's throughput, p50 and p99 are given as the median of the rounds' ratios to the baseline's
-(their range), as compare.py gives its own. Writes benchmarks/results/floors.{json,md}.
+(their range), as compare.py gives its own. Writes benchmarks/results/floors-<clients>.{json,md}.
 """
 
 from __future__ import annotations
@@ -156,8 +156,8 @@ def main() -> None:
         "points": rounds,
     }
     report["summary"] = summary(rounds)
-    (args.out / "floors.json").write_text(json.dumps(report, indent=1) + "\n")
-    (args.out / "floors.md").write_text(markdown(report))
+    (args.out / f"floors-{args.clients}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / f"floors-{args.clients}.md").write_text(markdown(report))
     print(markdown(report))
 
 
